@@ -1,0 +1,172 @@
+/** `tock export` and `tock apply`: triggers as a JSON file that lives in version control. */
+import type { Trigger } from "../schemas.ts";
+import { ApiError, describeApiError } from "./client.ts";
+import { type Ctx, readInput, str, UsageError } from "./context.ts";
+import { type Change, changedFields, planApply } from "./plan.ts";
+import { parseTriggerFile, SpecError, toTriggerFile } from "./spec.ts";
+import { listAllTriggers } from "./triggers.ts";
+
+/** `tock export [--out file]`: every trigger as a file that `tock apply` accepts. */
+export async function exportCommand(ctx: Ctx): Promise<number> {
+  const file = toTriggerFile(await listAllTriggers(ctx.client));
+  const text = JSON.stringify(file, null, 2) + "\n";
+  const out = str(ctx.values, "out");
+  if (out === undefined) {
+    ctx.out(text);
+    return 0;
+  }
+  await Deno.writeTextFile(out, text);
+  ctx.err(`Exported ${file.triggers.length} trigger(s) to ${out}`);
+  return 0;
+}
+
+const SIGN: Record<Change["action"], string> = {
+  create: "+",
+  update: "~",
+  delete: "-",
+  unchanged: "=",
+  keep: " ",
+};
+
+function describe(c: Change): string {
+  const what = c.action === "keep" ? "not in file, kept (--prune deletes it)" : c.action;
+  const detail = c.action === "update"
+    ? `  (${changedFields(c).join(", ")})`
+    : c.action === "create" && c.body.status === "paused"
+    ? "  (paused)"
+    : "";
+  return `${SIGN[c.action]} ${what.padEnd(9)} ${c.name}${detail}`;
+}
+
+interface Failure {
+  name: string;
+  entry?: string;
+  title: string;
+  detail: string;
+  errors: { path: string; message: string }[];
+}
+
+/**
+ * `tock apply <file> [--prune] [--dry-run]`: makes the server's triggers match the file by
+ * name. Validates the whole file first (exit 2 on problems), prints the plan, then applies it
+ * one change at a time; a refused change is reported and the rest still run (exit 1).
+ */
+export async function applyCommand(ctx: Ctx): Promise<number> {
+  const source = ctx.positionals[0];
+  const text = await readInput(source, "apply");
+  let file;
+  try {
+    file = parseTriggerFile(text, source === "-" ? "stdin" : source);
+  } catch (err) {
+    if (!(err instanceof SpecError)) throw err;
+    if (ctx.json) {
+      ctx.out(JSON.stringify({ valid: false, problems: err.problems }, null, 2));
+    }
+    ctx.err(`error: ${err.message}`);
+    for (const p of err.problems) ctx.err(`  ${p}`);
+    return 2;
+  }
+  const dryRun = ctx.values["dry-run"] === true;
+  const prune = ctx.values.prune === true;
+  const current = await listAllTriggers(ctx.client);
+  const plan = planApply(file.triggers, current, { prune });
+  const changes = plan.filter((c) => c.action !== "unchanged" && c.action !== "keep");
+  const unchanged = plan.filter((c) => c.action === "unchanged").length;
+  const kept = plan.filter((c) => c.action === "keep");
+
+  if (!ctx.json) {
+    for (const c of plan) if (c.action !== "unchanged") ctx.out(describe(c));
+  }
+  const failures: Failure[] = [];
+  const done: { action: string; name: string; id?: string; fields?: string[] }[] = [];
+  if (!dryRun) {
+    for (const c of changes) {
+      try {
+        done.push(await execute(ctx, c));
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        const entry = "index" in c ? `triggers[${c.index}]` : undefined;
+        failures.push({
+          name: c.name,
+          entry,
+          title: err.title,
+          detail: err.detail,
+          errors: err.errors.map((e) => ({
+            path: entry && e.path ? `${entry}.${e.path}` : e.path,
+            message: e.message,
+          })),
+        });
+        ctx.err(`${c.action} "${c.name}" failed:`);
+        for (const l of describeApiError(err, entry)) ctx.err(`  ${l}`);
+        if (err.status === 0 || err.status === 401) break;
+      }
+    }
+  }
+
+  if (ctx.json) {
+    ctx.out(JSON.stringify(
+      {
+        dryRun,
+        changes: dryRun ? changes.map(summary) : done,
+        unchanged,
+        kept: kept.map((c) => c.name),
+        failed: failures,
+      },
+      null,
+      2,
+    ));
+  } else if (changes.length === 0) {
+    ctx.out(`No changes: ${unchanged} trigger(s) already match ${source}`);
+  } else {
+    const counts = (list: { action: string }[]) =>
+      ["create", "update", "delete"].map((a) =>
+        `${list.filter((c) => c.action === a).length} ${a === "create" ? "created" : `${a}d`}`
+      ).join(", ");
+    if (dryRun) {
+      ctx.out(
+        `Dry run: would apply ${changes.length} change(s) (${
+          counts(changes).replaceAll("created", "to create").replaceAll("updated", "to update")
+            .replaceAll("deleted", "to delete")
+        }); ${unchanged} unchanged; nothing was changed`,
+      );
+    } else {
+      ctx.out(
+        `Applied ${done.length} of ${changes.length} change(s): ${
+          counts(done)
+        }; ${unchanged} unchanged`,
+      );
+    }
+  }
+  return failures.length > 0 ? 1 : 0;
+}
+
+function summary(c: Change) {
+  return {
+    action: c.action,
+    name: c.name,
+    ...("id" in c ? { id: c.id } : {}),
+    ...(c.action === "update" ? { fields: changedFields(c) } : {}),
+  };
+}
+
+async function execute(ctx: Ctx, c: Change) {
+  const api = ctx.client;
+  switch (c.action) {
+    case "create": {
+      const t = await api.request<Trigger>("POST", "/api/triggers", { body: c.body });
+      return { action: "create", name: c.name, id: t.id };
+    }
+    case "update": {
+      if (Object.keys(c.patch).length > 0) {
+        await api.request<Trigger>("PATCH", `/api/triggers/${c.id}`, { body: c.patch });
+      }
+      if (c.status) await api.request<Trigger>("POST", `/api/triggers/${c.id}/${c.status}`);
+      return summary(c);
+    }
+    case "delete":
+      await api.request("DELETE", `/api/triggers/${c.id}`);
+      return summary(c);
+    default:
+      throw new UsageError(`Cannot apply "${c.action}"`);
+  }
+}

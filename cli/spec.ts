@@ -1,0 +1,102 @@
+/**
+ * The declarative trigger file: `{ "version": 1, "triggers": [ <create body>, ... ] }`.
+ * Entries are validated by the API's own `TriggerCreate` schema, so a file that passes here is
+ * what the server accepts; problems name the entry and field (`triggers[2].schedule.cron`).
+ */
+import { z } from "zod";
+import { fieldErrors, TriggerCreate } from "../schemas.ts";
+import type { Trigger } from "../schemas.ts";
+
+export const FILE_VERSION = 1;
+
+/** One entry of the file, as `TriggerCreate` parses it (name trimmed, webhook defaults set). */
+export type TriggerSpec = z.output<typeof TriggerCreate>;
+
+export interface TriggerFile {
+  version: typeof FILE_VERSION;
+  triggers: TriggerSpec[];
+}
+
+/** A trigger file that does not validate: one `path: message` line per problem. */
+export class SpecError extends Error {
+  constructor(readonly source: string, readonly problems: string[]) {
+    super(`${source} is not a valid trigger file`);
+    this.name = "SpecError";
+  }
+}
+
+const Envelope = z.strictObject({
+  version: z.literal(FILE_VERSION, { error: `Expected ${FILE_VERSION}` }),
+  triggers: z.array(z.unknown()),
+});
+
+/**
+ * Parses and validates a trigger file's text; throws `SpecError` listing every problem.
+ * @example parseTriggerFile('{"version":1,"triggers":[]}', "triggers.json")
+ */
+export function parseTriggerFile(text: string, source: string): TriggerFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new SpecError(source, [`Not valid JSON: ${(err as Error).message}`]);
+  }
+  const envelope = Envelope.safeParse(raw);
+  if (!envelope.success) {
+    throw new SpecError(
+      source,
+      fieldErrors(envelope.error).map((e) => `${e.path || "(file)"}: ${e.message}`),
+    );
+  }
+  const problems: string[] = [];
+  const triggers: TriggerSpec[] = [];
+  const seen = new Map<string, number>();
+  envelope.data.triggers.forEach((entry, i) => {
+    const parsed = TriggerCreate.safeParse(entry);
+    if (!parsed.success) {
+      for (const e of fieldErrors(parsed.error)) {
+        problems.push(`triggers[${i}]${e.path ? `.${e.path}` : ""}: ${e.message}`);
+      }
+      return;
+    }
+    const first = seen.get(parsed.data.name);
+    if (first !== undefined) {
+      problems.push(
+        `triggers[${i}].name: Duplicate name "${parsed.data.name}" (also triggers[${first}])`,
+      );
+      return;
+    }
+    seen.set(parsed.data.name, i);
+    triggers.push(parsed.data);
+  });
+  if (problems.length > 0) throw new SpecError(source, problems);
+  return { version: FILE_VERSION, triggers };
+}
+
+/**
+ * A stored trigger as a file entry: the create-body fields only, so that exporting and applying
+ * the result changes nothing. Paused triggers keep `status: "paused"`.
+ */
+export function toSpec(t: Trigger): TriggerSpec {
+  const spec: TriggerSpec = {
+    name: t.name,
+    type: t.type,
+    schedule: t.schedule === null ? null : dropEmpty(t.schedule) as TriggerSpec["schedule"],
+    payload: t.payload,
+    payloadSchema: t.payloadSchema,
+    webhook: t.webhook as TriggerSpec["webhook"],
+    misfire: t.misfire,
+  };
+  if (t.status === "paused") spec.status = "paused";
+  return spec;
+}
+
+/** The file for a list of triggers, sorted by name so diffs in version control stay small. */
+export function toTriggerFile(triggers: Trigger[]): TriggerFile {
+  const sorted = [...triggers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { version: FILE_VERSION, triggers: sorted.map(toSpec) };
+}
+
+function dropEmpty(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
+}

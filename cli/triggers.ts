@@ -1,0 +1,299 @@
+/** `tock triggers list|get|create|update|delete|pause|resume|fire`: one API call each. */
+import type { LogEntry, Trigger } from "../schemas.ts";
+import { ApiError } from "./client.ts";
+import type { Client } from "./client.ts";
+import {
+  type Ctx,
+  jsonOption,
+  numberOption,
+  type Options,
+  readInput,
+  str,
+  UsageError,
+} from "./context.ts";
+import { logDetails, TRIGGER_COLUMNS, triggerDetails, triggerRow } from "./format.ts";
+import { table } from "./table.ts";
+import { isRecord } from "./client.ts";
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
+
+/** Every trigger on the server, following cursors. */
+export async function listAllTriggers(
+  client: Client,
+  query: { type?: string; status?: string } = {},
+): Promise<Trigger[]> {
+  const all: Trigger[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.request<{ items: Trigger[]; nextCursor: string | null }>(
+      "GET",
+      "/api/triggers",
+      { query: { ...query, limit: 500, cursor } },
+    );
+    all.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return all;
+}
+
+/**
+ * Finds a trigger by id or by name: an id-shaped reference is tried as an id first, then
+ * every reference is looked up by name. Unknown is a 404 `ApiError`.
+ */
+export async function resolveTrigger(client: Client, ref: string): Promise<Trigger> {
+  if (ULID.test(ref)) {
+    try {
+      return await client.request<Trigger>("GET", `/api/triggers/${encodeURIComponent(ref)}`);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+    }
+  }
+  const name = ref.trim();
+  const found = (await listAllTriggers(client)).find((t) => t.name === name);
+  if (!found) throw new ApiError(404, "Not found", `No trigger with id or name "${ref}"`);
+  return found;
+}
+
+/** Flags that describe a trigger definition, shared by `create` and `update`. */
+export const DEFINITION_OPTIONS: Options = {
+  file: { type: "string", short: "f" },
+  name: { type: "string" },
+  type: { type: "string" },
+  cron: { type: "string" },
+  timezone: { type: "string" },
+  every: { type: "string" },
+  at: { type: "string" },
+  delay: { type: "string" },
+  "start-at": { type: "string" },
+  "end-at": { type: "string" },
+  "max-runs": { type: "string" },
+  "no-schedule": { type: "boolean" },
+  payload: { type: "string" },
+  "payload-schema": { type: "string" },
+  webhook: { type: "string" },
+  "webhook-method": { type: "string" },
+  "webhook-header": { type: "string", multiple: true },
+  "webhook-timeout-ms": { type: "string" },
+  "webhook-retries": { type: "string" },
+  "no-webhook": { type: "boolean" },
+  misfire: { type: "string" },
+  paused: { type: "boolean" },
+};
+
+/**
+ * Builds a create or patch body from `--file` (a JSON definition) overlaid with flags.
+ * Only what was given is set; the server validates the result.
+ */
+export async function definitionFromFlags(
+  ctx: Ctx,
+  command: string,
+): Promise<Record<string, unknown>> {
+  const v = ctx.values;
+  let body: Record<string, unknown> = {};
+  const file = str(v, "file");
+  if (file !== undefined) {
+    const text = await readInput(file, command);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`, command);
+    }
+    if (!isRecord(parsed)) throw new UsageError(`${file}: expected a JSON object`, command);
+    body = parsed;
+  }
+  for (const key of ["name", "type", "misfire"]) {
+    const value = str(v, key);
+    if (value !== undefined) body[key] = value;
+  }
+  const schedule = scheduleFromFlags(ctx, command);
+  if (schedule !== undefined) body.schedule = schedule;
+  if (v["no-schedule"]) body.schedule = null;
+  const payload = jsonOption(v, "payload", command);
+  if (payload !== undefined) body.payload = payload;
+  const payloadSchema = jsonOption(v, "payload-schema", command);
+  if (payloadSchema !== undefined) body.payloadSchema = payloadSchema;
+  const webhook = webhookFromFlags(ctx, command);
+  if (webhook !== undefined) body.webhook = webhook;
+  if (v["no-webhook"]) body.webhook = null;
+  return body;
+}
+
+function scheduleFromFlags(ctx: Ctx, command: string): Record<string, unknown> | undefined {
+  const v = ctx.values;
+  const forms = ["cron", "every", "at", "delay"].filter((k) => v[k] !== undefined);
+  const extras = ["timezone", "start-at", "end-at", "max-runs"].filter((k) => v[k] !== undefined);
+  if (forms.length === 0) {
+    if (extras.length > 0) {
+      throw new UsageError(`--${extras[0]} needs --cron or --every`, command);
+    }
+    return undefined;
+  }
+  if (forms.length > 1) {
+    throw new UsageError(
+      `Give one of --cron, --every, --at, --delay, not ${forms.length}`,
+      command,
+    );
+  }
+  if (v["no-schedule"]) throw new UsageError(`--no-schedule contradicts --${forms[0]}`, command);
+  const form = forms[0];
+  if ((form === "at" || form === "delay") && extras.length > 0) {
+    throw new UsageError(`--${extras[0]} applies to --cron or --every only`, command);
+  }
+  if (form === "every" && v.timezone !== undefined) {
+    throw new UsageError("--timezone applies to --cron only", command);
+  }
+  const s: Record<string, unknown> = {};
+  if (form === "cron") s.cron = str(v, "cron");
+  if (form === "every") s.everySeconds = numberOption(v, "every", command);
+  if (form === "at") s.at = str(v, "at");
+  if (form === "delay") s.delaySeconds = numberOption(v, "delay", command);
+  if (v.timezone !== undefined) s.timezone = str(v, "timezone");
+  if (v["start-at"] !== undefined) s.startAt = str(v, "start-at");
+  if (v["end-at"] !== undefined) s.endAt = str(v, "end-at");
+  if (v["max-runs"] !== undefined) s.maxRuns = numberOption(v, "max-runs", command, true);
+  return s;
+}
+
+function webhookFromFlags(ctx: Ctx, command: string): Record<string, unknown> | undefined {
+  const v = ctx.values;
+  const subs = ["webhook-method", "webhook-header", "webhook-timeout-ms", "webhook-retries"];
+  const given = subs.filter((k) => v[k] !== undefined);
+  const url = str(v, "webhook");
+  if (url === undefined) {
+    if (given.length > 0) throw new UsageError(`--${given[0]} needs --webhook <url>`, command);
+    return undefined;
+  }
+  if (v["no-webhook"]) throw new UsageError("--no-webhook contradicts --webhook", command);
+  const w: Record<string, unknown> = { url };
+  const method = str(v, "webhook-method");
+  if (method !== undefined) w.method = method.toUpperCase();
+  const headers = v["webhook-header"];
+  if (Array.isArray(headers)) {
+    const h: Record<string, string> = {};
+    for (const raw of headers) {
+      const i = raw.indexOf(":");
+      if (i <= 0) {
+        throw new UsageError(`--webhook-header: expected "Name: value", got "${raw}"`, command);
+      }
+      h[raw.slice(0, i).trim()] = raw.slice(i + 1).trim();
+    }
+    w.headers = h;
+  }
+  const timeout = numberOption(v, "webhook-timeout-ms", command, true);
+  if (timeout !== undefined) w.timeoutMs = timeout;
+  const retries = str(v, "webhook-retries");
+  if (retries !== undefined) {
+    if (!/^\d+$/.test(retries)) {
+      throw new UsageError(`--webhook-retries: expected a whole number, got "${retries}"`, command);
+    }
+    w.retries = Number(retries);
+  }
+  return w;
+}
+
+function printTrigger(ctx: Ctx, t: Trigger, verb?: string): void {
+  if (ctx.json) return ctx.out(JSON.stringify(t, null, 2));
+  if (verb) ctx.out(`${verb} trigger "${t.name}" (${t.id})`);
+  else ctx.out(triggerDetails(t));
+}
+
+/** `tock triggers list` */
+export async function listCommand(ctx: Ctx): Promise<number> {
+  const type = str(ctx.values, "type");
+  const status = str(ctx.values, "status");
+  if (type !== undefined && type !== "scheduled" && type !== "api") {
+    throw new UsageError(`--type: expected scheduled or api, got "${type}"`, "triggers list");
+  }
+  if (status !== undefined && !["active", "paused", "completed"].includes(status)) {
+    throw new UsageError(
+      `--status: expected active, paused or completed, got "${status}"`,
+      "triggers list",
+    );
+  }
+  const triggers = await listAllTriggers(ctx.client, { type, status });
+  if (ctx.json) ctx.out(JSON.stringify(triggers, null, 2));
+  else if (triggers.length === 0) ctx.out("No triggers");
+  else ctx.out(table(TRIGGER_COLUMNS, triggers.map(triggerRow)));
+  return 0;
+}
+
+/** `tock triggers get <id|name>` */
+export async function getCommand(ctx: Ctx): Promise<number> {
+  printTrigger(ctx, await resolveTrigger(ctx.client, ctx.positionals[0]));
+  return 0;
+}
+
+/** `tock triggers create [name] [flags]` */
+export async function createCommand(ctx: Ctx): Promise<number> {
+  const body = await definitionFromFlags(ctx, "triggers create");
+  if (ctx.positionals[0] !== undefined) {
+    if (body.name !== undefined && body.name !== ctx.positionals[0]) {
+      throw new UsageError("Give the name once, as an argument or --name", "triggers create");
+    }
+    body.name = ctx.positionals[0];
+  }
+  if (body.name === undefined) throw new UsageError("Missing trigger name", "triggers create");
+  if (ctx.values.paused) body.status = "paused";
+  const t = await ctx.client.request<Trigger>("POST", "/api/triggers", { body });
+  printTrigger(ctx, t, "Created");
+  return 0;
+}
+
+/** `tock triggers update <id|name> [flags]`: a PATCH with only the given fields. */
+export async function updateCommand(ctx: Ctx): Promise<number> {
+  if (ctx.values.paused) {
+    throw new UsageError("Use tock triggers pause to pause a trigger", "triggers update");
+  }
+  const body = await definitionFromFlags(ctx, "triggers update");
+  if (Object.keys(body).length === 0) {
+    throw new UsageError("Nothing to update: give at least one field", "triggers update");
+  }
+  const current = await resolveTrigger(ctx.client, ctx.positionals[0]);
+  const t = await ctx.client.request<Trigger>("PATCH", `/api/triggers/${current.id}`, { body });
+  printTrigger(ctx, t, "Updated");
+  return 0;
+}
+
+/** `tock triggers delete <id|name>` */
+export async function deleteCommand(ctx: Ctx): Promise<number> {
+  const t = await resolveTrigger(ctx.client, ctx.positionals[0]);
+  await ctx.client.request("DELETE", `/api/triggers/${t.id}`);
+  if (ctx.json) ctx.out(JSON.stringify({ id: t.id, name: t.name, deleted: true }, null, 2));
+  else ctx.out(`Deleted trigger "${t.name}" (${t.id})`);
+  return 0;
+}
+
+/** `tock triggers pause|resume <id|name>` */
+export function actionCommand(action: "pause" | "resume") {
+  return async (ctx: Ctx): Promise<number> => {
+    const current = await resolveTrigger(ctx.client, ctx.positionals[0]);
+    const t = await ctx.client.request<Trigger>("POST", `/api/triggers/${current.id}/${action}`);
+    printTrigger(ctx, t, action === "pause" ? "Paused" : "Resumed");
+    return 0;
+  };
+}
+
+/** `tock triggers fire <id|name> [--payload json]` */
+export async function fireCommand(ctx: Ctx): Promise<number> {
+  let payload = jsonOption(ctx.values, "payload", "triggers fire");
+  const file = str(ctx.values, "payload-file");
+  if (file !== undefined) {
+    if (payload !== undefined) {
+      throw new UsageError("Give --payload or --payload-file, not both", "triggers fire");
+    }
+    const text = await readInput(file, "triggers fire");
+    try {
+      payload = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`, "triggers fire");
+    }
+  }
+  const t = await resolveTrigger(ctx.client, ctx.positionals[0]);
+  const log = await ctx.client.request<LogEntry>("POST", `/api/triggers/${t.id}/fire`, {
+    body: payload,
+  });
+  if (ctx.json) ctx.out(JSON.stringify(log, null, 2));
+  else ctx.out(`Fired trigger "${t.name}"\n${logDetails(log)}`);
+  return 0;
+}
