@@ -1,0 +1,33 @@
+// Asks for the API key when the server answers 401; the key is then kept in localStorage.
+import { useState } from "preact/hooks";
+import { html } from "../html.js";
+import { Modal } from "./modal.js";
+import { Field } from "./field.js";
+
+export function ApiKeyPrompt({ rejected, onSubmit }) {
+  const [key, setKey] = useState("");
+  const [error, setError] = useState("");
+  const submit = (e) => {
+    e.preventDefault();
+    if (!key.trim()) return setError("Enter the key Tock was started with");
+    onSubmit(key.trim());
+  };
+  return html`
+    <${Modal} title="API key required" class="narrow">
+      <form onSubmit=${submit} class="key-form" novalidate>
+        <p>This Tock server is protected by an API key (<code>--api-key</code> / <code>TOCK_API_KEY</code>).
+          It is kept in this browser's local storage and sent as <code>Authorization: Bearer …</code>.</p>
+        <${Field} id="api-key" label="API key"
+          error=${error || (rejected ? "That key was not accepted. Try again." : "")}>
+          <input type="password" autocomplete="current-password" autofocus value=${key}
+            onInput=${(e) => {
+              setKey(e.currentTarget.value);
+              setError("");
+            }} />
+          <//>
+          <footer
+            class="form-actions"><button type="submit" class="primary">Use this key</button></footer>
+          </form>
+          <//>
+  `;
+}

@@ -1,0 +1,59 @@
+// "Run now" for an API trigger: edit the payload, see schema errors next to it.
+import { useState } from "preact/hooks";
+import { html } from "../html.js";
+import { api, ApiError } from "../api.js";
+import { problemText } from "../errors.js";
+import { parseJson } from "../trigger_model.js";
+import { Modal } from "./modal.js";
+import { JsonField } from "./json_field.js";
+import { ErrorSummary } from "./error_summary.js";
+
+export function FireDialog({ trigger, onClose, onFired }) {
+  const initial = trigger.payload === null || trigger.payload === undefined
+    ? ""
+    : JSON.stringify(trigger.payload, null, 2);
+  const [text, setText] = useState(initial);
+  const [errors, setErrors] = useState({ fields: {}, general: [] });
+  const [busy, setBusy] = useState(false);
+  const parsed = parseJson(text);
+
+  async function fire(e) {
+    e.preventDefault();
+    if (parsed.error) return;
+    setBusy(true);
+    setErrors({ fields: {}, general: [] });
+    try {
+      const body = text.trim() ? parsed.value : undefined;
+      onFired(await api.fire(trigger.id, body));
+    } catch (err) {
+      // Schema violations name paths inside the payload; they all belong next to the editor.
+      if (err instanceof ApiError && err.errors.length) {
+        const message = err.errors.map((e) => {
+          const path = String(e.path ?? "").replace(/^payload\.?/, "");
+          return path ? `${path}: ${e.message}` : e.message;
+        }).join("; ");
+        setErrors({ fields: { payload: message }, general: [] });
+      } else setErrors({ fields: {}, general: [problemText(err)] });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const schemaHint = trigger.payloadSchema
+    ? "Must satisfy the trigger's payload schema"
+    : undefined;
+  return html`
+    <${Modal} title=${`Run ${trigger.name} now`} onClose=${onClose}>
+      <form onSubmit=${fire} class="fire-form" novalidate>
+        <${ErrorSummary} messages=${errors.general} />
+        <${JsonField} id="fire-payload" label="Payload (JSON, optional)" rows="6" hint=${schemaHint}
+          value=${text} onInput=${setText} error=${errors.fields.payload} />
+        <footer class="form-actions">
+          <button type="submit" class="primary" disabled=${busy ||
+            Boolean(parsed.error)}>Fire</button>
+          <button type="button" class="link" onClick=${onClose}>Cancel</button>
+        </footer>
+      </form>
+      <//>
+  `;
+}

@@ -1,0 +1,243 @@
+// Firings, newest first, arriving live over SSE; tabs, filters, stats and a per-minute chart.
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { html } from "../html.js";
+import { api } from "../api.js";
+import { problemText } from "../errors.js";
+import { useFired, useNow } from "../live.js";
+import { LogRow } from "./log_row.js";
+import { StatsTable } from "./stats_table.js";
+import { FiringsChart } from "./firings_chart.js";
+
+const PAGE = 50;
+const HOUR = 3600_000;
+const PENDING_POLL_MS = 2000;
+const SOURCES = ["schedule", "api", "manual", "test"];
+const OUTCOMES = ["ok", "pending", "failed"];
+
+function matches(entry, tab, filter) {
+  if (tab !== "active") return false;
+  if (filter.trigger && entry.triggerId !== filter.trigger) return false;
+  if (filter.source && entry.source !== filter.source) return false;
+  if (filter.outcome && entry.outcome !== filter.outcome) return false;
+  return true;
+}
+
+export function LogsView({ notify }) {
+  const [tab, setTab] = useState("active");
+  const [filter, setFilter] = useState({ trigger: "", source: "", outcome: "" });
+  const [page, setPage] = useState({ items: null, nextCursor: null, error: "" });
+  const [fresh, setFresh] = useState(() => new Set());
+  const [stats, setStats] = useState(null);
+  const [triggers, setTriggers] = useState([]);
+  const [times, setTimes] = useState([]);
+  const [busyId, setBusyId] = useState(null);
+  const now = useNow();
+  const statsTimer = useRef(null);
+  const view = useRef({ tab, filter });
+  view.current = { tab, filter };
+
+  const query = (cursor) => {
+    const q = { state: tab, limit: String(PAGE) };
+    for (const [k, v] of Object.entries(filter)) if (v) q[k] = v;
+    if (cursor) q.cursor = cursor;
+    return q;
+  };
+
+  useEffect(() => {
+    let stale = false;
+    setPage((p) => ({ ...p, items: null, error: "" }));
+    api.logs(query()).then(
+      (res) => stale || setPage({ items: res.items, nextCursor: res.nextCursor, error: "" }),
+      (err) => stale || setPage({ items: [], nextCursor: null, error: problemText(err) }),
+    );
+    return () => (stale = true);
+  }, [tab, filter]);
+
+  const loadStats = useCallback(() => {
+    api.stats().then(setStats, (err) => notify(`Stats: ${problemText(err)}`, "error"));
+  }, [notify]);
+
+  useEffect(() => {
+    loadStats();
+    api.listTriggers().then((res) => setTriggers(res.items), () => {});
+    loadLastHour().then(setTimes, (err) => notify(`Chart: ${problemText(err)}`, "error"));
+    return () => clearTimeout(statsTimer.current);
+  }, []);
+
+  useFired(useCallback((entry) => {
+    const { tab, filter } = view.current;
+    if (matches(entry, tab, filter)) {
+      setPage((p) =>
+        p.items && !p.items.some((x) => x.id === entry.id)
+          ? { ...p, items: [entry, ...p.items] }
+          : p
+      );
+      setFresh((s) => new Set(s).add(entry.id));
+    }
+    setTimes((ts) => [...ts.filter((t) => t > Date.now() - HOUR), Date.parse(entry.firedAt)]);
+    clearTimeout(statsTimer.current);
+    statsTimer.current = setTimeout(loadStats, 300);
+  }, [loadStats]));
+
+  // Webhook outcomes settle after the firing: re-read entries still pending until they do.
+  const pendingIds = (page.items || []).filter((e) => e.outcome === "pending").map((e) => e.id)
+    .slice(0, 20);
+  const pendingKey = pendingIds.join(",");
+  useEffect(() => {
+    if (!pendingIds.length) return;
+    const timer = setTimeout(async () => {
+      const updated = await Promise.all(pendingIds.map((id) => api.log(id).catch(() => null)));
+      const byId = new Map(updated.filter(Boolean).map((e) => [e.id, e]));
+      setPage((p) => ({ ...p, items: p.items.map((e) => byId.get(e.id) || e) }));
+    }, PENDING_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [pendingKey, page.items]);
+
+  async function more() {
+    try {
+      const res = await api.logs(query(page.nextCursor));
+      setPage((p) => ({
+        items: [...p.items, ...res.items],
+        nextCursor: res.nextCursor,
+        error: "",
+      }));
+    } catch (err) {
+      notify(problemText(err), "error");
+    }
+  }
+
+  async function redeliver(entry) {
+    setBusyId(entry.id);
+    try {
+      const updated = await api.redeliver(entry.id);
+      setPage((p) => ({ ...p, items: p.items.map((e) => (e.id === updated.id ? updated : e)) }));
+      notify(`Redelivering ${entry.triggerName} firing`);
+    } catch (err) {
+      notify(`Redeliver: ${problemText(err)}`, "error");
+    } finally {
+      setBusyId(null);
+    }
+  }
+
+  const setF = (patch) => setFilter((f) => ({ ...f, ...patch }));
+  const names = new Map(triggers.map((t) => [t.id, t.name]));
+  for (const r of stats?.byTrigger || []) if (r.triggerId) names.set(r.triggerId, r.triggerName);
+  const tabs = [["active", "Active"], ["archived", "Archived"]];
+
+  return html`
+    <section class="view" aria-labelledby="logs-title">
+      <div class="view-head">
+        <h1 id="logs-title">Logs</h1>
+      </div>
+      <div class="logs-top">
+        <section class="card" aria-labelledby="chart-title">
+          <h2 id="chart-title">Firings per minute</h2>
+          <${FiringsChart} times=${times} now=${now} />
+        </section>
+        <section class="card" aria-labelledby="stats-title">
+          <h2 id="stats-title">Logs per trigger</h2>
+          <${StatsTable} stats=${stats} onPick=${(id) => setF({ trigger: id })} />
+        </section>
+      </div>
+      <div class="toolbar">
+        <div role="tablist" aria-label="Log state" class="tabs">
+          ${tabs.map(([value, label]) =>
+            html`
+              <button type="button" role="tab" id=${`tab-${value}`} aria-selected=${tab === value
+                ? "true"
+                : "false"}
+                aria-controls="logs-panel" tabindex=${tab === value ? 0 : -1}
+                onClick=${() => setTab(value)}
+                onKeyDown=${(e) => {
+                  if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+                    const next = tab === "active" ? "archived" : "active";
+                    setTab(next);
+                    document.getElementById(`tab-${next}`)?.focus();
+                  }
+                }}>${label}${stats && html`
+                  <span class="count">${stats[value]}</span>
+                `}</button>
+            `
+          )}
+        </div>
+        <div class="filters">
+          <label>Trigger
+            <select value=${filter.trigger} onChange=${(e) =>
+              setF({ trigger: e.currentTarget.value })}>
+              <option value="">All</option>
+              ${[...names].map(([id, name]) => html`<option value=${id}>${name}</option>`)}
+            </select>
+          </label>
+          <label>Source
+            <select value=${filter.source} onChange=${(e) =>
+              setF({ source: e.currentTarget.value })}>
+              <option value="">All</option>
+              ${SOURCES.map((s) => html`<option value=${s}>${s}</option>`)}
+            </select>
+          </label>
+          <label>Outcome
+            <select value=${filter.outcome} onChange=${(e) =>
+              setF({ outcome: e.currentTarget.value })}>
+              <option value="">All</option>
+              ${OUTCOMES.map((s) => html`<option value=${s}>${s}</option>`)}
+            </select>
+          </label>
+        </div>
+      </div>
+      <div id="logs-panel" role="tabpanel" aria-labelledby=${`tab-${tab}`}>
+        ${page.error &&
+          html`<p class="error-summary" role="alert">Could not load logs: ${page.error}</p>`}
+        ${page.items === null && html`<p class="muted">Loading…</p>`}
+        ${page.items && page.items.length === 0 && !page.error && html`
+          <p class="empty muted">${tab === "active"
+            ? "No firings yet. New ones appear here as they happen."
+            : "Nothing archived."}</p>
+        `}
+        ${page.items && page.items.length > 0 && html`
+          <div class="table-wrap">
+            <table class="cards logs" aria-live="polite">
+              <thead>
+                <tr>
+                  <th scope="col">Fired</th>
+                  <th scope="col">Trigger</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Lateness</th>
+                  <th scope="col">Outcome</th>
+                  <th scope="col">Payload</th>
+                  <th scope="col"><span class="visually-hidden">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${page.items.map((e) =>
+                  html`
+                    <${LogRow} key=${e.id} entry=${e} fresh=${fresh.has(
+                      e.id,
+                    )} busy=${busyId === e.id}
+                      onRedeliver=${redeliver} />
+                  `
+                )}
+              </tbody>
+            </table>
+          </div>
+        `}
+        ${page.nextCursor && html`<p><button type="button" onClick=${more}>Load more</button></p>`}
+      </div>
+    </section>
+  `;
+}
+
+/** firedAt of every firing in the last hour (all states and sources), for the chart. */
+async function loadLastHour() {
+  const since = new Date(Date.now() - HOUR).toISOString();
+  const times = [];
+  let cursor = null;
+  for (let i = 0; i < 10; i++) {
+    const q = { state: "all", since, limit: "500" };
+    if (cursor) q.cursor = cursor;
+    const res = await api.logs(q);
+    for (const e of res.items) times.push(Date.parse(e.firedAt));
+    cursor = res.nextCursor;
+    if (!cursor) break;
+  }
+  return times;
+}

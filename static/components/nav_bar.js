@@ -1,0 +1,24 @@
+// The top bar: the two views, the live connection, and the stored key.
+import { html } from "../html.js";
+
+const LIVE_TEXT = { live: "Live", connecting: "Connecting…", offline: "Reconnecting…" };
+
+export function NavBar({ view, live, hasKey, onForgetKey }) {
+  const link = (id, label) =>
+    html`
+      <a href=${`#/${id}`} aria-current=${view === id ? "page" : undefined}>${label}</a>
+    `;
+  return html`
+    <header class="top">
+      <a class="skip" href="#main">Skip to content</a>
+      <span class="brand" aria-hidden="true">⏱</span>
+      <span class="brand-name">Tock</span>
+      <nav aria-label="Views">${link("triggers", "Triggers")}${link("logs", "Logs")}</nav>
+      <span class=${`live live-${live}`} role="status" title="Live updates from /api/events">
+        <span class="dot" aria-hidden="true"></span>${LIVE_TEXT[live] || live}
+      </span>
+      ${hasKey &&
+        html`<button type="button" class="link small" onClick=${onForgetKey}>Forget key</button>`}
+    </header>
+  `;
+}

@@ -1,0 +1,26 @@
+// A log entry's delivery outcome: ok / pending / failed, with the delivery details.
+import { html } from "../html.js";
+
+export function OutcomeBadge({ entry }) {
+  const d = entry.delivery;
+  const parts = [];
+  if (d) {
+    if (d.status) parts.push(`HTTP ${d.status}`);
+    if (d.attempts) parts.push(`${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`);
+    if (d.durationMs !== null && d.durationMs !== undefined) parts.push(`${d.durationMs} ms`);
+  }
+  return html`
+    <span class="outcome">
+      <span class=${`badge outcome-${entry.outcome}`}>${entry.outcome}</span>
+      ${parts.length > 0 && html`
+        <span class="muted">${parts.join(" · ")}</span>
+      `}
+      ${d?.error && html`
+        <span class="error-text">${d.error}</span>
+      `}
+      ${!d && entry.outcome === "ok" && html`
+        <span class="muted">no webhook</span>
+      `}
+    </span>
+  `;
+}

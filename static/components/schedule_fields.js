@@ -1,0 +1,91 @@
+// The inputs of one schedule form (at, delaySeconds, everySeconds, cron + timezone) and bounds.
+import { html } from "../html.js";
+import { SCHEDULE_KINDS } from "../trigger_model.js";
+import { Field } from "./field.js";
+
+let zones = null;
+function timeZones() {
+  if (!zones) {
+    try {
+      zones = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
+    } catch {
+      zones = ["UTC"];
+    }
+  }
+  return zones;
+}
+
+export function ScheduleFields({ form, set, errors }) {
+  const bind = (key) => ({
+    value: form[key],
+    onInput: (e) => set({ [key]: e.currentTarget.value }),
+  });
+  const recurring = form.kind === "everySeconds" || form.kind === "cron";
+  return html`
+    <fieldset class="group">
+      <legend>Schedule</legend>
+      <${Field} id="f-kind" label="Runs" error=${errors.schedule}>
+        <select value=${form.kind} onChange=${(e) => set({ kind: e.currentTarget.value })}>
+          ${SCHEDULE_KINDS.map(([v, l]) => html`<option value=${v}>${l}</option>`)}
+        </select>
+      <//>
+      ${form.kind === "everySeconds" && html`
+        <${Field} id="f-every" label="Every (seconds)" error=${errors["schedule.everySeconds"]}>
+          <input type="number" min="1" step="1" inputmode="numeric" required ...${bind(
+            "everySeconds",
+          )} />
+          <//>
+      `}
+      ${form.kind === "delaySeconds" && html`
+        <${Field} id="f-delay" label="Delay (seconds)" hint="Counted from saving"
+          error=${errors["schedule.delaySeconds"]}>
+          <input type="number" min="1" step="1" inputmode="numeric" required ...${bind(
+            "delaySeconds",
+          )} />
+          <//>
+      `}
+      ${form.kind === "at" && html`
+        <${Field} id="f-at" label="At (your local time)" error=${errors["schedule.at"]}>
+          <input type="datetime-local" step="1" required ...${bind("at")} />
+          <//>
+      `}
+      ${form.kind === "cron" && html`
+        <div class="row">
+          <${Field} id="f-cron" label="Cron expression" class="grow"
+            hint="5 fields (min hour day month weekday), or 6 with seconds first"
+            error=${errors["schedule.cron"]}>
+            <input type="text" required spellcheck="false" autocomplete="off" autocapitalize="off"
+              placeholder="0 16 * * *" class="mono" ...${bind("cron")} />
+            <//>
+            <${Field} id="f-tz" label="Time zone" error=${errors["schedule.timezone"]}>
+              <input type="text" list="tz-list" spellcheck="false" autocomplete="off" ...${bind(
+                "timezone",
+              )} />
+              <//>
+              <datalist id="tz-list">${timeZones().map((z) =>
+                html`<option value=${z} />`
+              )}</datalist>
+              </div>
+      `}
+      ${recurring && html`
+        <div class="row">
+          <${Field} id="f-start" label="Start at (optional)" error=${errors["schedule.startAt"]}>
+            <input type="datetime-local" step="1" ...${bind("startAt")} />
+            <//>
+            <${Field} id="f-end" label="End at (optional)" error=${errors["schedule.endAt"]}>
+              <input type="datetime-local" step="1" ...${bind("endAt")} />
+              <//>
+              <${Field} id="f-max" label="Max runs (optional)" error=${errors["schedule.maxRuns"]}>
+                <input type="number" min="1" step="1" inputmode="numeric" ...${bind("maxRuns")} />
+                <//>
+                </div>
+      `}
+      <${Field} id="f-misfire" label="After downtime" error=${errors.misfire}>
+        <select value=${form.misfire} onChange=${(e) => set({ misfire: e.currentTarget.value })}>
+          <option value="fire_once">Fire once to catch up</option>
+          <option value="skip">Skip what was missed</option>
+        </select>
+      <//>
+    </fieldset>
+  `;
+}

@@ -1,0 +1,137 @@
+// Pure formatting helpers: schedules in words, durations, times. No DOM, no state.
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** "every 10 s", "every 5 min", "every 2 h". */
+export function everyWords(n) {
+  if (n % 86400 === 0) return n === 86400 ? "every day" : `every ${n / 86400} d`;
+  if (n % 3600 === 0) return n === 3600 ? "every hour" : `every ${n / 3600} h`;
+  if (n % 60 === 0) return n === 60 ? "every minute" : `every ${n / 60} min`;
+  return `every ${n} s`;
+}
+
+const pad = (v) => String(v).padStart(2, "0");
+const num = (f) => /^\d+$/.test(f);
+
+function dayWords(dow) {
+  if (dow === "1-5") return "on weekdays";
+  if (dow === "0,6" || dow === "6,0") return "on weekends";
+  const parts = dow.split(",");
+  if (parts.every((p) => /^[0-7]$/.test(p))) {
+    return "on " + parts.map((p) => DAYS[Number(p) % 7]).join(", ");
+  }
+  return null;
+}
+
+/** A cron expression in words where it is a common shape, else the expression itself. */
+export function cronWords(expr, timezone) {
+  const tz = timezone || "UTC";
+  const f = String(expr).trim().split(/\s+/);
+  let sec = "0";
+  if (f.length === 6) sec = f.shift();
+  if (f.length !== 5) return `cron ${expr} (${tz})`;
+  const [min, hour, dom, mon, dow] = f;
+  const everyDay = dom === "*" && mon === "*";
+  if (sec === "0" || sec === "00") {
+    if (min === "*" && hour === "*" && everyDay && dow === "*") return "every minute";
+    const step = /^\*\/(\d+)$/.exec(min);
+    if (step && hour === "*" && everyDay && dow === "*") return everyWords(Number(step[1]) * 60);
+    if (num(min) && hour === "*" && everyDay && dow === "*") return `hourly at :${pad(min)}`;
+    if (num(min) && num(hour)) {
+      const at = `at ${pad(hour)}:${pad(min)} ${tz}`;
+      if (everyDay && dow === "*") return `${at} daily`;
+      if (everyDay) {
+        const days = dayWords(dow);
+        if (days) return `${at} ${days}`;
+      }
+      if (num(dom) && mon === "*" && dow === "*") return `${at} on day ${dom} monthly`;
+    }
+  } else if (sec === "*" && min === "*" && hour === "*" && everyDay && dow === "*") {
+    return "every second";
+  } else {
+    const step = /^\*\/(\d+)$/.exec(sec);
+    if (step && min === "*" && hour === "*" && everyDay && dow === "*") {
+      return everyWords(Number(step[1]));
+    }
+  }
+  return `cron ${expr} (${tz})`;
+}
+
+/** The whole schedule of a trigger in words, bounds included. */
+export function scheduleWords(trigger) {
+  const s = trigger.schedule;
+  if (trigger.type === "api" || !s) return "on API call";
+  let words;
+  if (s.at) words = `once at ${dateTime(s.at)}`;
+  else if (s.delaySeconds) words = `once, ${s.delaySeconds} s after creation`;
+  else if (s.everySeconds) words = everyWords(s.everySeconds);
+  else if (s.cron) words = cronWords(s.cron, s.timezone);
+  else words = "unknown schedule";
+  const bounds = [];
+  if (s.startAt) bounds.push(`from ${dateTime(s.startAt)}`);
+  if (s.endAt) bounds.push(`until ${dateTime(s.endAt)}`);
+  if (s.maxRuns) bounds.push(`max ${s.maxRuns} runs`);
+  return bounds.length ? `${words}, ${bounds.join(", ")}` : words;
+}
+
+/** "2 h 05 min", "4 min 09 s", "12 s" for a positive number of milliseconds. */
+export function duration(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${pad(s % 60)} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${pad(Math.floor(s / 60) % 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor(s / 3600) % 24} h`;
+}
+
+/** "in 4 min 09 s" / "12 s ago" / "now". */
+export function relative(iso, now) {
+  const diff = Date.parse(iso) - now;
+  if (Math.abs(diff) < 1000) return "now";
+  return diff > 0 ? `in ${duration(diff)}` : `${duration(-diff)} ago`;
+}
+
+const dtf = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+const tf = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+
+/** A local date and time for people; the ISO string stays in `title` attributes. */
+export function dateTime(iso) {
+  return iso ? dtf.format(new Date(iso)) : "";
+}
+
+/** A local time of day with seconds. */
+export function timeOfDay(iso) {
+  return iso ? tf.format(new Date(iso)) : "";
+}
+
+/** Lateness in words: "3 ms late", "1.2 s late", "on time". */
+export function lateness(ms) {
+  if (ms === null || ms === undefined) return "";
+  if (ms <= 0) return "on time";
+  return ms < 1000 ? `${ms} ms late` : `${(ms / 1000).toFixed(1)} s late`;
+}
+
+/** ISO (UTC) -> the value a `datetime-local` input shows, in the browser's zone. */
+export function toLocalInput(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const off = d.getTimezoneOffset() * 60000;
+  return new Date(d.getTime() - off).toISOString().slice(0, 19);
+}
+
+/** A `datetime-local` value -> ISO (UTC), or "" when empty or not a date. */
+export function fromLocalInput(value) {
+  if (!value) return "";
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? "" : d.toISOString();
+}
