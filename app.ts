@@ -1,0 +1,82 @@
+/**
+ * `createApp(deps)`: the Hono app, built from one router per resource. No I/O at import time;
+ * tests build it on a `:memory:` KV and call `app.request()`.
+ */
+import { Hono } from "hono";
+import type { Deps } from "./deps.ts";
+import { RateLimitError, TockError, toProblem } from "./errors.ts";
+import type { SchedulerStatus } from "./scheduler/engine.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { legacyRoutes } from "./routes/legacy.ts";
+import { logRoutes } from "./routes/logs.ts";
+import { testRoutes } from "./routes/test.ts";
+import { triggerRoutes } from "./routes/triggers.ts";
+import { uiRoutes } from "./routes/ui.ts";
+
+export type { Deps } from "./deps.ts";
+
+/** Paths of the reference design, which answer errors as `{ error }`. */
+const LEGACY_PATHS = new Set([
+  "/schedule_trigger",
+  "/list_triggers",
+  "/remove_trigger",
+  "/trigger_api",
+  "/list_logs",
+  "/test_trigger",
+]);
+
+export interface AppOptions {
+  schedulerStatus?: () => SchedulerStatus;
+}
+
+export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
+  const app = new Hono();
+
+  // The one place errors become HTTP: RFC 9457 problem+json, or `{ error }` on legacy paths.
+  app.onError((err, c) => {
+    const tockErr = err instanceof TockError ? err : null;
+    if (!tockErr) console.error(`${c.req.method} ${c.req.path} failed:`, err);
+    const status = tockErr?.status ?? 500;
+    const headers: Record<string, string> = {};
+    if (err instanceof RateLimitError) headers["Retry-After"] = String(err.retryAfterSeconds);
+    if (LEGACY_PATHS.has(c.req.path)) {
+      const details = tockErr?.errors?.map((e) => `${e.path}: ${e.message}`).join("; ");
+      const message = tockErr
+        ? (details ? `${tockErr.message}: ${details}` : tockErr.message)
+        : "Internal error";
+      return c.json({ error: message }, status as 400, headers);
+    }
+    const problem = tockErr ? toProblem(tockErr) : {
+      type: "about:blank",
+      title: "Internal Server Error",
+      status: 500,
+      detail: "Unexpected error",
+    };
+    return c.body(JSON.stringify(problem), status as 400, {
+      ...headers,
+      "content-type": "application/problem+json",
+    });
+  });
+
+  app.notFound((c) => {
+    if (LEGACY_PATHS.has(c.req.path)) return c.json({ error: "Method not allowed" }, 405);
+    return c.body(
+      JSON.stringify({
+        type: "about:blank",
+        title: "Not found",
+        status: 404,
+        detail: `No route for ${c.req.method} ${c.req.path}`,
+      }),
+      404,
+      { "content-type": "application/problem+json" },
+    );
+  });
+
+  app.route("/api/triggers", triggerRoutes(deps));
+  app.route("/api/logs", logRoutes(deps));
+  app.route("/api", testRoutes(deps));
+  app.route("/", healthRoutes(deps, opts.schedulerStatus));
+  app.route("/", legacyRoutes(deps));
+  app.route("/", uiRoutes());
+  return app;
+}

@@ -1,0 +1,32 @@
+/** Every Deno KV key Tock uses is spelled here and nowhere else. */
+
+/** The per-trigger counter key for log statistics; test firings count under "test". */
+export type CounterId = string;
+
+export const keys = {
+  trigger: (id: string) => ["triggers", id] as const,
+  triggersPrefix: () => ["triggers"] as const,
+  triggerName: (name: string) => ["trigger_names", name] as const,
+  due: (atMs: number, id: string) => ["due", atMs, id] as const,
+  duePrefix: () => ["due"] as const,
+  /** Firings made outside the schedule (api, manual), a KvU64 summed without conflicts. */
+  triggerRuns: (id: string) => ["trigger_runs", id] as const,
+  /** Latest api/manual firing time in ms, a KvU64 kept with `max`. */
+  triggerLastRun: (id: string) => ["trigger_last_run", id] as const,
+
+  log: (logId: string) => ["logs", logId] as const,
+  logsPrefix: () => ["logs"] as const,
+  logByTrigger: (triggerId: string, logId: string) =>
+    ["logs_by_trigger", triggerId, logId] as const,
+  logsByTriggerPrefix: (triggerId: string) => ["logs_by_trigger", triggerId] as const,
+  logByName: (name: string, logId: string) => ["logs_by_name", name, logId] as const,
+  logsByNamePrefix: (name: string) => ["logs_by_name", name] as const,
+  /** Log entries per trigger not yet deleted (KvU64). */
+  logCount: (counter: CounterId) => ["log_count", counter] as const,
+  logCountPrefix: () => ["log_count"] as const,
+  /** Name last seen for a counter id, so stats can name deleted triggers. */
+  logCounterName: (counter: CounterId) => ["log_counter_name", counter] as const,
+
+  /** One housekeeping run per job per minute across instances. */
+  cronLock: (job: string, minute: number) => ["cron", job, minute] as const,
+};

@@ -1,0 +1,36 @@
+/** Small helpers around Deno KV commits. */
+
+const LOCKED = /database is locked|SQLITE_BUSY/i;
+
+/**
+ * Runs `attempt` (which builds and commits one atomic operation) again when SQLite reports
+ * "database is locked" under contention between processes sharing one KV file. The error is
+ * transient by nature; callers never see it unless it persists for ~`maxAttempts` tries.
+ */
+export async function retryLocked<T>(attempt: () => Promise<T>, maxAttempts = 50): Promise<T> {
+  for (let i = 1;; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (i >= maxAttempts || !LOCKED.test(String((err as Error)?.message ?? err))) throw err;
+      // Full jitter, growing to ~50 ms: contention clears in a few ms.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** i)));
+    }
+  }
+}
+
+/** KvU64 arithmetic wraps modulo 2^64, so adding this subtracts one. */
+export const KV_MINUS_ONE = new Deno.KvU64(0xffff_ffff_ffff_ffffn);
+export const KV_ONE = new Deno.KvU64(1n);
+
+/** Reads many keys in chunks of ten (the `getMany` limit), in parallel. */
+export async function getManyChunked<T>(
+  kv: Deno.Kv,
+  keyList: Deno.KvKey[],
+): Promise<Deno.KvEntryMaybe<T>[]> {
+  const chunks: Promise<Deno.KvEntryMaybe<T>[]>[] = [];
+  for (let i = 0; i < keyList.length; i += 10) {
+    chunks.push(kv.getMany<T[]>(keyList.slice(i, i + 10)));
+  }
+  return (await Promise.all(chunks)).flat();
+}

@@ -1,0 +1,181 @@
+/** Trigger records and their indexes. Every write is one atomic commit with its indexes. */
+import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors.ts";
+import type { Trigger, TriggerRecord } from "../schemas.ts";
+import { keys } from "./keys.ts";
+import { getManyChunked, retryLocked } from "./kv.ts";
+import { isUlid } from "./ulid.ts";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The due-index key of a record, or null when it is not waiting to fire. */
+export function dueKeyOf(rec: TriggerRecord): Deno.KvKey | null {
+  return rec.status === "active" && rec.nextRunAt !== null
+    ? keys.due(Date.parse(rec.nextRunAt), rec.id)
+    : null;
+}
+
+/**
+ * Adds the writes that store `next` in place of `prev` (null when new): the record, the name
+ * index if the name changed, and the due entry. The due entry is rewritten on every change so
+ * its versionstamp always equals the record's: the scheduler relies on that to spot stale data.
+ */
+export function addTriggerWrites(
+  op: Deno.AtomicOperation,
+  prev: TriggerRecord | null,
+  next: TriggerRecord,
+): void {
+  op.set(keys.trigger(next.id), next);
+  if (prev === null || prev.name !== next.name) {
+    op.check({ key: keys.triggerName(next.name), versionstamp: null });
+    op.set(keys.triggerName(next.name), next.id);
+    if (prev) op.delete(keys.triggerName(prev.name));
+  }
+  const oldDue = prev ? dueKeyOf(prev) : null;
+  if (oldDue) op.delete(oldDue);
+  const newDue = dueKeyOf(next);
+  if (newDue) op.set(newDue, next.id);
+}
+
+async function commitOrExplain(kv: Deno.Kv, build: () => Deno.AtomicOperation, name: string) {
+  let res: Deno.KvCommitResult | Deno.KvCommitError;
+  try {
+    res = await retryLocked(() => build().commit());
+  } catch (err) {
+    if (/too large|exceeds/i.test(String(err))) {
+      throw new PayloadTooLargeError("The trigger is larger than storage allows (64 KiB)");
+    }
+    throw err;
+  }
+  if (!res.ok) {
+    const owner = await kv.get<string>(keys.triggerName(name));
+    if (owner.value !== null) throw new ConflictError(`A trigger named "${name}" already exists`);
+  }
+  return res;
+}
+
+/** Stores a new trigger; ConflictError when the name is taken. */
+export async function insertTrigger(kv: Deno.Kv, rec: TriggerRecord): Promise<void> {
+  const res = await commitOrExplain(kv, () => {
+    const op = kv.atomic().check({ key: keys.trigger(rec.id), versionstamp: null });
+    addTriggerWrites(op, null, rec);
+    return op;
+  }, rec.name);
+  if (!res.ok) throw new ConflictError(`Trigger "${rec.id}" changed concurrently, try again`);
+}
+
+/** A record by id with its versionstamp; NotFoundError when unknown. */
+export async function getTriggerEntry(
+  kv: Deno.Kv,
+  id: string,
+): Promise<Deno.KvEntry<TriggerRecord>> {
+  const entry = isUlid(id) ? await kv.get<TriggerRecord>(keys.trigger(id)) : null;
+  if (!entry || entry.value === null) throw new NotFoundError(`No trigger with id "${id}"`);
+  return entry as Deno.KvEntry<TriggerRecord>;
+}
+
+/** Finds a trigger id by name, or null. */
+export async function idByName(kv: Deno.Kv, name: string): Promise<string | null> {
+  return (await kv.get<string>(keys.triggerName(name))).value;
+}
+
+/**
+ * Applies `change` to the current record and commits it, re-reading and retrying when the
+ * record moved underneath (a firing advanced it, another request changed it). `change`
+ * returns null to leave the record as it is.
+ */
+export async function updateTrigger(
+  kv: Deno.Kv,
+  id: string,
+  change: (rec: TriggerRecord) => TriggerRecord | null,
+): Promise<TriggerRecord> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const entry = await getTriggerEntry(kv, id);
+    const next = change(entry.value);
+    if (next === null) return entry.value;
+    const res = await commitOrExplain(kv, () => {
+      const op = kv.atomic().check(entry);
+      addTriggerWrites(op, entry.value, next);
+      return op;
+    }, next.name);
+    if (res.ok) return next;
+  }
+  throw new ConflictError(`Trigger "${id}" is changing too often to update, try again`);
+}
+
+/** Deletes a trigger and its indexes; its logs stay until retention ends. */
+export async function deleteTrigger(kv: Deno.Kv, id: string): Promise<TriggerRecord> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const entry = await getTriggerEntry(kv, id);
+    const rec = entry.value;
+    const op = kv.atomic().check(entry)
+      .delete(keys.trigger(id))
+      .delete(keys.triggerName(rec.name))
+      .delete(keys.triggerRuns(id))
+      .delete(keys.triggerLastRun(id));
+    const due = dueKeyOf(rec);
+    if (due) op.delete(due);
+    if ((await retryLocked(() => op.commit())).ok) return rec;
+  }
+  throw new ConflictError(`Trigger "${id}" is changing too often to delete, try again`);
+}
+
+/** The API view: the record plus run counters kept outside it (api and manual firings). */
+export async function toTriggerViews(kv: Deno.Kv, recs: TriggerRecord[]): Promise<Trigger[]> {
+  const counters = await getManyChunked<Deno.KvU64>(
+    kv,
+    recs.flatMap((r) => [keys.triggerRuns(r.id), keys.triggerLastRun(r.id)]),
+  );
+  return recs.map((r, i) => {
+    const extraRuns = Number(counters[2 * i].value?.value ?? 0n);
+    const extraLast = Number(counters[2 * i + 1].value?.value ?? 0n);
+    const schedLast = r.lastScheduledRunAt ? Date.parse(r.lastScheduledRunAt) : 0;
+    const last = Math.max(extraLast, schedLast);
+    return {
+      id: r.id,
+      name: r.name,
+      type: r.type,
+      schedule: r.schedule,
+      payload: r.payload as Trigger["payload"],
+      payloadSchema: r.payloadSchema,
+      webhook: r.webhook,
+      misfire: r.misfire,
+      status: r.status,
+      nextRunAt: r.status === "completed" ? null : r.nextRunAt,
+      lastRunAt: last > 0 ? iso(last) : null,
+      runCount: r.scheduledRuns + extraRuns,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      version: r.version,
+    };
+  });
+}
+
+/** Lists triggers in creation order (ids are ULIDs) with optional filters and a cursor. */
+export async function listTriggers(
+  kv: Deno.Kv,
+  q: { type?: string; status?: string; limit: number; cursor?: string },
+): Promise<{ items: TriggerRecord[]; nextCursor: string | null }> {
+  if (q.cursor !== undefined && !isUlid(q.cursor)) {
+    throw new ValidationError("Invalid cursor", [{
+      path: "cursor",
+      message: "Not a cursor from this API",
+    }]);
+  }
+  const selector = q.cursor !== undefined
+    ? { start: [...keys.triggersPrefix(), q.cursor, ""], end: [...keys.triggersPrefix(), "\uffff"] }
+    : { prefix: keys.triggersPrefix() };
+  const items: TriggerRecord[] = [];
+  let more = false;
+  for await (
+    const e of kv.list<TriggerRecord>(selector, { batchSize: Math.min(500, q.limit + 1) })
+  ) {
+    const r = e.value;
+    if ((q.type && r.type !== q.type) || (q.status && r.status !== q.status)) continue;
+    if (items.length === q.limit) {
+      more = true;
+      break;
+    }
+    items.push(r);
+  }
+  return { items, nextCursor: more ? items[items.length - 1].id : null };
+}

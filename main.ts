@@ -1,0 +1,71 @@
+/**
+ * Tock's entry point and its only module with side effects: reads the configuration, opens
+ * KV, registers housekeeping with Deno.cron, starts the scheduler and serves HTTP. With a
+ * subcommand (`triggers`, `logs`, ...) it is instead the command-line client.
+ */
+import { createApp } from "./app.ts";
+import { systemClock } from "./clock.ts";
+import { ConfigError, helpText, parseConfig } from "./config.ts";
+import type { Deps } from "./deps.ts";
+import { FiringBus } from "./events.ts";
+import { PayloadSchemas } from "./payload_schema.ts";
+import { Scheduler } from "./scheduler/engine.ts";
+import { CLI_COMMANDS, runCli } from "./cli/main.ts";
+
+const args = [...Deno.args];
+if (args[0] !== undefined && (CLI_COMMANDS.includes(args[0]) || args[0] === "help")) {
+  Deno.exit(await runCli(args));
+}
+if (args[0] === "serve") args.shift();
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(helpText());
+  Deno.exit(0);
+}
+
+let config;
+try {
+  config = parseConfig(args, Deno.env.toObject());
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`tock: ${err.message} (see --help)`);
+  Deno.exit(2);
+}
+
+/** Set once KV is open; the cron handlers below run only after that. */
+let deps: Deps | null = null;
+
+if (config.kv !== ":memory:" && !/^https?:\/\//.test(config.kv)) {
+  const dir = config.kv.replace(/[^/\\]*$/, "");
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+}
+const kv = await Deno.openKv(config.kv);
+const bus = new FiringBus();
+deps = { kv, clock: systemClock, config, bus, schemas: new PayloadSchemas() };
+const scheduler = new Scheduler(deps);
+deps.scheduler = scheduler;
+
+const app = createApp(deps, { schedulerStatus: () => scheduler.status() });
+await scheduler.start();
+
+const server = Deno.serve({
+  port: config.port,
+  hostname: config.hostname,
+  onListen: ({ hostname, port }) => {
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    console.log(`Tock listening on http://${host}:${port}`);
+  },
+}, app.fetch);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`Tock stopping (${signal}): no new claims, finishing commits in flight`);
+  await scheduler.stop();
+  await server.shutdown();
+  kv.close();
+  Deno.exit(0);
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(sig, () => void shutdown(sig));
+}

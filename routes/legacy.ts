@@ -1,0 +1,177 @@
+/**
+ * The reference design's endpoints, kept for its existing clients, on the same store.
+ * Unlike the old app, errors carry real status codes; bodies are `{ error }` (see app.ts).
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Deps } from "../deps.ts";
+import { NotFoundError } from "../errors.ts";
+import { deleteTrigger, getTriggerEntry, idByName, listTriggers } from "../db/triggers.ts";
+import { listLogs } from "../db/logs.ts";
+import { fireNow, fireTest } from "../scheduler/fire.ts";
+import type {
+  LogEntry,
+  ScheduleInput,
+  StoredLog,
+  TriggerCreate,
+  TriggerRecord,
+} from "../schemas.ts";
+import { parseWith, readJson } from "./body.ts";
+import { createTrigger } from "./triggers.ts";
+import { testDefinition, unsavedRecord } from "./test.ts";
+import { triggerLogIndex } from "./logs.ts";
+
+/** The reference app's request body for /schedule_trigger and /test_trigger. */
+export const LegacyScheduleBody = z.object({
+  trigger_name: z.string(),
+  trigger_type: z.enum(["scheduled", "api"]),
+  delay_seconds: z.number().nullable().optional(),
+  interval_seconds: z.number().nullable().optional(),
+  schedule: z.string().nullable().optional(),
+  payload: z.json().optional(),
+});
+type LegacyScheduleBody = z.infer<typeof LegacyScheduleBody>;
+
+/** Most entries /list_logs answers with (the reference app had no paging). */
+const LEGACY_LOG_LIMIT = 500;
+
+function legacySchedule(b: LegacyScheduleBody): ScheduleInput | null {
+  if (b.trigger_type === "api") return null;
+  if (b.delay_seconds != null) return { delaySeconds: b.delay_seconds };
+  if (b.interval_seconds != null) return { everySeconds: b.interval_seconds };
+  if (b.schedule != null) {
+    // An ISO time is a one-time trigger; anything else is a cron expression in UTC.
+    return /^\d{4}-\d{2}-\d{2}T/.test(b.schedule)
+      ? { at: b.schedule }
+      : { cron: b.schedule, timezone: "UTC" };
+  }
+  return null;
+}
+
+function toCreate(b: LegacyScheduleBody): TriggerCreate {
+  return {
+    name: b.trigger_name,
+    type: b.trigger_type,
+    schedule: legacySchedule(b),
+    ...(b.payload !== undefined ? { payload: b.payload } : {}),
+  };
+}
+
+function describeSchedule(rec: TriggerRecord): string | null {
+  const s = rec.schedule;
+  if (!s) return null;
+  if ("at" in s) return s.at;
+  if ("everySeconds" in s) return `every ${s.everySeconds} seconds`;
+  return s.cron;
+}
+
+function legacyTrigger(rec: TriggerRecord) {
+  return {
+    trigger_name: rec.name,
+    trigger_type: rec.type,
+    schedule: describeSchedule(rec),
+    payload: rec.payload ?? null,
+    next_run_at: rec.status === "active" ? rec.nextRunAt : null,
+  };
+}
+
+function legacyLog(log: StoredLog | LogEntry, state: string) {
+  return {
+    trigger_name: log.triggerName,
+    executed_at: log.firedAt,
+    source: log.source,
+    payload: log.payload ?? null,
+    state,
+  };
+}
+
+async function byName(deps: Deps, name: string): Promise<TriggerRecord> {
+  const id = await idByName(deps.kv, name);
+  if (id === null) throw new NotFoundError(`No trigger named "${name}"`);
+  return (await getTriggerEntry(deps.kv, id)).value;
+}
+
+export function legacyRoutes(deps: Deps): Hono {
+  const app = new Hono();
+  const max = deps.config.maxPayloadBytes;
+
+  app.post("/schedule_trigger", async (c) => {
+    const body = parseWith(LegacyScheduleBody, await readJson(c, max), "request");
+    const rec = await createTrigger(deps, toCreate(body));
+    return c.json({ message: `Trigger "${rec.name}" scheduled`, trigger: legacyTrigger(rec) });
+  });
+
+  app.get("/list_triggers", async (c) => {
+    const out = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listTriggers(deps.kv, { limit: 500, cursor });
+      out.push(...page.items.map(legacyTrigger));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return c.json(out);
+  });
+
+  app.post("/remove_trigger", async (c) => {
+    const { trigger_name } = parseWith(
+      z.object({ trigger_name: z.string() }),
+      await readJson(c, max),
+      "request",
+    );
+    const rec = await byName(deps, trigger_name);
+    await deleteTrigger(deps.kv, rec.id);
+    deps.scheduler?.notify(null);
+    return c.json({ message: `Trigger "${trigger_name}" removed` });
+  });
+
+  app.post("/trigger_api", async (c) => {
+    const name = c.req.query("trigger_name");
+    if (!name) {
+      return c.json({ error: "Query parameter trigger_name is required" }, 400);
+    }
+    const rec = await byName(deps, name);
+    const NONE = Symbol();
+    const body = await readJson(c, max, NONE);
+    const payload = body === NONE ? rec.payload : body;
+    if (rec.type === "api") deps.schemas.validate(rec, payload);
+    const log = await fireNow(deps, rec, payload);
+    return c.json({ message: `Trigger "${name}" fired`, log: legacyLog(log, "active") });
+  });
+
+  app.get("/list_logs", async (c) => {
+    const now = deps.clock.now();
+    const page = await listLogs(
+      deps.kv,
+      { state: "all", limit: LEGACY_LOG_LIMIT },
+      now,
+      deps.config,
+      (ref) => triggerLogIndex(deps.kv, ref),
+    );
+    return c.json(page.items.map((l) => legacyLog(l, l.state)));
+  });
+
+  app.post("/test_trigger", async (c) => {
+    const body = parseWith(LegacyScheduleBody, await readJson(c, max), "request");
+    const create = toCreate(body);
+    const delayMs = Math.max(0, (body.delay_seconds ?? 0) * 1000);
+    // Validate the whole definition first; the delay only postpones the firing.
+    const now = deps.clock.now();
+    const def = testDefinition(deps, create, now).def;
+    if (delayMs > deps.config.requestTimeoutMs - 1000) {
+      return c.json({
+        error: `delay_seconds must be below ${
+          Math.floor(deps.config.requestTimeoutMs / 1000) - 1
+        } for a test firing`,
+      }, 400);
+    }
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    const fireAt = deps.clock.now();
+    const log = await fireTest(deps, unsavedRecord(def, fireAt), def.payload, fireAt);
+    return c.json({
+      message: `Test trigger "${body.trigger_name}" fired`,
+      log: legacyLog(log, "active"),
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,226 @@
+/**
+ * The scheduler of one instance. KV's due index is the truth; this keeps the part of it that
+ * falls within a short horizon in memory, sorted, and aims one timer at the earliest entry for
+ * millisecond precision. A poll (every `pollMs`) refreshes that view, so triggers written by
+ * other instances, or left by an instance that died, are picked up within about a second.
+ */
+import type { Deps, SchedulerHandle } from "../deps.ts";
+import { keys } from "../db/keys.ts";
+import type { TriggerRecord } from "../schemas.ts";
+import { claimDue, type DueItem } from "./claim.ts";
+
+export interface SchedulerOptions {
+  /** How far ahead the in-memory view reaches. */
+  horizonMs?: number;
+  /** How often the view is refreshed from KV. */
+  pollMs?: number;
+  /** Most due entries held in memory; the rest wait for a later poll. */
+  maxHeld?: number;
+}
+
+export interface SchedulerStatus {
+  running: boolean;
+  /** Occurrences held in memory (due within the horizon). */
+  upcoming: number;
+  nextDueAt: string | null;
+  /** How far behind the earliest due occurrence is, 0 when none is overdue. */
+  lagMs: number;
+  lastPollAt: string | null;
+  firedTotal: number;
+}
+
+export class Scheduler implements SchedulerHandle {
+  readonly #deps: Deps;
+  readonly #horizonMs: number;
+  readonly #pollMs: number;
+  readonly #maxHeld: number;
+  /** Due items within the horizon, sorted by time (then id). */
+  #items: DueItem[] = [];
+  #cache = new Map<string, Deno.KvEntry<TriggerRecord>>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+  #pollTimer: ReturnType<typeof setInterval> | undefined;
+  /** Items this instance rescheduled, by sequence, so a poll that read KV earlier keeps them. */
+  #recent: { seq: number; item: DueItem }[] = [];
+  #seq = 0;
+  /** Items being claimed right now, which a poll read before the commit must not bring back. */
+  #inFlight = new Set<string>();
+  #running = false;
+  #claiming: Promise<void> | null = null;
+  #again = false;
+  #lastPollAt: number | null = null;
+  #firedTotal = 0;
+  #polling: Promise<void> | null = null;
+
+  constructor(deps: Deps, opts: SchedulerOptions = {}) {
+    this.#deps = deps;
+    this.#horizonMs = opts.horizonMs ?? 5_000;
+    this.#pollMs = opts.pollMs ?? 1_000;
+    this.#maxHeld = opts.maxHeld ?? 50_000;
+  }
+
+  /** Loads what is due (including what was missed while down) and starts the timer and poll. */
+  async start(): Promise<void> {
+    this.#running = true;
+    await this.poll();
+    this.#pollTimer = setInterval(() => void this.poll(), this.#pollMs);
+  }
+
+  /** Stops claiming; resolves once a claim in flight has committed. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearInterval(this.#pollTimer);
+    clearTimeout(this.#timer);
+    this.#timerAt = Infinity;
+    await this.#polling;
+    await this.#claiming;
+  }
+
+  /** A local change: re-read the view now if the new occurrence falls inside the horizon. */
+  notify(nextRunAtMs: number | null): void {
+    if (!this.#running) return;
+    if (nextRunAtMs === null || nextRunAtMs <= this.#deps.clock.now() + this.#horizonMs) {
+      void this.poll();
+    }
+  }
+
+  status(): SchedulerStatus {
+    const now = this.#deps.clock.now();
+    const first = this.#items[0];
+    return {
+      running: this.#running,
+      upcoming: this.#items.length,
+      nextDueAt: first ? new Date(first.atMs).toISOString() : null,
+      lagMs: first && first.atMs < now ? now - first.atMs : 0,
+      lastPollAt: this.#lastPollAt === null ? null : new Date(this.#lastPollAt).toISOString(),
+      firedTotal: this.#firedTotal,
+    };
+  }
+
+  /** Re-reads the due index up to the horizon and re-arms the timer. Coalesces callers. */
+  poll(): Promise<void> {
+    if (this.#polling) {
+      // A poll is under way; run one more after it so a change made meanwhile is seen.
+      const prev = this.#polling;
+      this.#polling = prev.then(() => this.#pollOnce()).finally(() => {
+        if (this.#polling === next) this.#polling = null;
+      });
+      const next = this.#polling;
+      return next;
+    }
+    const p = this.#pollOnce().finally(() => {
+      if (this.#polling === p) this.#polling = null;
+    });
+    this.#polling = p;
+    return p;
+  }
+
+  async #pollOnce(): Promise<void> {
+    if (!this.#running) return;
+    const now = this.#deps.clock.now();
+    const startSeq = this.#seq;
+    const items: DueItem[] = [];
+    try {
+      const iter = this.#deps.kv.list<string>({
+        start: keys.duePrefix(),
+        end: [...keys.duePrefix(), now + this.#horizonMs + 1],
+      }, { limit: this.#maxHeld, batchSize: 1000 });
+      for await (const e of iter) {
+        items.push({
+          atMs: e.key[1] as number,
+          id: e.key[2] as string,
+          versionstamp: e.versionstamp,
+        });
+      }
+    } catch (err) {
+      console.error("scheduler poll failed:", (err as Error).message);
+      return;
+    }
+    // Merge what was rescheduled locally while the poll read, drop what is being claimed.
+    this.#recent = this.#recent.filter((r) => r.seq >= startSeq);
+    const seen = new Set(items.map(itemKey));
+    for (const { item } of this.#recent) {
+      if (!seen.has(itemKey(item))) items.push(item);
+    }
+    this.#items = items.filter((it) => !this.#inFlight.has(itemKey(it)))
+      .sort((a, b) => a.atMs - b.atMs);
+    this.#lastPollAt = now;
+    // Forget records that left the horizon, so memory follows the view.
+    if (this.#cache.size > 2 * items.length + 1000) {
+      const held = new Set(items.map((i) => i.id));
+      for (const id of this.#cache.keys()) if (!held.has(id)) this.#cache.delete(id);
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    if (!this.#running) return;
+    const first = this.#items[0];
+    const at = first ? first.atMs : Infinity;
+    if (at === this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    if (at === Infinity) return;
+    const delay = Math.max(0, at - this.#deps.clock.now());
+    this.#timer = setTimeout(() => {
+      this.#timerAt = Infinity;
+      this.#tick();
+    }, delay);
+  }
+
+  #tick(): void {
+    if (this.#claiming) {
+      this.#again = true;
+      return;
+    }
+    this.#claiming = this.#claimLoop().finally(() => {
+      this.#claiming = null;
+      this.#arm();
+    });
+  }
+
+  async #claimLoop(): Promise<void> {
+    do {
+      this.#again = false;
+      if (!this.#running) return;
+      const now = this.#deps.clock.now();
+      let n = 0;
+      while (n < this.#items.length && this.#items[n].atMs <= now) n++;
+      if (n === 0) continue;
+      const due = this.#items.splice(0, n);
+      for (const it of due) this.#inFlight.add(itemKey(it));
+      try {
+        const result = await claimDue(this.#deps, due, now, this.#cache);
+        this.#firedTotal += result.fired.length;
+        for (const { item } of result.rescheduled) this.#insert(item);
+        this.#deps.bus.publish(result.fired);
+        this.#deps.outbox?.kick(result.fired.filter((l) => l.outcome === "pending"));
+      } catch (err) {
+        // KV trouble: put the items back; the next poll re-reads the truth anyway.
+        console.error("scheduler claim failed:", (err as Error).message);
+        for (const it of due) this.#insert(it);
+        await new Promise((r) => setTimeout(r, 200));
+      } finally {
+        for (const it of due) this.#inFlight.delete(itemKey(it));
+      }
+      this.#again ||= this.#items.length > 0 && this.#items[0].atMs <= this.#deps.clock.now();
+    } while (this.#again && this.#running);
+  }
+
+  #insert(item: DueItem): void {
+    if (item.atMs > this.#deps.clock.now() + this.#horizonMs) return;
+    if (this.#polling) this.#recent.push({ seq: ++this.#seq, item });
+    const items = this.#items;
+    let lo = 0, hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (items[mid].atMs <= item.atMs) lo = mid + 1;
+      else hi = mid;
+    }
+    items.splice(lo, 0, item);
+  }
+}
+
+function itemKey(it: DueItem): string {
+  return `${it.id}@${it.atMs}`;
+}

@@ -1,0 +1,127 @@
+/**
+ * Pure schedule maths. Every function takes "now" (or "after") explicitly so it can be tested
+ * without a clock, and is shared by the API (nextRunAt, preview) and the scheduler (claims).
+ */
+import { Cron } from "croner";
+import type { Schedule, ScheduleInput } from "../schemas.ts";
+
+const cronCache = new Map<string, Cron>();
+
+function cronFor(expr: string, timezone: string): Cron {
+  const key = `${timezone}\u0000${expr}`;
+  let cron = cronCache.get(key);
+  if (!cron) {
+    // croner >= 11 implements ISC cron's DST rules, which are the contract's.
+    cron = new Cron(expr, { timezone, paused: true, mode: "5-or-6-parts" });
+    if (cronCache.size > 10_000) cronCache.clear();
+    cronCache.set(key, cron);
+  }
+  return cron;
+}
+
+const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
+const iso = (t: number) => new Date(t).toISOString();
+
+/**
+ * Stores a schedule in its canonical form: `delaySeconds` becomes `at`, an `everySeconds`
+ * schedule gets its anchor (`startAt`, default now + n), times become UTC ISO with milliseconds,
+ * a cron gets its time zone (default UTC).
+ */
+export function normalizeSchedule(input: ScheduleInput, nowMs: number): Schedule {
+  if ("at" in input) return { at: iso(Date.parse(input.at)) };
+  if ("delaySeconds" in input) return { at: iso(nowMs + Math.round(input.delaySeconds * 1000)) };
+  const bounds = {
+    ...(input.endAt !== undefined ? { endAt: iso(Date.parse(input.endAt)) } : {}),
+    ...(input.maxRuns !== undefined ? { maxRuns: input.maxRuns } : {}),
+  };
+  if ("everySeconds" in input) {
+    const start = input.startAt !== undefined
+      ? Date.parse(input.startAt)
+      : nowMs + Math.round(input.everySeconds * 1000);
+    return { everySeconds: input.everySeconds, startAt: iso(start), ...bounds };
+  }
+  return {
+    cron: input.cron.trim().replace(/\s+/g, " "),
+    timezone: input.timezone ?? "UTC",
+    ...(input.startAt !== undefined ? { startAt: iso(Date.parse(input.startAt)) } : {}),
+    ...bounds,
+  };
+}
+
+/**
+ * The first occurrence strictly after `afterMs`, or null when the schedule has none left.
+ * `runsSoFar` counts scheduled firings already made, for `maxRuns`.
+ * @example nextOccurrence({ everySeconds: 10, startAt: "2026-01-01T00:00:00.000Z" }, 0) // startAt
+ */
+export function nextOccurrence(schedule: Schedule, afterMs: number, runsSoFar = 0): number | null {
+  if ("at" in schedule) {
+    const at = Date.parse(schedule.at);
+    return at > afterMs && runsSoFar === 0 ? at : null;
+  }
+  if (schedule.maxRuns !== undefined && runsSoFar >= schedule.maxRuns) return null;
+  const endAt = ms(schedule.endAt);
+  let next: number | null;
+  if ("everySeconds" in schedule) {
+    const start = Date.parse(schedule.startAt);
+    const step = Math.round(schedule.everySeconds * 1000);
+    // Occurrences are start + k*step exactly, so a late firing never drifts the series.
+    next = afterMs < start ? start : start + (Math.floor((afterMs - start) / step) + 1) * step;
+  } else {
+    const startAt = ms(schedule.startAt);
+    // croner's nextRun is strictly after its argument; startAt itself may match.
+    const from = startAt !== undefined && startAt - 1 > afterMs ? startAt - 1 : afterMs;
+    const d = cronFor(schedule.cron, schedule.timezone).nextRun(new Date(from));
+    next = d ? d.getTime() : null;
+  }
+  if (next === null || (endAt !== undefined && next > endAt)) return null;
+  return next;
+}
+
+/** Up to `count` occurrences after `afterMs`, honouring endAt and maxRuns. */
+export function occurrences(
+  schedule: Schedule,
+  afterMs: number,
+  count: number,
+  runsSoFar = 0,
+): number[] {
+  const out: number[] = [];
+  let t = afterMs;
+  while (out.length < count) {
+    const next = nextOccurrence(schedule, t, runsSoFar + out.length);
+    if (next === null) break;
+    out.push(next);
+    t = next;
+  }
+  return out;
+}
+
+/**
+ * The most recent occurrence at or before `nowMs`, starting from a known occurrence `fromMs`
+ * (itself at or before now). Used to coalesce missed occurrences into one catch-up firing.
+ * Returns the last missed occurrence and how many were missed in all.
+ */
+export function lastMissed(
+  schedule: Schedule,
+  fromMs: number,
+  nowMs: number,
+  runsSoFar: number,
+): { last: number; missed: number } {
+  let last = fromMs;
+  let missed = 1;
+  if ("everySeconds" in schedule) {
+    const step = Math.round(schedule.everySeconds * 1000);
+    const endAt = ms(schedule.endAt) ?? Infinity;
+    const limit = Math.min(nowMs, endAt);
+    let k = Math.max(0, Math.floor((limit - fromMs) / step));
+    if (schedule.maxRuns !== undefined) k = Math.min(k, schedule.maxRuns - runsSoFar - 1);
+    return { last: fromMs + Math.max(0, k) * step, missed: 1 + Math.max(0, k) };
+  }
+  // Cron (or at, which has no second occurrence): walk forward; bounded by a sane cap.
+  for (let i = 0; i < 100_000; i++) {
+    const next = nextOccurrence(schedule, last, runsSoFar + missed);
+    if (next === null || next > nowMs) break;
+    last = next;
+    missed++;
+  }
+  return { last, missed };
+}

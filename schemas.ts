@@ -1,0 +1,304 @@
+/**
+ * zod schemas: the single source of request, stored and response types. Routes validate with
+ * them, `/openapi.json` is generated from them, the CLI validates files with them.
+ */
+import { z } from "zod";
+import { Cron } from "croner";
+import type { FieldError } from "./errors.ts";
+
+/** An instant on the wire: ISO 8601 with an offset; normalised to UTC with milliseconds. */
+export const IsoInput = z.iso.datetime({ offset: true }).meta({
+  description: "ISO 8601 instant, e.g. 2026-11-29T10:00:00.000Z",
+});
+const IsoOut = z.iso.datetime().meta({ description: "ISO 8601 UTC instant with milliseconds" });
+
+/** True when `tz` is an IANA zone the runtime knows. */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Validates a 5- or 6-field cron expression; returns the problem or null. */
+export function cronProblem(expr: string, timezone = "UTC"): string | null {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) {
+    return `Expected 5 fields (or 6 with seconds first), got ${fields.length}`;
+  }
+  try {
+    new Cron(expr, { timezone, paused: true, mode: "5-or-6-parts" });
+    return null;
+  } catch (err) {
+    return `Invalid cron expression "${expr}": ${
+      (err as Error).message.replace(/^CronPattern: /, "")
+    }`;
+  }
+}
+
+const CronExpr = z.string().superRefine((expr, ctx) => {
+  const problem = cronProblem(expr);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+const TimeZone = z.string().refine(isTimeZone, { message: "Unknown IANA time zone" });
+const MaxRuns = z.int().min(1).max(1_000_000_000);
+const EverySeconds = z.number().min(1).max(366 * 86400).refine(
+  (n) => Number.isInteger(Math.round(n * 1000)) && Math.abs(n * 1000 - Math.round(n * 1000)) < 1e-6,
+  { message: "At most millisecond precision" },
+);
+
+export const AtSchedule = z.strictObject({ at: IsoInput });
+export const DelaySchedule = z.strictObject({ delaySeconds: z.number().gt(0).max(366 * 86400) });
+export const EverySchedule = z.strictObject({
+  everySeconds: EverySeconds,
+  startAt: IsoInput.optional(),
+  endAt: IsoInput.optional(),
+  maxRuns: MaxRuns.optional(),
+});
+export const CronSchedule = z.strictObject({
+  cron: CronExpr,
+  timezone: TimeZone.optional(),
+  startAt: IsoInput.optional(),
+  endAt: IsoInput.optional(),
+  maxRuns: MaxRuns.optional(),
+});
+
+/** The four schedule forms, in the order `SCHEDULE_FORMS` names their keys. */
+export const ScheduleInput = z.union([AtSchedule, DelaySchedule, EverySchedule, CronSchedule])
+  .meta({ description: "Exactly one of at, delaySeconds, everySeconds, cron" });
+export type ScheduleInput = z.infer<typeof ScheduleInput>;
+const SCHEDULE_FORMS = ["at", "delaySeconds", "everySeconds", "cron"] as const;
+
+/** A schedule as stored and answered: delaySeconds becomes at, every has its anchor. */
+export type Schedule =
+  | { at: string }
+  | { everySeconds: number; startAt: string; endAt?: string; maxRuns?: number }
+  | { cron: string; timezone: string; startAt?: string; endAt?: string; maxRuns?: number };
+export const StoredSchedule = z.union([
+  z.object({ at: IsoOut }),
+  z.object({
+    everySeconds: z.number(),
+    startAt: IsoOut,
+    endAt: IsoOut.optional(),
+    maxRuns: z.int().optional(),
+  }),
+  z.object({
+    cron: z.string(),
+    timezone: z.string(),
+    startAt: IsoOut.optional(),
+    endAt: IsoOut.optional(),
+    maxRuns: z.int().optional(),
+  }),
+]);
+
+const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "Not a valid header name");
+export const WebhookInput = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: "Expected an http:// or https:// URL" }),
+  method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
+  headers: z.record(HeaderName, z.string().max(4096)).default({}),
+  timeoutMs: z.int().min(100).max(300_000).default(10_000),
+  retries: z.int().min(0).max(20).default(3),
+  backoffMs: z.int().min(0).max(300_000).default(1000),
+});
+export type Webhook = z.output<typeof WebhookInput>;
+
+/** A JSON Schema document (object or boolean); compiled by Ajv where it is used. */
+export const JsonSchemaDoc = z.union([z.record(z.string(), z.unknown()), z.boolean()]);
+
+export const TriggerName = z.string().trim().min(1).max(128).refine(
+  // deno-lint-ignore no-control-regex
+  (s) => !/[\u0000-\u001f\u007f]/.test(s),
+  { message: "Must not contain control characters" },
+);
+export const TriggerType = z.enum(["scheduled", "api"]);
+export const Misfire = z.enum(["fire_once", "skip"]);
+export const TriggerStatus = z.enum(["active", "paused", "completed"]);
+
+const definitionFields = {
+  name: TriggerName,
+  type: TriggerType.optional(),
+  schedule: ScheduleInput.nullable().optional(),
+  payload: z.json().optional(),
+  payloadSchema: JsonSchemaDoc.nullable().optional(),
+  webhook: WebhookInput.nullable().optional(),
+  misfire: Misfire.optional(),
+};
+
+/** Body of `POST /api/triggers` (and one entry of an exported file). */
+export const TriggerCreate = z.strictObject({
+  ...definitionFields,
+  status: z.enum(["active", "paused"]).optional(),
+});
+export type TriggerCreate = z.infer<typeof TriggerCreate>;
+
+/** Body of `PATCH /api/triggers/:id`: any definition field. */
+export const TriggerPatch = z.strictObject({
+  name: TriggerName.optional(),
+  type: TriggerType.optional(),
+  schedule: ScheduleInput.nullable().optional(),
+  payload: z.json().optional(),
+  payloadSchema: JsonSchemaDoc.nullable().optional(),
+  webhook: WebhookInput.nullable().optional(),
+  misfire: Misfire.optional(),
+});
+export type TriggerPatch = z.infer<typeof TriggerPatch>;
+
+/** Body of `POST /api/test` and `POST /api/preview`: a definition plus an optional payload. */
+export const TestRequest = TriggerCreate.extend({ name: TriggerName.optional() });
+
+const StoredWebhook = z.object({
+  url: z.string(),
+  method: z.string(),
+  headers: z.record(z.string(), z.string()),
+  timeoutMs: z.int(),
+  retries: z.int(),
+  backoffMs: z.int(),
+});
+
+/** A trigger as answered by the API. */
+export const Trigger = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: TriggerType,
+  schedule: StoredSchedule.nullable(),
+  payload: z.json(),
+  payloadSchema: JsonSchemaDoc.nullable(),
+  webhook: StoredWebhook.nullable(),
+  misfire: Misfire,
+  status: TriggerStatus,
+  nextRunAt: IsoOut.nullable(),
+  lastRunAt: IsoOut.nullable(),
+  runCount: z.int(),
+  createdAt: IsoOut,
+  updatedAt: IsoOut,
+  version: z.int(),
+});
+export type Trigger = z.infer<typeof Trigger>;
+
+/** A trigger as stored under `["triggers", id]`. Run counters live in their own keys. */
+export interface TriggerRecord {
+  id: string;
+  name: string;
+  type: "scheduled" | "api";
+  schedule: Schedule | null;
+  payload: unknown;
+  payloadSchema: Record<string, unknown> | boolean | null;
+  webhook: Webhook | null;
+  misfire: "fire_once" | "skip";
+  status: "active" | "paused" | "completed";
+  nextRunAt: string | null;
+  /** Scheduled firings so far; `maxRuns` counts these. */
+  scheduledRuns: number;
+  lastScheduledRunAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export const LogSource = z.enum(["schedule", "api", "manual", "test"]);
+export const Outcome = z.enum(["ok", "pending", "failed"]);
+export const Delivery = z.object({
+  status: z.int().nullable(),
+  attempts: z.int(),
+  durationMs: z.int(),
+  error: z.string().nullable(),
+});
+
+/** An execution log entry as answered by the API (`state` derived at read time). */
+export const LogEntry = z.object({
+  id: z.string(),
+  triggerId: z.string().nullable(),
+  triggerName: z.string(),
+  triggerType: TriggerType,
+  source: LogSource,
+  test: z.boolean(),
+  scheduledFor: IsoOut.nullable(),
+  firedAt: IsoOut,
+  lateMs: z.int().nullable(),
+  catchUp: z.boolean(),
+  payload: z.json(),
+  state: z.enum(["active", "archived"]),
+  outcome: Outcome,
+  delivery: Delivery.nullable(),
+});
+export type LogEntry = z.infer<typeof LogEntry>;
+/** A log entry as stored: everything but the derived `state`. */
+export type StoredLog = Omit<LogEntry, "state">;
+
+export const Page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export const TriggerListQuery = z.strictObject({
+  type: TriggerType.optional(),
+  status: TriggerStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional(),
+});
+
+export const LogListQuery = z.strictObject({
+  trigger: z.string().optional(),
+  state: z.enum(["active", "archived", "all"]).default("all"),
+  source: LogSource.optional(),
+  outcome: Outcome.optional(),
+  since: IsoInput.optional(),
+  until: IsoInput.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional(),
+});
+export type LogListQuery = z.infer<typeof LogListQuery>;
+
+export const PreviewQuery = z.strictObject({
+  count: z.coerce.number().int().min(1).max(100).default(5),
+});
+
+/** Turns a zod error into field errors with dotted paths. */
+export function fieldErrors(error: z.ZodError, prefix: (string | number)[] = []): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of error.issues) out.push(...issueErrors(issue, prefix));
+  return out;
+}
+
+type Issue = z.core.$ZodIssue;
+
+function issueErrors(issue: Issue, prefix: (string | number)[]): FieldError[] {
+  const path = [...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
+  if (issue.code === "invalid_union" && issue.errors.length === SCHEDULE_FORMS.length) {
+    // A schedule: report the branch the client meant (the form key it used), not all four.
+    const branch = pickScheduleBranch(issue.errors);
+    if (branch === null) {
+      return [{
+        path: dotted(path),
+        message: `Expected exactly one of ${SCHEDULE_FORMS.join(", ")}`,
+      }];
+    }
+    return issue.errors[branch].flatMap((i) => issueErrors(i, path));
+  }
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((k) => ({ path: dotted([...path, k]), message: `Unknown field "${k}"` }));
+  }
+  return [{ path: dotted(path), message: issue.message }];
+}
+
+function pickScheduleBranch(branches: Issue[][]): number | null {
+  // A branch whose form key is present has no "missing key" issue for it.
+  const present = branches.map((issues, i) =>
+    !issues.some((x) =>
+      x.path.length === 1 && x.path[0] === SCHEDULE_FORMS[i] && x.code === "invalid_type" &&
+      x.input === undefined
+    ) &&
+    !issues.some((x) =>
+      x.code === "unrecognized_keys" && x.path.length === 0 &&
+      x.keys.some((k) => (SCHEDULE_FORMS as readonly string[]).includes(k))
+    )
+  );
+  const hits = present.flatMap((p, i) => (p ? [i] : []));
+  if (hits.length === 1) return hits[0];
+  // Several form keys given (each branch complains of the others), or none at all.
+  return null;
+}
+
+function dotted(path: (string | number)[]): string {
+  return path.map(String).join(".");
+}
