@@ -29,13 +29,14 @@ const SIGN: Record<Change["action"], string> = {
 };
 
 function describe(c: Change): string {
-  const what = c.action === "keep" ? "not in file, kept (--prune deletes it)" : c.action;
   const detail = c.action === "update"
     ? `  (${changedFields(c).join(", ")})`
     : c.action === "create" && c.body.status === "paused"
     ? "  (paused)"
+    : c.action === "keep"
+    ? "  (not in the file; --prune deletes it)"
     : "";
-  return `${SIGN[c.action]} ${what.padEnd(9)} ${c.name}${detail}`;
+  return `${SIGN[c.action]} ${c.action.padEnd(9)} ${c.name}${detail}`;
 }
 
 interface Failure {
@@ -118,24 +119,16 @@ export async function applyCommand(ctx: Ctx): Promise<number> {
   } else if (changes.length === 0) {
     ctx.out(`No changes: ${unchanged} trigger(s) already match ${source}`);
   } else {
-    const counts = (list: { action: string }[]) =>
-      ["create", "update", "delete"].map((a) =>
-        `${list.filter((c) => c.action === a).length} ${a === "create" ? "created" : `${a}d`}`
-      ).join(", ");
-    if (dryRun) {
-      ctx.out(
-        `Dry run: would apply ${changes.length} change(s) (${
-          counts(changes).replaceAll("created", "to create").replaceAll("updated", "to update")
-            .replaceAll("deleted", "to delete")
-        }); ${unchanged} unchanged; nothing was changed`,
-      );
-    } else {
-      ctx.out(
-        `Applied ${done.length} of ${changes.length} change(s): ${
-          counts(done)
-        }; ${unchanged} unchanged`,
-      );
-    }
+    const n = (list: { action: string }[], action: string) =>
+      list.filter((c) => c.action === action).length;
+    ctx.out(
+      dryRun
+        ? `Dry run: ${changes.length} change(s) planned (${n(changes, "create")} to create, ` +
+          `${n(changes, "update")} to update, ${n(changes, "delete")} to delete), ` +
+          `${unchanged} unchanged; nothing was applied`
+        : `Applied ${done.length} of ${changes.length} change(s): ${n(done, "create")} created, ` +
+          `${n(done, "update")} updated, ${n(done, "delete")} deleted; ${unchanged} unchanged`,
+    );
   }
   return failures.length > 0 ? 1 : 0;
 }

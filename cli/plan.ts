@@ -115,7 +115,9 @@ export function sameSchedule(want: SpecSchedule | null, have: Trigger["schedule"
       (w.startAt === undefined || sameInstant(w.startAt, h.startAt)) &&
       sameInstant(w.endAt, h.endAt) && (w.maxRuns ?? null) === (h.maxRuns ?? null);
   }
-  return "cron" in h && w.cron === h.cron && (w.timezone ?? "UTC") === h.timezone &&
+  // The server stores cron expressions with single spaces.
+  return "cron" in h && String(w.cron).trim().replace(/\s+/g, " ") === h.cron &&
+    (w.timezone ?? "UTC") === h.timezone &&
     sameInstant(w.startAt, h.startAt) && sameInstant(w.endAt, h.endAt) &&
     (w.maxRuns ?? null) === (h.maxRuns ?? null);
 }
