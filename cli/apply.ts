@@ -1,7 +1,7 @@
 /** `tock export` and `tock apply`: triggers as a JSON file that lives in version control. */
 import type { Trigger } from "../schemas.ts";
-import { ApiError, describeApiError } from "./client.ts";
-import { type Ctx, readInput, str, UsageError } from "./context.ts";
+import { ApiError, describeApiError, prefixErrors } from "./client.ts";
+import { type Ctx, readInput, str } from "./context.ts";
 import { type Change, changedFields, planApply } from "./plan.ts";
 import { parseTriggerFile, SpecError, toTriggerFile } from "./spec.ts";
 import { listAllTriggers } from "./triggers.ts";
@@ -92,10 +92,7 @@ export async function applyCommand(ctx: Ctx): Promise<number> {
           entry,
           title: err.title,
           detail: err.detail,
-          errors: err.errors.map((e) => ({
-            path: entry && e.path ? `${entry}.${e.path}` : e.path,
-            message: e.message,
-          })),
+          errors: prefixErrors(err.errors, entry),
         });
         ctx.err(`${c.action} "${c.name}" failed:`);
         for (const l of describeApiError(err, entry)) ctx.err(`  ${l}`);
@@ -160,6 +157,6 @@ async function execute(ctx: Ctx, c: Change) {
       await api.request("DELETE", `/api/triggers/${c.id}`);
       return summary(c);
     default:
-      throw new UsageError(`Cannot apply "${c.action}"`);
+      throw new Error(`Nothing to apply for "${c.action}"`);
   }
 }

@@ -22,14 +22,19 @@ export class ApiError extends Error {
   }
 }
 
+/** Field errors with their paths put under a prefix (`triggers[2]` + `schedule.cron`). */
+export function prefixErrors(errors: FieldProblem[], prefix = ""): FieldProblem[] {
+  if (!prefix) return errors;
+  return errors.map((e) => ({ path: e.path ? `${prefix}.${e.path}` : prefix, message: e.message }));
+}
+
 /** Lines to print for an `ApiError`: title (status), detail, then each `path: message`. */
 export function describeApiError(err: ApiError, pathPrefix = ""): string[] {
   const head = err.status ? `${err.title} (HTTP ${err.status})` : err.title;
   const lines = [`error: ${head}`];
   if (err.detail && err.detail !== err.title) lines.push(`  ${err.detail}`);
-  for (const e of err.errors) {
-    const path = pathPrefix && e.path ? `${pathPrefix}.${e.path}` : pathPrefix || e.path;
-    lines.push(`  ${path ? `${path}: ` : ""}${e.message}`);
+  for (const e of prefixErrors(err.errors, pathPrefix)) {
+    lines.push(`  ${e.path ? `${e.path}: ` : ""}${e.message}`);
   }
   return lines;
 }

@@ -53,21 +53,18 @@ export function parseTriggerFile(text: string, source: string): TriggerFile {
   const seen = new Map<string, number>();
   envelope.data.triggers.forEach((entry, i) => {
     const parsed = TriggerCreate.safeParse(entry);
-    if (!parsed.success) {
-      for (const e of fieldErrors(parsed.error)) {
-        problems.push(`triggers[${i}]${e.path ? `.${e.path}` : ""}: ${e.message}`);
-      }
-      return;
+    for (const e of parsed.success ? [] : fieldErrors(parsed.error)) {
+      problems.push(`triggers[${i}]${e.path ? `.${e.path}` : ""}: ${e.message}`);
     }
-    const first = seen.get(parsed.data.name);
-    if (first !== undefined) {
-      problems.push(
-        `triggers[${i}].name: Duplicate name "${parsed.data.name}" (also triggers[${first}])`,
-      );
-      return;
+    // Names are checked even on otherwise invalid entries, so one run reports every problem.
+    const name = parsed.success ? parsed.data.name : rawName(entry);
+    if (name !== undefined) {
+      const first = seen.get(name);
+      if (first !== undefined) {
+        problems.push(`triggers[${i}].name: Duplicate name "${name}" (also triggers[${first}])`);
+      } else seen.set(name, i);
     }
-    seen.set(parsed.data.name, i);
-    triggers.push(parsed.data);
+    if (parsed.success) triggers.push(parsed.data);
   });
   if (problems.length > 0) throw new SpecError(source, problems);
   return { version: FILE_VERSION, triggers };
@@ -95,6 +92,11 @@ export function toSpec(t: Trigger): TriggerSpec {
 export function toTriggerFile(triggers: Trigger[]): TriggerFile {
   const sorted = [...triggers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { version: FILE_VERSION, triggers: sorted.map(toSpec) };
+}
+
+function rawName(entry: unknown): string | undefined {
+  const name = (entry as { name?: unknown } | null)?.name;
+  return typeof name === "string" && name.trim() !== "" ? name.trim() : undefined;
 }
 
 function dropEmpty(o: Record<string, unknown>): Record<string, unknown> {
