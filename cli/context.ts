@@ -142,3 +142,13 @@ export async function readInput(path: string, command: string): Promise<string> 
     throw new UsageError(`Cannot read "${path}": ${(err as Error).message}`, command);
   }
 }
+
+/** Reads and parses a JSON file argument (`-` is standard input); bad JSON is a `UsageError`. */
+export async function readJsonInput(path: string, command: string): Promise<unknown> {
+  const text = await readInput(path, command);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${path}: not valid JSON (${(err as Error).message})`, command);
+  }
+}

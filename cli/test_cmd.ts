@@ -1,7 +1,7 @@
 /** `tock test <file>`: fire a definition once on the server without saving it. */
 import type { LogEntry } from "../schemas.ts";
 import { isRecord } from "./client.ts";
-import { type Ctx, jsonOption, readInput, str, UsageError } from "./context.ts";
+import { type Ctx, jsonOption, readJsonInput, str, UsageError } from "./context.ts";
 import { logDetails } from "./format.ts";
 
 /**
@@ -32,14 +32,7 @@ export function pickDefinition(parsed: unknown, name?: string): Record<string, u
 
 /** `tock test <file|-> [--name n] [--payload json]` */
 export async function testCommand(ctx: Ctx): Promise<number> {
-  const source = ctx.positionals[0];
-  const text = await readInput(source, "test");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${source}: not valid JSON (${(err as Error).message})`, "test");
-  }
+  const parsed = await readJsonInput(ctx.positionals[0], "test");
   const body = pickDefinition(parsed, str(ctx.values, "name"));
   const payload = jsonOption(ctx.values, "payload", "test");
   if (payload !== undefined) body.payload = payload;

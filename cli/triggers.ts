@@ -1,19 +1,17 @@
 /** `tock triggers list|get|create|update|delete|pause|resume|fire`: one API call each. */
 import type { LogEntry, Trigger } from "../schemas.ts";
-import { ApiError } from "./client.ts";
-import type { Client } from "./client.ts";
+import { ApiError, type Client, isRecord } from "./client.ts";
 import {
   type Ctx,
   jsonOption,
   numberOption,
   type Options,
-  readInput,
+  readJsonInput,
   str,
   UsageError,
 } from "./context.ts";
 import { logDetails, TRIGGER_COLUMNS, triggerDetails, triggerRow } from "./format.ts";
 import { table } from "./table.ts";
-import { isRecord } from "./client.ts";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
 
@@ -92,13 +90,7 @@ export async function definitionFromFlags(
   let body: Record<string, unknown> = {};
   const file = str(v, "file");
   if (file !== undefined) {
-    const text = await readInput(file, command);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`, command);
-    }
+    const parsed = await readJsonInput(file, command);
     if (!isRecord(parsed)) throw new UsageError(`${file}: expected a JSON object`, command);
     body = parsed;
   }
@@ -282,12 +274,7 @@ export async function fireCommand(ctx: Ctx): Promise<number> {
     if (payload !== undefined) {
       throw new UsageError("Give --payload or --payload-file, not both", "triggers fire");
     }
-    const text = await readInput(file, "triggers fire");
-    try {
-      payload = JSON.parse(text);
-    } catch (err) {
-      throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`, "triggers fire");
-    }
+    payload = await readJsonInput(file, "triggers fire");
   }
   const t = await resolveTrigger(ctx.client, ctx.positionals[0]);
   const log = await ctx.client.request<LogEntry>("POST", `/api/triggers/${t.id}/fire`, {

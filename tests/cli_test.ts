@@ -646,6 +646,27 @@ Deno.test("tock triggers, logs and test against a running server", async (t) => 
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^error: Not found \(HTTP 404\)$/m);
     });
+
+    await t.step("triggers create --file reads a definition that flags override", async () => {
+      const file = await tempJson({
+        name: "from-file",
+        schedule: { everySeconds: 60 },
+        payload: 1,
+      });
+      const created = await tockJson<Trigger>(url, [
+        "triggers",
+        "create",
+        "--file",
+        file,
+        "--name",
+        "overridden",
+        "--paused",
+      ]);
+      assert.equal(created.name, "overridden");
+      assert.equal(created.status, "paused");
+      assert.equal(created.payload, 1);
+      assert.equal((created.schedule as { everySeconds: number }).everySeconds, 60);
+    });
   } finally {
     await server.stop();
   }
