@@ -282,21 +282,17 @@ function issueErrors(issue: Issue, prefix: (string | number)[]): FieldError[] {
 }
 
 function pickScheduleBranch(branches: Issue[][]): number | null {
-  // A branch whose form key is present has no "missing key" issue for it.
-  const present = branches.map((issues, i) =>
-    !issues.some((x) =>
-      x.path.length === 1 && x.path[0] === SCHEDULE_FORMS[i] && x.code === "invalid_type" &&
-      x.input === undefined
-    ) &&
-    !issues.some((x) =>
-      x.code === "unrecognized_keys" && x.path.length === 0 &&
-      x.keys.some((k) => (SCHEDULE_FORMS as readonly string[]).includes(k))
-    )
+  // Each branch complains of the other forms' keys as unrecognised. The branch the client
+  // meant is the one that does not; with no form key (or several) no branch stands out.
+  const hits = branches.flatMap((issues, i) =>
+    issues.some((x) =>
+        x.code === "unrecognized_keys" && x.path.length === 0 &&
+        x.keys.some((k) => (SCHEDULE_FORMS as readonly string[]).includes(k))
+      )
+      ? []
+      : [i]
   );
-  const hits = present.flatMap((p, i) => (p ? [i] : []));
-  if (hits.length === 1) return hits[0];
-  // Several form keys given (each branch complains of the others), or none at all.
-  return null;
+  return hits.length === 1 ? hits[0] : null;
 }
 
 function dotted(path: (string | number)[]): string {

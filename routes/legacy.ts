@@ -9,12 +9,12 @@ import { NotFoundError } from "../errors.ts";
 import { deleteTrigger, getTriggerEntry, idByName, listTriggers } from "../db/triggers.ts";
 import { listLogs } from "../db/logs.ts";
 import { fireNow, fireTest } from "../scheduler/fire.ts";
-import type {
-  LogEntry,
-  ScheduleInput,
-  StoredLog,
+import {
+  type LogEntry,
+  type ScheduleInput,
+  type StoredLog,
   TriggerCreate,
-  TriggerRecord,
+  type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, readJson } from "./body.ts";
 import { createTrigger } from "./triggers.ts";
@@ -97,7 +97,7 @@ export function legacyRoutes(deps: Deps): Hono {
 
   app.post("/schedule_trigger", async (c) => {
     const body = parseWith(LegacyScheduleBody, await readJson(c, max), "request");
-    const rec = await createTrigger(deps, toCreate(body));
+    const rec = await createTrigger(deps, parseWith(TriggerCreate, toCreate(body), "trigger"));
     return c.json({ message: `Trigger "${rec.name}" scheduled`, trigger: legacyTrigger(rec) });
   });
 
