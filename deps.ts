@@ -2,6 +2,7 @@
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { FiringBus } from "./events.ts";
+import type { GroupCommitter } from "./scheduler/group_commit.ts";
 import type { PayloadSchemas } from "./payload_schema.ts";
 import type { StoredLog, TriggerRecord } from "./schemas.ts";
 
@@ -26,4 +27,6 @@ export interface Deps {
   schemas: PayloadSchemas;
   outbox?: Outbox;
   scheduler?: SchedulerHandle;
+  /** Shares commits between concurrent on-demand firings; made per KV on first use if absent. */
+  committer?: GroupCommitter;
 }

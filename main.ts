@@ -10,6 +10,7 @@ import type { Deps } from "./deps.ts";
 import { FiringBus } from "./events.ts";
 import { PayloadSchemas } from "./payload_schema.ts";
 import { Scheduler } from "./scheduler/engine.ts";
+import { GroupCommitter } from "./scheduler/group_commit.ts";
 import { CLI_COMMANDS, runCli } from "./cli/main.ts";
 
 const args = [...Deno.args];
@@ -40,7 +41,14 @@ if (config.kv !== ":memory:" && !/^https?:\/\//.test(config.kv)) {
 }
 const kv = await Deno.openKv(config.kv);
 const bus = new FiringBus();
-deps = { kv, clock: systemClock, config, bus, schemas: new PayloadSchemas() };
+deps = {
+  kv,
+  clock: systemClock,
+  config,
+  bus,
+  schemas: new PayloadSchemas(),
+  committer: new GroupCommitter(kv),
+};
 const scheduler = new Scheduler(deps);
 deps.scheduler = scheduler;
 

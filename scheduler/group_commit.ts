@@ -1,0 +1,292 @@
+/**
+ * Group commit: concurrent writers share one atomic commit, so many on-demand firings cost one
+ * KV commit instead of one each (KV does no group commit of its own; a commit costs about the
+ * same with 1 or 100 mutations).
+ *
+ * There is no fixed delay. When idle, what is pending is committed at once (after the current
+ * microtasks, so writers of the same tick join). While a commit is in flight, new writes queue
+ * and go out together as the next commit when it returns ("natural batching"): the busier it
+ * is, the larger the batches. Every writer's promise settles only with its own commit's result.
+ */
+import { retryLocked } from "../db/kv.ts";
+
+/** Adds one writer's mutations (and checks) to a commit it may share with others. */
+export type WriteFn = (op: Deno.AtomicOperation) => void;
+
+export interface GroupCommitOptions {
+  /** Most writers in one commit. */
+  maxMembers?: number;
+  /** Most mutations in one commit (KV allows 1000). */
+  maxMutations?: number;
+  /** Most checks in one commit (KV allows 100). */
+  maxChecks?: number;
+  /** Estimated bytes of keys and values in one commit (KV allows 800 KiB). */
+  maxBytes?: number;
+  /** Bytes of keys in one commit (KV allows 80 KiB). */
+  maxKeyBytes?: number;
+}
+
+/** Counters for benchmarks and metrics. */
+export interface GroupCommitStats {
+  /** Commits attempted, fallback commits included. */
+  commits: number;
+  /** Writes that committed. */
+  committed: number;
+  /** Writes that failed (their own error or a failed check). */
+  failed: number;
+  /** Batches that failed as a whole and were split to isolate the failing writes. */
+  splits: number;
+  largestBatch: number;
+}
+
+type Replay = (op: Deno.AtomicOperation) => void;
+
+interface Member {
+  replay: Replay[];
+  mutations: number;
+  checks: number;
+  bytes: number;
+  keyBytes: number;
+  resolve: (res: Deno.KvCommitResult | Deno.KvCommitError) => void;
+  reject: (err: unknown) => void;
+}
+
+const DEFAULTS: Required<GroupCommitOptions> = {
+  maxMembers: 120,
+  maxMutations: 900,
+  maxChecks: 90,
+  maxBytes: 512 * 1024,
+  maxKeyBytes: 64 * 1024,
+};
+
+const NON_ASCII = /[^ -~]/; // anything outside printable ASCII may take more bytes
+const encoder = new TextEncoder();
+
+/** Upper bound of a key's encoded size (tuple encoding adds a byte or two per part). */
+export function keySize(key: Deno.KvKey): number {
+  let n = 0;
+  for (const part of key) {
+    if (typeof part === "string") {
+      n += 2 + (NON_ASCII.test(part) ? encoder.encode(part).length : part.length);
+    } else if (part instanceof Uint8Array) n += 2 + part.length;
+    else n += 10; // number, bigint, boolean
+  }
+  return n;
+}
+
+/**
+ * Records what a writer adds, so its size is known before it joins a batch and its mutations
+ * can be replayed into whichever commit carries it.
+ */
+class Recorder {
+  replay: Replay[] = [];
+  mutations = 0;
+  checks = 0;
+  keyBytes = 0;
+
+  check(...checks: Deno.AtomicCheck[]): this {
+    for (const c of checks) this.keyBytes += keySize(c.key);
+    this.checks += checks.length;
+    this.replay.push((op) => op.check(...checks));
+    return this;
+  }
+  mutate(...mutations: Deno.KvMutation[]): this {
+    for (const m of mutations) this.keyBytes += keySize(m.key);
+    this.mutations += mutations.length;
+    this.replay.push((op) => op.mutate(...mutations));
+    return this;
+  }
+  sum(key: Deno.KvKey, n: bigint): this {
+    return this.#one(key, (op) => op.sum(key, n));
+  }
+  min(key: Deno.KvKey, n: bigint): this {
+    return this.#one(key, (op) => op.min(key, n));
+  }
+  max(key: Deno.KvKey, n: bigint): this {
+    return this.#one(key, (op) => op.max(key, n));
+  }
+  set(key: Deno.KvKey, value: unknown, options?: { expireIn?: number }): this {
+    return this.#one(key, (op) => op.set(key, value, options));
+  }
+  delete(key: Deno.KvKey): this {
+    return this.#one(key, (op) => op.delete(key));
+  }
+  enqueue(
+    value: unknown,
+    options?: { delay?: number; keysIfUndelivered?: Deno.KvKey[]; backoffSchedule?: number[] },
+  ): this {
+    for (const k of options?.keysIfUndelivered ?? []) this.keyBytes += keySize(k);
+    this.mutations++;
+    this.replay.push((op) => op.enqueue(value, options));
+    return this;
+  }
+  commit(): never {
+    throw new Error("A grouped write is committed by its GroupCommitter, not by itself");
+  }
+  #one(key: Deno.KvKey, r: Replay): this {
+    this.keyBytes += keySize(key);
+    this.mutations++;
+    this.replay.push(r);
+    return this;
+  }
+}
+
+/**
+ * Collects writes from concurrent callers and commits them in shared atomic operations, bounded
+ * in writers, mutations, checks and bytes. "database is locked" is retried. If a shared commit
+ * throws (a value too large, say) or one writer's check fails, the batch is split in halves
+ * until each failing writer is alone, so one bad write fails only its own caller.
+ *
+ * @example
+ * const committer = new GroupCommitter(kv);
+ * const res = await committer.submit((op) => op.set(["logs", id], log), 600);
+ */
+export class GroupCommitter {
+  readonly #kv: Deno.Kv;
+  readonly #opts: Required<GroupCommitOptions>;
+  #queue: Member[] = [];
+  #head = 0;
+  #inFlight = false;
+  #scheduled = false;
+  #idle: PromiseWithResolvers<void> | null = null;
+  readonly #stats: GroupCommitStats = {
+    commits: 0,
+    committed: 0,
+    failed: 0,
+    splits: 0,
+    largestBatch: 0,
+  };
+
+  constructor(kv: Deno.Kv, opts: GroupCommitOptions = {}) {
+    this.#kv = kv;
+    this.#opts = { ...DEFAULTS, ...opts };
+  }
+
+  /**
+   * Queues `write` (which adds this caller's mutations to an operation) for the next shared
+   * commit. `valueBytes` estimates the size of the values it writes. Resolves with that
+   * commit's result once it is durable; a failed check of this write resolves `{ ok: false }`;
+   * an error of this write (and only of this write) rejects.
+   */
+  submit(write: WriteFn, valueBytes: number): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+    const rec = new Recorder();
+    write(rec as unknown as Deno.AtomicOperation);
+    const { promise, resolve, reject } = Promise.withResolvers<
+      Deno.KvCommitResult | Deno.KvCommitError
+    >();
+    this.#queue.push({
+      replay: rec.replay,
+      mutations: rec.mutations,
+      checks: rec.checks,
+      bytes: valueBytes + rec.keyBytes,
+      keyBytes: rec.keyBytes,
+      resolve,
+      reject,
+    });
+    this.#schedule();
+    return promise;
+  }
+
+  /** Writes waiting for a commit (not counting the one in flight). */
+  get pending(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  stats(): GroupCommitStats {
+    return { ...this.#stats };
+  }
+
+  /** Resolves once nothing is queued or in flight. */
+  idle(): Promise<void> {
+    if (!this.#inFlight && this.pending === 0 && !this.#scheduled) return Promise.resolve();
+    this.#idle ??= Promise.withResolvers<void>();
+    return this.#idle.promise;
+  }
+
+  #schedule(): void {
+    if (this.#inFlight || this.#scheduled) return;
+    this.#scheduled = true;
+    // Not a timer: only lets writers submitted in the same tick join this commit.
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      void this.#run();
+    });
+  }
+
+  async #run(): Promise<void> {
+    if (this.#inFlight) return;
+    this.#inFlight = true;
+    try {
+      while (this.pending > 0) await this.#commit(this.#take(), true);
+    } finally {
+      this.#inFlight = false;
+      if (this.pending > 0) this.#schedule();
+      else if (this.#idle) {
+        this.#idle.resolve();
+        this.#idle = null;
+      }
+    }
+  }
+
+  /** The next batch from the queue's head, within every bound (a lone oversize write goes alone). */
+  #take(): Member[] {
+    const o = this.#opts;
+    let mutations = 0, checks = 0, bytes = 0, keyBytes = 0;
+    let end = this.#head;
+    while (end < this.#queue.length && end - this.#head < o.maxMembers) {
+      const m = this.#queue[end];
+      if (
+        end > this.#head && (
+          mutations + m.mutations > o.maxMutations || checks + m.checks > o.maxChecks ||
+          bytes + m.bytes > o.maxBytes || keyBytes + m.keyBytes > o.maxKeyBytes
+        )
+      ) break;
+      mutations += m.mutations;
+      checks += m.checks;
+      bytes += m.bytes;
+      keyBytes += m.keyBytes;
+      end++;
+    }
+    const batch = this.#queue.slice(this.#head, end);
+    this.#head = end;
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return batch;
+  }
+
+  async #commit(batch: Member[], top: boolean): Promise<void> {
+    if (top && batch.length > this.#stats.largestBatch) this.#stats.largestBatch = batch.length;
+    let result: Deno.KvCommitResult | Deno.KvCommitError | null = null;
+    let error: unknown = null;
+    try {
+      result = await retryLocked(() => {
+        this.#stats.commits++;
+        const op = this.#kv.atomic();
+        for (const m of batch) for (const r of m.replay) r(op);
+        return op.commit();
+      });
+    } catch (err) {
+      error = err;
+    }
+    if (result?.ok || batch.length === 1) {
+      for (const m of batch) {
+        if (result) {
+          if (result.ok) this.#stats.committed++;
+          else this.#stats.failed++;
+          m.resolve(result);
+        } else {
+          this.#stats.failed++;
+          m.reject(error);
+        }
+      }
+      return;
+    }
+    // The shared commit failed: split it until each failing writer is on its own.
+    this.#stats.splits++;
+    const mid = batch.length >> 1;
+    await this.#commit(batch.slice(0, mid), false);
+    await this.#commit(batch.slice(mid), false);
+  }
+}

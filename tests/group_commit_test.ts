@@ -1,0 +1,248 @@
+import assert from "node:assert/strict";
+import { createApp } from "../app.ts";
+import { systemClock } from "../clock.ts";
+import { parseConfig } from "../config.ts";
+import type { Deps } from "../deps.ts";
+import { keys } from "../db/keys.ts";
+import { FiringBus } from "../events.ts";
+import { PayloadSchemas } from "../payload_schema.ts";
+import { GroupCommitter } from "../scheduler/group_commit.ts";
+import type { StoredLog } from "../schemas.ts";
+import { startServer } from "./helpers/server.ts";
+
+async function memoryDeps(args: string[] = []): Promise<Deps> {
+  const kv = await Deno.openKv(":memory:");
+  return {
+    kv,
+    clock: systemClock,
+    config: parseConfig(["--kv", ":memory:", ...args], {}),
+    bus: new FiringBus(),
+    schemas: new PayloadSchemas(),
+    committer: new GroupCommitter(kv),
+  };
+}
+
+async function countPrefix(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
+  let n = 0;
+  for await (const _ of kv.list({ prefix }, { batchSize: 1000 })) n++;
+  return n;
+}
+
+const name = (p: string) => `${p}-${crypto.randomUUID().slice(0, 8)}`;
+
+Deno.test("POST /api/triggers/:id/fire keeps every one of 2,000 concurrent firings in shared commits", async () => {
+  const deps = await memoryDeps();
+  try {
+    const app = createApp(deps);
+    const published: string[] = [];
+    deps.bus.subscribe((logs) => published.push(...logs.map((l) => l.id)));
+    const created = await app.request("/api/triggers", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: name("burst"), type: "api" }),
+    });
+    assert.equal(created.status, 201);
+    const trigger = await created.json();
+
+    const N = 2000;
+    const answers = await Promise.all(
+      Array.from({ length: N }, async (_, n) => {
+        const res = await app.request(`/api/triggers/${trigger.id}/fire`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ n }),
+        });
+        return { status: res.status, body: await res.json() };
+      }),
+    );
+    assert.deepEqual(answers.filter((a) => a.status !== 202), []);
+    const ids = new Set(answers.map((a) => a.body.id as string));
+    assert.equal(ids.size, N, "every answer names its own entry");
+
+    // Every answered id is stored, with its own payload, and nothing else is.
+    const stored = new Map<string, StoredLog>();
+    for await (const e of deps.kv.list<StoredLog>({ prefix: keys.logsPrefix() })) {
+      stored.set(e.value.id, e.value);
+    }
+    assert.equal(stored.size, N);
+    for (const a of answers) {
+      assert.deepEqual(stored.get(a.body.id)?.payload, a.body.payload);
+    }
+    assert.deepEqual(
+      [...stored.values()].map((l) => (l.payload as { n: number }).n).sort((a, b) => a - b),
+      Array.from({ length: N }, (_, i) => i),
+    );
+    assert.equal(await countPrefix(deps.kv, keys.logsByTriggerPrefix(trigger.id)), N);
+    assert.equal(published.length, N);
+    assert.equal(new Set(published).size, N);
+
+    const after = await (await app.request(`/api/triggers/${trigger.id}`)).json();
+    assert.equal(after.runCount, N);
+
+    const s = deps.committer!.stats();
+    assert.equal(s.committed, N);
+    assert.equal(s.failed, 0);
+    assert.ok(s.commits < N, `firings shared commits (${s.commits} commits for ${N} firings)`);
+    assert.ok(s.largestBatch > 1 && s.largestBatch <= 120, `largest batch ${s.largestBatch}`);
+  } finally {
+    deps.kv.close();
+  }
+});
+
+Deno.test("a firing too large to store fails only its own request, its batch mates commit", async () => {
+  const deps = await memoryDeps(["--max-payload", "1MiB"]);
+  try {
+    const app = createApp(deps);
+    const created = await app.request("/api/triggers", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: name("mixed"), type: "api" }),
+    });
+    const trigger = await created.json();
+    const N = 200;
+    const BIG = [17, 111]; // two oversized firings among the concurrent ones
+    const statuses = await Promise.all(
+      Array.from({ length: N }, async (_, n) => {
+        const payload = BIG.includes(n) ? { n, blob: "x".repeat(70_000) } : { n };
+        const res = await app.request(`/api/triggers/${trigger.id}/fire`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(payload),
+        });
+        await res.body?.cancel();
+        return res.status;
+      }),
+    );
+    assert.deepEqual(
+      statuses.map((s, n) => BIG.includes(n) ? s === 413 : s === 202).indexOf(false),
+      -1,
+    );
+    assert.equal(await countPrefix(deps.kv, keys.logsPrefix()), N - BIG.length);
+    const after = await (await app.request(`/api/triggers/${trigger.id}`)).json();
+    assert.equal(after.runCount, N - BIG.length);
+    assert.equal(deps.committer!.stats().failed, BIG.length);
+  } finally {
+    deps.kv.close();
+  }
+});
+
+Deno.test("GroupCommitter isolates a failing write in a shared commit", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const gc = new GroupCommitter(kv);
+    await kv.set(["guard"], 1);
+    const results = Array.from({ length: 40 }, (_, i) => {
+      if (i === 7) return gc.submit((op) => op.set(["w", i], "y".repeat(70_000)), 140_000);
+      if (i === 23) {
+        // A check that cannot hold: resolves { ok: false } for this write alone.
+        return gc.submit(
+          (op) => op.check({ key: ["guard"], versionstamp: null }).set(["w", i], i),
+          8,
+        );
+      }
+      return gc.submit((op) => op.set(["w", i], i), 8);
+    }).map((p) => p.then((r) => (r.ok ? "ok" : "check"), (e) => String(e)));
+    const out = await Promise.all(results);
+    assert.match(out[7], /Value too large/);
+    assert.equal(out[23], "check");
+    assert.deepEqual(out.filter((_, i) => i !== 7 && i !== 23), Array(38).fill("ok"));
+    assert.equal(await countPrefix(kv, ["w"]), 38);
+    const s = gc.stats();
+    assert.equal(s.committed, 38);
+    assert.equal(s.failed, 2);
+    assert.ok(s.splits >= 1);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("GroupCommitter keeps each commit within KV's mutation, key-size and byte limits", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const gc = new GroupCommitter(kv);
+    const writes: Promise<Deno.KvCommitResult | Deno.KvCommitError>[] = [];
+    // 300 writes of 9 mutations: 2,700 mutations, more than two commits' worth.
+    for (let i = 0; i < 300; i++) {
+      writes.push(gc.submit((op) => {
+        for (let j = 0; j < 9; j++) op.set(["m", i, j], j);
+      }, 100));
+    }
+    // 200 writes with 1.5 KB keys: 300 KB of keys, over the 80 KiB a commit may carry.
+    for (let i = 0; i < 200; i++) {
+      writes.push(gc.submit((op) => op.set(["k", i, "k".repeat(1500)], i), 10));
+    }
+    // 40 writes of 40 KB values: 1.6 MB, over the 800 KiB a commit may carry.
+    for (let i = 0; i < 40; i++) {
+      writes.push(gc.submit((op) => op.set(["v", i], "v".repeat(40_000)), 40_000));
+    }
+    const res = await Promise.all(writes);
+    assert.equal(res.filter((r) => r.ok).length, writes.length);
+    assert.equal(await countPrefix(kv, ["m"]), 2700);
+    assert.equal(await countPrefix(kv, ["k"]), 200);
+    assert.equal(await countPrefix(kv, ["v"]), 40);
+    const s = gc.stats();
+    assert.equal(s.splits, 0, "no batch had to be split: the bounds held");
+    assert.ok(s.largestBatch <= 100, `largest batch ${s.largestBatch}`);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("POST fire and /trigger_api on a real server keep 2,000 firings over 50 connections", async () => {
+  const server = await startServer();
+  try {
+    const trigName = name("served");
+    const created = await fetch(`${server.url}/api/triggers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: trigName, type: "api" }),
+    });
+    assert.equal(created.status, 201);
+    const trigger = await created.json();
+    const N = 2000;
+    let next = 0;
+    const ids: string[] = [];
+    const bad: number[] = [];
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      while (next < N) {
+        const n = next++;
+        const res = n % 2 === 0
+          ? await fetch(`${server.url}/api/triggers/${trigger.id}/fire`, {
+            method: "POST",
+            body: JSON.stringify({ n }),
+          })
+          : await fetch(`${server.url}/trigger_api?trigger_name=${trigName}`, {
+            method: "POST",
+            body: JSON.stringify({ n }),
+          });
+        const body = await res.json();
+        if (n % 2 === 0 && res.status === 202) ids.push(body.id);
+        else if (n % 2 === 1 && res.status === 200) ids.push(`legacy-${n}`);
+        else bad.push(res.status);
+      }
+    }));
+    assert.deepEqual(bad, []);
+    assert.equal(ids.length, N);
+    assert.equal(new Set(ids).size, N);
+
+    // Count the stored entries of this trigger page by page.
+    const seen = new Set<string>();
+    const payloads = new Set<number>();
+    let cursor: string | null = null;
+    do {
+      const q: string = `trigger=${trigger.id}&limit=500${cursor ? `&cursor=${cursor}` : ""}`;
+      const page = await (await fetch(`${server.url}/api/logs?${q}`)).json();
+      for (const l of page.items) {
+        seen.add(l.id);
+        payloads.add(l.payload.n);
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.equal(seen.size, N);
+    assert.equal(payloads.size, N);
+    const after = await (await fetch(`${server.url}/api/triggers/${trigger.id}`)).json();
+    assert.equal(after.runCount, N);
+  } finally {
+    await server.stop();
+  }
+});
