@@ -21,6 +21,10 @@ function App() {
   const [hasKey, setHasKey] = useState(Boolean(storedKey()));
   const [notices, setNotices] = useState([]);
   const seq = useRef(0);
+  // Registered during the first render, before any child's effect can meet a 401.
+  useState(() =>
+    setKeyPrompt((rejected) => new Promise((resolve) => setPrompt({ rejected, resolve })))
+  );
 
   const dismiss = useCallback((id) => setNotices((ns) => ns.filter((n) => n.id !== id)), []);
   const notify = useCallback((text, kind = "info") => {
@@ -41,7 +45,6 @@ function App() {
   }, [view]);
 
   useEffect(() => {
-    setKeyPrompt((rejected) => new Promise((resolve) => setPrompt({ rejected, resolve })));
     const abort = new AbortController();
     followEvents({
       signal: abort.signal,

@@ -57,6 +57,25 @@ export function cronWords(expr, timezone) {
   return `cron ${expr} (${tz})`;
 }
 
+/**
+ * The startAt a person chose, or "" when the server filled it in (an everySeconds trigger stores
+ * its implicit first run, created/updated + n, as startAt).
+ */
+export function chosenStartAt(trigger) {
+  const s = trigger.schedule;
+  if (!s?.startAt) return "";
+  if (s.everySeconds) {
+    const start = Date.parse(s.startAt);
+    const n = s.everySeconds * 1000;
+    if (
+      start === Date.parse(trigger.createdAt) + n || start === Date.parse(trigger.updatedAt) + n
+    ) {
+      return "";
+    }
+  }
+  return s.startAt;
+}
+
 /** The whole schedule of a trigger in words, bounds included. */
 export function scheduleWords(trigger) {
   const s = trigger.schedule;
@@ -68,7 +87,8 @@ export function scheduleWords(trigger) {
   else if (s.cron) words = cronWords(s.cron, s.timezone);
   else words = "unknown schedule";
   const bounds = [];
-  if (s.startAt) bounds.push(`from ${dateTime(s.startAt)}`);
+  const start = chosenStartAt(trigger);
+  if (start && Date.parse(start) > Date.now()) bounds.push(`from ${dateTime(start)}`);
   if (s.endAt) bounds.push(`until ${dateTime(s.endAt)}`);
   if (s.maxRuns) bounds.push(`max ${s.maxRuns} runs`);
   return bounds.length ? `${words}, ${bounds.join(", ")}` : words;

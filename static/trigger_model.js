@@ -1,5 +1,5 @@
 // The trigger form's state <-> the API's trigger definition. Pure functions, no DOM.
-import { fromLocalInput, toLocalInput } from "./format.js";
+import { chosenStartAt, fromLocalInput, toLocalInput } from "./format.js";
 
 export const SCHEDULE_KINDS = [
   ["everySeconds", "Every N seconds"],
@@ -48,7 +48,7 @@ export function formState(trigger) {
     everySeconds: String(s.everySeconds ?? 60),
     cron: s.cron || "",
     timezone: s.timezone || (trigger ? "UTC" : browserZone()),
-    startAt: toLocalInput(s.startAt),
+    startAt: trigger ? toLocalInput(chosenStartAt(trigger)) : "",
     endAt: toLocalInput(s.endAt),
     maxRuns: s.maxRuns ? String(s.maxRuns) : "",
     misfire: trigger?.misfire || "fire_once",

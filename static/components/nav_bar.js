@@ -11,7 +11,10 @@ export function NavBar({ view, live, hasKey, onForgetKey }) {
   return html`
     <header class="top">
       <a class="skip" href="#main">Skip to content</a>
-      <span class="brand" aria-hidden="true">⏱</span>
+      <svg class="brand" viewBox="0 0 32 32" width="22" height="22" aria-hidden="true">
+        <circle cx="16" cy="18" r="12" /><rect x="13" y="1" width="6" height="4" rx="1" />
+        <path d="M16 10v8l5 3" />
+      </svg>
       <span class="brand-name">Tock</span>
       <nav aria-label="Views">${link("triggers", "Triggers")}${link("logs", "Logs")}</nav>
       <span class=${`live live-${live}`} role="status" title="Live updates from /api/events">

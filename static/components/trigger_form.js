@@ -144,7 +144,7 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
         <div class="row">
           <${Field} id="f-name" label="Name" class="grow" error=${fieldErrors.name}>
             <input type="text" required maxlength="128" autocomplete="off" spellcheck="false"
-              value=${form.name} onInput=${(e) => set({ name: e.currentTarget.value })} />
+              autofocus value=${form.name} onInput=${(e) => set({ name: e.currentTarget.value })} />
             <//>
             <${Field} id="f-type" label="Type" error=${fieldErrors.type}>
               <select value=${form.type} disabled=${Boolean(trigger)}
