@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { Deps } from "./deps.ts";
 import { RateLimitError, TockError, toProblem } from "./errors.ts";
 import type { SchedulerStatus } from "./scheduler/engine.ts";
+import { deliveryRoutes } from "./routes/deliveries.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { legacyRoutes } from "./routes/legacy.ts";
 import { logRoutes } from "./routes/logs.ts";
@@ -73,6 +74,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
   });
 
   app.route("/api/triggers", triggerRoutes(deps));
+  app.route("/api/logs", deliveryRoutes(deps));
   app.route("/api/logs", logRoutes(deps));
   app.route("/api", testRoutes(deps));
   app.route("/", healthRoutes(deps, opts.schedulerStatus));

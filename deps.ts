@@ -12,6 +12,8 @@ export interface Outbox {
   addWrites(op: Deno.AtomicOperation, log: StoredLog, trigger: TriggerRecord): void;
   /** After that commit: start delivering now (durability does not depend on this). */
   kick(logs: StoredLog[]): void;
+  /** A new attempt series for a logged webhook firing; answers the entry, now pending. */
+  redeliver(logId: string): Promise<StoredLog>;
 }
 
 /** Reacts to local trigger changes so the timer is re-armed without waiting for a poll. */

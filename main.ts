@@ -10,6 +10,7 @@ import type { Deps } from "./deps.ts";
 import { FiringBus } from "./events.ts";
 import { PayloadSchemas } from "./payload_schema.ts";
 import { Scheduler } from "./scheduler/engine.ts";
+import { OutboxMessage, WebhookOutbox } from "./webhook/outbox.ts";
 import { GroupCommitter } from "./scheduler/group_commit.ts";
 import { CLI_COMMANDS, runCli } from "./cli/main.ts";
 
@@ -51,9 +52,19 @@ deps = {
 };
 const scheduler = new Scheduler(deps);
 deps.scheduler = scheduler;
+const outbox = new WebhookOutbox(deps);
+deps.outbox = outbox;
+if (outbox.usesQueues) {
+  // One listener per KV handle, routing on the message kind; KV Connect has no queues.
+  void kv.listenQueue((msg: unknown) => {
+    if (OutboxMessage.safeParse(msg).success) return outbox.onMessage(msg);
+    console.error("dropped a queue message of unknown kind:", JSON.stringify(msg));
+  });
+}
 
 const app = createApp(deps, { schedulerStatus: () => scheduler.status() });
 await scheduler.start();
+await outbox.start();
 
 const server = Deno.serve({
   port: config.port,
@@ -71,6 +82,7 @@ async function shutdown(signal: string) {
   console.log(`Tock stopping (${signal}): no new claims, finishing commits in flight`);
   await scheduler.stop();
   await server.shutdown();
+  await outbox.stop();
   kv.close();
   Deno.exit(0);
 }

@@ -27,6 +27,15 @@ export const keys = {
   /** Name last seen for a counter id, so stats can name deleted triggers. */
   logCounterName: (counter: CounterId) => ["log_counter_name", counter] as const,
 
+  // webhook: the durable delivery outbox (webhook/outbox.ts)
+  /** A firing's webhook delivery: its attempt series, lease and final state. */
+  delivery: (logId: string) => ["deliveries", logId] as const,
+  /** When an unfinished delivery is next due: its next attempt, or its lease's expiry. */
+  deliveryDue: (atMs: number, logId: string) => ["deliveries_due", atMs, logId] as const,
+  deliveriesDuePrefix: () => ["deliveries_due"] as const,
+  /** Set by KV when the queue gave up on a wake-up message (the due poll still covers it). */
+  deliveryUndelivered: (logId: string) => ["deliveries_undelivered", logId] as const,
+
   /** One housekeeping run per job per minute across instances. */
   cronLock: (job: string, minute: number) => ["cron", job, minute] as const,
 };
