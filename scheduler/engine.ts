@@ -3,11 +3,25 @@
  * falls within a short horizon in memory, sorted, and aims one timer at the earliest entry for
  * millisecond precision. A poll (every `pollMs`) refreshes that view, so triggers written by
  * other instances, or left by an instance that died, are picked up within about a second.
+ *
+ * ```
+ *   KV ["due", atMs, id] ──poll 1 s──▶ items (sorted, ≤ horizon) ──▶ one setTimeout(earliest)
+ *          ▲                                                            │ fires
+ *          └──── one atomic commit per batch: check record versionstamp, ◀┘
+ *                write log, advance record, move due entry
+ * ```
  */
 import type { Deps, SchedulerHandle } from "../deps.ts";
 import { keys } from "../db/keys.ts";
-import type { TriggerRecord } from "../schemas.ts";
-import { claimDue, type DueItem } from "./claim.ts";
+import { retryLocked } from "../db/kv.ts";
+import {
+  claimBatch,
+  type DueItem,
+  isStale,
+  loadRecords,
+  MAX_BATCH,
+  type RecordCache,
+} from "./claim.ts";
 
 export interface SchedulerOptions {
   /** How far ahead the in-memory view reaches. */
@@ -16,17 +30,22 @@ export interface SchedulerOptions {
   pollMs?: number;
   /** Most due entries held in memory; the rest wait for a later poll. */
   maxHeld?: number;
+  /** Claim commits in flight at once (two overlap building one batch with writing another). */
+  concurrency?: number;
 }
 
 export interface SchedulerStatus {
   running: boolean;
-  /** Occurrences held in memory (due within the horizon). */
+  /** Occurrences held in memory: pending within the horizon. */
   upcoming: number;
   nextDueAt: string | null;
   /** How far behind the earliest due occurrence is, 0 when none is overdue. */
   lagMs: number;
   lastPollAt: string | null;
+  /** Scheduled firings this instance committed since it started. */
   firedTotal: number;
+  /** Claims this instance found already made elsewhere, or stale after an edit. */
+  lostTotal: number;
 }
 
 export class Scheduler implements SchedulerHandle {
@@ -34,9 +53,10 @@ export class Scheduler implements SchedulerHandle {
   readonly #horizonMs: number;
   readonly #pollMs: number;
   readonly #maxHeld: number;
-  /** Due items within the horizon, sorted by time (then id). */
+  readonly #concurrency: number;
+  /** Due items within the horizon, sorted by time. */
   #items: DueItem[] = [];
-  #cache = new Map<string, Deno.KvEntry<TriggerRecord>>();
+  #cache: RecordCache = new Map();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
@@ -50,13 +70,18 @@ export class Scheduler implements SchedulerHandle {
   #again = false;
   #lastPollAt: number | null = null;
   #firedTotal = 0;
+  #lostTotal = 0;
   #polling: Promise<void> | null = null;
+  /** A poll queued behind the running one; further requests share it. */
+  #pollQueued: Promise<void> | null = null;
+  #prefetching: Promise<void> | null = null;
 
   constructor(deps: Deps, opts: SchedulerOptions = {}) {
     this.#deps = deps;
     this.#horizonMs = opts.horizonMs ?? 5_000;
     this.#pollMs = opts.pollMs ?? 1_000;
     this.#maxHeld = opts.maxHeld ?? 50_000;
+    this.#concurrency = opts.concurrency ?? 2;
   }
 
   /** Loads what is due (including what was missed while down) and starts the timer and poll. */
@@ -66,13 +91,15 @@ export class Scheduler implements SchedulerHandle {
     this.#pollTimer = setInterval(() => void this.poll(), this.#pollMs);
   }
 
-  /** Stops claiming; resolves once a claim in flight has committed. */
+  /** Stops claiming; resolves once the commits in flight have finished. */
   async stop(): Promise<void> {
     this.#running = false;
     clearInterval(this.#pollTimer);
     clearTimeout(this.#timer);
     this.#timerAt = Infinity;
+    await this.#pollQueued;
     await this.#polling;
+    await this.#prefetching;
     await this.#claiming;
   }
 
@@ -94,55 +121,52 @@ export class Scheduler implements SchedulerHandle {
       lagMs: first && first.atMs < now ? now - first.atMs : 0,
       lastPollAt: this.#lastPollAt === null ? null : new Date(this.#lastPollAt).toISOString(),
       firedTotal: this.#firedTotal,
+      lostTotal: this.#lostTotal,
     };
   }
 
-  /** Re-reads the due index up to the horizon and re-arms the timer. Coalesces callers. */
+  /**
+   * Re-reads the due index up to the horizon and re-arms the timer. Calls made while a poll
+   * runs share one follow-up poll, so a burst of changes costs two reads, not one each.
+   */
   poll(): Promise<void> {
-    if (this.#polling) {
-      // A poll is under way; run one more after it so a change made meanwhile is seen.
-      const prev = this.#polling;
-      this.#polling = prev.then(() => this.#pollOnce()).finally(() => {
-        if (this.#polling === next) this.#polling = null;
+    if (!this.#polling) {
+      const p = this.#pollOnce().finally(() => {
+        if (this.#polling === p) this.#polling = null;
       });
-      const next = this.#polling;
-      return next;
+      this.#polling = p;
+      return p;
     }
-    const p = this.#pollOnce().finally(() => {
-      if (this.#polling === p) this.#polling = null;
+    if (this.#pollQueued) return this.#pollQueued;
+    const queued = this.#polling.then(() => {
+      this.#pollQueued = null;
+      return this.poll();
     });
-    this.#polling = p;
-    return p;
+    this.#pollQueued = queued;
+    return queued;
   }
 
   async #pollOnce(): Promise<void> {
     if (!this.#running) return;
     const now = this.#deps.clock.now();
     const startSeq = this.#seq;
-    const items: DueItem[] = [];
+    let items: DueItem[];
     try {
-      const iter = this.#deps.kv.list<string>({
-        start: keys.duePrefix(),
-        end: [...keys.duePrefix(), now + this.#horizonMs + 1],
-      }, { limit: this.#maxHeld, batchSize: 1000 });
-      for await (const e of iter) {
-        items.push({
-          atMs: e.key[1] as number,
-          id: e.key[2] as string,
-          versionstamp: e.versionstamp,
-        });
-      }
+      items = await retryLocked(() => this.#readDue(now));
     } catch (err) {
       console.error("scheduler poll failed:", (err as Error).message);
       return;
     }
-    // Merge what was rescheduled locally while the poll read, drop what is being claimed.
-    this.#recent = this.#recent.filter((r) => r.seq >= startSeq);
+    // Merge what was rescheduled locally while the poll read, drop what is being claimed or
+    // what a claim already moved on (the cache holds a newer record version).
+    this.#recent = this.#recent.filter((r) => r.seq > startSeq);
     const seen = new Set(items.map(itemKey));
     for (const { item } of this.#recent) {
       if (!seen.has(itemKey(item))) items.push(item);
     }
-    this.#items = items.filter((it) => !this.#inFlight.has(itemKey(it)))
+    this.#items = items.filter((it) =>
+      !this.#inFlight.has(itemKey(it)) && !isStale(it, this.#cache)
+    )
       .sort((a, b) => a.atMs - b.atMs);
     this.#lastPollAt = now;
     // Forget records that left the horizon, so memory follows the view.
@@ -151,6 +175,34 @@ export class Scheduler implements SchedulerHandle {
       for (const id of this.#cache.keys()) if (!held.has(id)) this.#cache.delete(id);
     }
     this.#arm();
+    this.#prefetch();
+  }
+
+  async #readDue(now: number): Promise<DueItem[]> {
+    const items: DueItem[] = [];
+    const iter = this.#deps.kv.list<string>({
+      start: keys.duePrefix(),
+      end: [...keys.duePrefix(), now + this.#horizonMs + 1],
+    }, { limit: this.#maxHeld, batchSize: 100 });
+    for await (const e of iter) {
+      items.push({
+        atMs: e.key[1] as number,
+        id: e.key[2] as string,
+        versionstamp: e.versionstamp,
+      });
+    }
+    return items;
+  }
+
+  /** Reads ahead the records of held items, so a claim at fire time is a single commit. */
+  #prefetch(): void {
+    if (this.#prefetching) return;
+    const p = loadRecords(this.#deps, this.#items.slice(), this.#cache)
+      .catch((err) => console.error("scheduler prefetch failed:", (err as Error).message))
+      .finally(() => {
+        this.#prefetching = null;
+      });
+    this.#prefetching = p;
   }
 
   #arm(): void {
@@ -189,22 +241,36 @@ export class Scheduler implements SchedulerHandle {
       if (n === 0) continue;
       const due = this.#items.splice(0, n);
       for (const it of due) this.#inFlight.add(itemKey(it));
-      try {
-        const result = await claimDue(this.#deps, due, now, this.#cache);
-        this.#firedTotal += result.fired.length;
-        for (const { item } of result.rescheduled) this.#insert(item);
-        this.#deps.bus.publish(result.fired);
-        this.#deps.outbox?.kick(result.fired.filter((l) => l.outcome === "pending"));
-      } catch (err) {
-        // KV trouble: put the items back; the next poll re-reads the truth anyway.
-        console.error("scheduler claim failed:", (err as Error).message);
-        for (const it of due) this.#insert(it);
-        await new Promise((r) => setTimeout(r, 200));
-      } finally {
-        for (const it of due) this.#inFlight.delete(itemKey(it));
-      }
+      // A few batches in flight at once: while one commit waits on storage the next is built.
+      let next = 0;
+      const worker = async () => {
+        while (next < due.length && this.#running) {
+          const chunk = due.slice(next, next + MAX_BATCH);
+          next += MAX_BATCH;
+          await this.#claimChunk(chunk);
+        }
+      };
+      await Promise.all(Array.from({ length: this.#concurrency }, worker));
+      // Stopped midway: what was not claimed stays in KV for the next start or another instance.
+      for (const it of due) this.#inFlight.delete(itemKey(it));
       this.#again ||= this.#items.length > 0 && this.#items[0].atMs <= this.#deps.clock.now();
     } while (this.#again && this.#running);
+  }
+
+  async #claimChunk(chunk: DueItem[]): Promise<void> {
+    try {
+      const result = await claimBatch(this.#deps, chunk, this.#cache);
+      this.#firedTotal += result.fired.length;
+      this.#lostTotal += result.lost;
+      for (const { item } of result.rescheduled) this.#insert(item);
+      this.#deps.bus.publish(result.fired);
+      this.#deps.outbox?.kick(result.fired.filter((l) => l.outcome === "pending"));
+    } catch (err) {
+      // KV trouble beyond the locked-retry: put the items back; the next poll re-reads the truth.
+      console.error("scheduler claim failed:", (err as Error).message);
+      for (const it of chunk) this.#insert(it);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   #insert(item: DueItem): void {

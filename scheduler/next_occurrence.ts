@@ -98,30 +98,31 @@ export function occurrences(
 /**
  * The most recent occurrence at or before `nowMs`, starting from a known occurrence `fromMs`
  * (itself at or before now). Used to coalesce missed occurrences into one catch-up firing.
- * Returns the last missed occurrence and how many were missed in all.
+ * `maxRuns` does not cap it: it counts firings, and the missed occurrences make a single one.
  */
-export function lastMissed(
-  schedule: Schedule,
-  fromMs: number,
-  nowMs: number,
-  runsSoFar: number,
-): { last: number; missed: number } {
-  let last = fromMs;
-  let missed = 1;
+export function lastMissed(schedule: Schedule, fromMs: number, nowMs: number): number {
+  if ("at" in schedule) return fromMs;
+  const endAt = ms(schedule.endAt) ?? Infinity;
+  const limit = Math.min(nowMs, endAt);
   if ("everySeconds" in schedule) {
     const step = Math.round(schedule.everySeconds * 1000);
-    const endAt = ms(schedule.endAt) ?? Infinity;
-    const limit = Math.min(nowMs, endAt);
-    let k = Math.max(0, Math.floor((limit - fromMs) / step));
-    if (schedule.maxRuns !== undefined) k = Math.min(k, schedule.maxRuns - runsSoFar - 1);
-    return { last: fromMs + Math.max(0, k) * step, missed: 1 + Math.max(0, k) };
+    return fromMs + Math.max(0, Math.floor((limit - fromMs) / step)) * step;
   }
-  // Cron (or at, which has no second occurrence): walk forward; bounded by a sane cap.
-  for (let i = 0; i < 100_000; i++) {
-    const next = nextOccurrence(schedule, last, runsSoFar + missed);
-    if (next === null || next > nowMs) break;
-    last = next;
-    missed++;
+  // Cron has no "previous run": probe windows ending at the limit, doubling in length, so a
+  // per-second cron missed for a day costs a few steps instead of 86,400.
+  const unbounded = { ...schedule, maxRuns: undefined, endAt: undefined };
+  for (let w = 1000;; w *= 2) {
+    const probeFrom = Math.max(fromMs, limit - w);
+    const probe = nextOccurrence(unbounded, probeFrom);
+    if (probe !== null && probe <= limit) {
+      let last = probe;
+      for (let i = 0; i < 100_000; i++) {
+        const next = nextOccurrence(unbounded, last);
+        if (next === null || next > limit) break;
+        last = next;
+      }
+      return last;
+    }
+    if (probeFrom === fromMs) return fromMs;
   }
-  return { last, missed };
 }
