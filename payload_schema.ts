@@ -6,13 +6,13 @@ import type { TriggerRecord } from "./schemas.ts";
 
 /** Compiles and caches payload schemas; one per process, shared by all routes. */
 export class PayloadSchemas {
-  #ajv = new Ajv2020({ allErrors: true, strict: false });
+  #ajv = new Ajv2020({ allErrors: true, strict: false, logger: false });
   #cache = new Map<string, ValidateFunction>();
 
   /** The problem with a schema document, or null when Ajv compiles it. */
   check = (schema: Record<string, unknown> | boolean): string | null => {
     try {
-      this.#ajv.compile(schema);
+      this.#compile(schema);
       return null;
     } catch (err) {
       return `Invalid JSON Schema: ${(err as Error).message}`;
@@ -25,7 +25,7 @@ export class PayloadSchemas {
     const key = `${rec.id}@${rec.version}`;
     let fn = this.#cache.get(key);
     if (!fn) {
-      fn = this.#ajv.compile(rec.payloadSchema);
+      fn = this.#compile(rec.payloadSchema);
       if (this.#cache.size > 5_000) this.#cache.clear();
       this.#cache.set(key, fn);
     }
@@ -35,6 +35,19 @@ export class PayloadSchemas {
       message: e.message ?? "Does not match the schema",
     }));
     throw new UnprocessableError(`The payload does not match the schema of "${rec.name}"`, errors);
+  }
+
+  /**
+   * Compiles without leaving the schema registered in Ajv: Ajv keeps every compiled schema
+   * (a leak across creates, patches and test firings) and refuses a second schema with the same
+   * `$id` (two triggers, or two versions of one, could not both use it).
+   */
+  #compile(schema: Record<string, unknown> | boolean): ValidateFunction {
+    try {
+      return this.#ajv.compile(schema);
+    } finally {
+      if (typeof schema === "object") this.#ajv.removeSchema(schema);
+    }
   }
 }
 
