@@ -7,6 +7,7 @@ import type { Deps } from "./deps.ts";
 import { RateLimitError, TockError, toProblem } from "./errors.ts";
 import type { SchedulerStatus } from "./scheduler/engine.ts";
 import { deliveryRoutes } from "./routes/deliveries.ts";
+import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { legacyRoutes } from "./routes/legacy.ts";
 import { logRoutes } from "./routes/logs.ts";
@@ -28,6 +29,8 @@ const LEGACY_PATHS = new Set([
 
 export interface AppOptions {
   schedulerStatus?: () => SchedulerStatus;
+  /** Heartbeat interval of /api/events (15 s by default; tests shorten it). */
+  eventsHeartbeatMs?: number;
 }
 
 export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
@@ -77,6 +80,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
   app.route("/api/logs", deliveryRoutes(deps));
   app.route("/api/logs", logRoutes(deps));
   app.route("/api", testRoutes(deps));
+  app.route("/api/events", eventRoutes(deps, { heartbeatMs: opts.eventsHeartbeatMs }));
   app.route("/", healthRoutes(deps, opts.schedulerStatus));
   app.route("/", legacyRoutes(deps));
   app.route("/", uiRoutes());

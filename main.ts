@@ -10,6 +10,7 @@ import type { Deps } from "./deps.ts";
 import { FiringBus } from "./events.ts";
 import { PayloadSchemas } from "./payload_schema.ts";
 import { Scheduler } from "./scheduler/engine.ts";
+import { runHousekeeping } from "./scheduler/sweeper.ts";
 import { OutboxMessage, WebhookOutbox } from "./webhook/outbox.ts";
 import { GroupCommitter } from "./scheduler/group_commit.ts";
 import { CLI_COMMANDS, runCli } from "./cli/main.ts";
@@ -35,6 +36,17 @@ try {
 
 /** Set once KV is open; the cron handlers below run only after that. */
 let deps: Deps | null = null;
+
+// Registered at top level, before serving (Deno Deploy requires it); a no-op until KV is open.
+// Every instance runs it; a per-minute lock in KV lets one of them do the work.
+Deno.cron("tock-housekeeping", "* * * * *", async () => {
+  if (!deps) return;
+  try {
+    await runHousekeeping(deps, deps.clock.now());
+  } catch (err) {
+    console.error("housekeeping failed:", err);
+  }
+});
 
 if (config.kv !== ":memory:" && !/^https?:\/\//.test(config.kv)) {
   const dir = config.kv.replace(/[^/\\]*$/, "");

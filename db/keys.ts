@@ -21,11 +21,21 @@ export const keys = {
   logsByTriggerPrefix: (triggerId: string) => ["logs_by_trigger", triggerId] as const,
   logByName: (name: string, logId: string) => ["logs_by_name", name, logId] as const,
   logsByNamePrefix: (name: string) => ["logs_by_name", name] as const,
-  /** Log entries per trigger not yet deleted (KvU64). */
-  logCount: (counter: CounterId) => ["log_count", counter] as const,
-  logCountPrefix: () => ["log_count"] as const,
-  /** Name last seen for a counter id, so stats can name deleted triggers. */
-  logCounterName: (counter: CounterId) => ["log_counter_name", counter] as const,
+  /**
+   * Log statistics live under one prefix so one list read (one snapshot) returns them all:
+   * per counter id, entries not yet deleted and entries the sweep has counted as archived
+   * (KvU64 each) and the name last seen (so stats can name deleted triggers); and the sweep
+   * cursor, whose "~" sorts after every counter id (ULIDs and "test").
+   */
+  logCount: (counter: CounterId) => ["log_stats", counter, "count"] as const,
+  logArchived: (counter: CounterId) => ["log_stats", counter, "archived"] as const,
+  logCounterName: (counter: CounterId) => ["log_stats", counter, "name"] as const,
+  logStatsPrefix: () => ["log_stats"] as const,
+  /** How far the sweep has counted entries archived and deleted them (ULID key bounds). */
+  logSweepCursor: () => ["log_stats", "~sweep"] as const,
+  /** A delayed test firing (/test_trigger) not yet made: durable across crashes. */
+  pendingTest: (atMs: number, id: string) => ["test_pending", atMs, id] as const,
+  pendingTestsPrefix: () => ["test_pending"] as const,
 
   // webhook: the durable delivery outbox (webhook/outbox.ts)
   /** A firing's webhook delivery: its attempt series, lease and final state. */

@@ -18,7 +18,8 @@ import {
 } from "../schemas.ts";
 import { parseWith, readJson } from "./body.ts";
 import { createTrigger } from "./triggers.ts";
-import { testDefinition, unsavedRecord } from "./test.ts";
+import { maxTestDelayMs, testDefinition, unsavedRecord } from "./test.ts";
+import { fireWhenDue, schedulePendingTest } from "../scheduler/delayed_test.ts";
 import { triggerLogIndex } from "./logs.ts";
 
 /** The reference app's request body for /schedule_trigger and /test_trigger. */
@@ -152,24 +153,34 @@ export function legacyRoutes(deps: Deps): Hono {
 
   app.post("/test_trigger", async (c) => {
     const body = parseWith(LegacyScheduleBody, await readJson(c, max), "request");
-    const create = toCreate(body);
     const delayMs = Math.max(0, (body.delay_seconds ?? 0) * 1000);
     // Validate the whole definition first; the delay only postpones the firing.
     const now = deps.clock.now();
-    const def = testDefinition(deps, create, now).def;
-    if (delayMs > deps.config.requestTimeoutMs - 1000) {
+    const { def, occurrences } = testDefinition(deps, toCreate(body), now);
+    const maxDelayMs = maxTestDelayMs(deps.config.requestTimeoutMs);
+    if (delayMs > maxDelayMs) {
       return c.json({
-        error: `delay_seconds must be below ${
-          Math.floor(deps.config.requestTimeoutMs / 1000) - 1
-        } for a test firing`,
+        error: `delay_seconds must be at most ${maxDelayMs / 1000} for a test firing ` +
+          `(the request waits for it)`,
       }, 400);
     }
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    const fireAt = deps.clock.now();
-    const log = await fireTest(deps, unsavedRecord(def, fireAt), def.payload, fireAt);
+    let log: StoredLog | null;
+    if (delayMs === 0) {
+      log = await fireTest(deps, unsavedRecord(def, now), def.payload, now);
+    } else {
+      // Durable before we wait: a pending record in KV, fired by our timer (which a client
+      // disconnect does not cancel) or, should this process die, by housekeeping.
+      const pending = await schedulePendingTest(deps, {
+        atMs: now + delayMs,
+        def: unsavedRecord(def, now),
+        payload: def.payload,
+      });
+      log = await fireWhenDue(deps, pending);
+    }
     return c.json({
       message: `Test trigger "${body.trigger_name}" fired`,
-      log: legacyLog(log, "active"),
+      log: log ? legacyLog(log, "active") : null,
+      occurrences,
     });
   });
 

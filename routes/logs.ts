@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
 import { keys } from "../db/keys.ts";
-import { getLog, listLogs } from "../db/logs.ts";
+import { getLog, listLogs, logStats } from "../db/logs.ts";
 import { idByName } from "../db/triggers.ts";
 import { isUlid } from "../db/ulid.ts";
 import { LogListQuery } from "../schemas.ts";
@@ -35,6 +35,9 @@ export function logRoutes(deps: Deps): Hono {
       ),
     );
   });
+
+  // Before "/:id", which would otherwise take "stats" for an id.
+  app.get("/stats", async (c) => c.json(await logStats(deps.kv, deps.clock.now(), deps.config)));
 
   app.get(
     "/:id",

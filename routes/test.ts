@@ -8,6 +8,14 @@ import { occurrences } from "../scheduler/next_occurrence.ts";
 import { PreviewQuery, TestRequest, type TriggerRecord } from "../schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
 
+/**
+ * Longest `delay_seconds` of a `/test_trigger` call: the request waits for the firing, so the
+ * delay stays well inside the request timeout (25 s with the default 30 s timeout).
+ */
+export function maxTestDelayMs(requestTimeoutMs: number): number {
+  return Math.max(0, Math.min(25_000, requestTimeoutMs - 5_000));
+}
+
 /** A throwaway record for a definition that is not saved. */
 export function unsavedRecord(def: Definition, nowMs: number): TriggerRecord {
   const at = new Date(nowMs).toISOString();
