@@ -1,0 +1,177 @@
+/**
+ * The outbox's durability: deliveries woken by the KV queue or the due poll alone (no local
+ * kick), leases left by a dead instance, graceful stops, and two instances sharing one KV.
+ */
+import assert from "node:assert/strict";
+import { parseConfig } from "../config.ts";
+import { keys } from "../db/keys.ts";
+import type { DeliveryRecord } from "../webhook/record.ts";
+import { WebhookOutbox } from "../webhook/outbox.ts";
+import { waitFor } from "./helpers/server.ts";
+import { receiver, webhookApp } from "./webhook_helpers.ts";
+
+/** Makes firings commit their outbox records without starting delivery in this instance. */
+function withoutKick(outbox: WebhookOutbox) {
+  return {
+    addWrites: outbox.addWrites.bind(outbox),
+    kick: () => {},
+    redeliver: outbox.redeliver.bind(outbox),
+  };
+}
+
+Deno.test("on local KV the queue message alone delivers a firing", async () => {
+  const rx = receiver();
+  await using t = await webhookApp({ outbox: { queues: true, pollMs: 600_000 } });
+  try {
+    t.deps.outbox = withoutKick(t.outbox);
+    const listening = t.kv.listenQueue((msg) => t.outbox.onMessage(msg));
+    const id = await t.apiTrigger({ url: rx.url });
+    const fired = await t.fire(id, { via: "queue" });
+    const log = await t.settled(fired.id);
+    assert.equal(log.outcome, "ok");
+    assert.equal(rx.hits.length, 1);
+    assert.equal(rx.hits[0].headers.get("tock-log-id"), fired.id);
+    void listening;
+  } finally {
+    await rx.close();
+  }
+});
+
+Deno.test("without queues the due poll alone delivers a firing and its retries", async () => {
+  const rx = receiver((_req, n) => new Response(null, { status: n === 1 ? 503 : 200 }));
+  await using t = await webhookApp({ outbox: { queues: false, pollMs: 100 } });
+  try {
+    t.deps.outbox = withoutKick(t.outbox);
+    const id = await t.apiTrigger({ url: rx.url, backoffMs: 10 });
+    const fired = await t.fire(id, { via: "poll" });
+    const log = await t.settled(fired.id);
+    assert.equal(log.outcome, "ok");
+    assert.equal(log.delivery.attempts, 2);
+    assert.equal(rx.hits.length, 2);
+    // Finished: no due entry is left behind.
+    const due = await Array.fromAsync(t.kv.list({ prefix: keys.deliveriesDuePrefix() }));
+    assert.deepEqual(due, []);
+  } finally {
+    await rx.close();
+  }
+});
+
+/** Rewrites `logId`'s record as if an instance had claimed it and died mid-attempt. */
+async function leaveDeadLease(kv: Deno.Kv, logId: string, attempts: number, leaseMs: number) {
+  const entry = await kv.get<DeliveryRecord>(keys.delivery(logId));
+  const rec = entry.value!;
+  const until = Date.now() + leaseMs;
+  const res = await kv.atomic().check(entry)
+    .set(keys.delivery(logId), { ...rec, attempts, lease: "dead", dueAtMs: until })
+    .delete(keys.deliveryDue(rec.dueAtMs, logId))
+    .set(keys.deliveryDue(until, logId), logId)
+    .commit();
+  assert.equal(res.ok, true);
+  return until;
+}
+
+Deno.test("an attempt left leased by a dead instance is made again once the lease expires", async () => {
+  const rx = receiver();
+  await using t = await webhookApp({ outbox: { queues: false, pollMs: 50 } });
+  try {
+    t.deps.outbox = withoutKick(t.outbox);
+    // Stop the poll until the record looks abandoned.
+    await t.outbox.stop();
+    const id = await t.apiTrigger({ url: rx.url, retries: 2 });
+    const fired = await t.fire(id, { lease: true });
+    const until = await leaveDeadLease(t.kv, fired.id, 1, 500);
+
+    await using t2 = await webhookAppOn(t.kv);
+    const log = await t.settled(fired.id);
+    assert.equal(log.outcome, "ok");
+    assert.equal(log.delivery.attempts, 2); // the lost attempt counts
+    assert.equal(rx.hits.length, 1);
+    assert.ok(rx.hits[0].atMs >= until - 5, "sent before the lease expired");
+    assert.equal(rx.hits[0].headers.get("tock-attempt"), "2");
+    void t2;
+  } finally {
+    await rx.close();
+  }
+});
+
+Deno.test("a lost last attempt ends the series as failed", async () => {
+  const rx = receiver();
+  await using t = await webhookApp({ outbox: { queues: false, pollMs: 50 } });
+  try {
+    t.deps.outbox = withoutKick(t.outbox);
+    await t.outbox.stop();
+    const id = await t.apiTrigger({ url: rx.url, retries: 1 });
+    const fired = await t.fire(id, {});
+    await leaveDeadLease(t.kv, fired.id, 2, 100);
+    await using t2 = await webhookAppOn(t.kv);
+    const log = await t.settled(fired.id);
+    assert.equal(log.outcome, "failed");
+    assert.deepEqual(
+      { status: log.delivery.status, attempts: log.delivery.attempts, error: log.delivery.error },
+      { status: null, attempts: 2, error: "The last attempt was lost when its instance stopped" },
+    );
+    assert.equal(rx.hits.length, 0);
+    void t2;
+  } finally {
+    await rx.close();
+  }
+});
+
+Deno.test("stop() releases an attempt in flight uncounted, and the next start makes it", async () => {
+  let up = false;
+  const rx = receiver(() => (up ? new Response("ok") : rx.hang()));
+  await using t = await webhookApp({ outbox: { queues: false } });
+  try {
+    const id = await t.apiTrigger({ url: rx.url, timeoutMs: 30_000, retries: 0 });
+    const fired = await t.fire(id, { stop: 1 });
+    await waitFor(() => rx.hits.length === 1, 10_000, "the attempt in flight");
+    await t.outbox.stop();
+    const rec = (await t.kv.get<DeliveryRecord>(keys.delivery(fired.id))).value!;
+    assert.equal(rec.state, "pending");
+    assert.equal(rec.attempts, 0);
+    assert.equal(rec.lease, null);
+    assert.ok(rec.dueAtMs <= Date.now());
+
+    up = true;
+    await using t2 = await webhookAppOn(t.kv);
+    const log = await t.settled(fired.id);
+    assert.equal(log.outcome, "ok");
+    assert.equal(log.delivery.attempts, 1);
+    assert.equal(rx.hits.length, 2);
+    void t2;
+  } finally {
+    await rx.close();
+  }
+});
+
+Deno.test("two instances on one KV deliver each firing once", async () => {
+  const rx = receiver();
+  await using t = await webhookApp({ outbox: { queues: false, pollMs: 20 } });
+  try {
+    t.deps.outbox = withoutKick(t.outbox);
+    await using t2 = await webhookAppOn(t.kv, 20);
+    const id = await t.apiTrigger({ url: rx.url });
+    const fired = await Promise.all(Array.from({ length: 30 }, (_, i) => t.fire(id, { i })));
+    for (const f of fired) assert.equal((await t.settled(f.id)).outcome, "ok");
+    const perLog = new Map<string, number>();
+    for (const h of rx.hits) {
+      const logId = h.headers.get("tock-log-id")!;
+      perLog.set(logId, (perLog.get(logId) ?? 0) + 1);
+    }
+    assert.equal(perLog.size, 30);
+    assert.deepEqual([...new Set(perLog.values())], [1]);
+    void t2;
+  } finally {
+    await rx.close();
+  }
+});
+
+/** A second outbox ("instance") on the same KV, polling every `pollMs`. */
+async function webhookAppOn(kv: Deno.Kv, pollMs = 50) {
+  const outbox = new WebhookOutbox(
+    { kv, clock: { now: () => Date.now() }, config: parseConfig(["--kv", ":memory:"], {}) },
+    { queues: false, pollMs },
+  );
+  await outbox.start();
+  return { outbox, [Symbol.asyncDispose]: () => outbox.stop() };
+}
