@@ -14,6 +14,14 @@ import { logRoutes } from "./routes/logs.ts";
 import { testRoutes } from "./routes/test.ts";
 import { triggerRoutes } from "./routes/triggers.ts";
 import { uiRoutes } from "./routes/ui.ts";
+import { Metrics } from "./metrics.ts";
+import { apiKeyAuth } from "./middleware/auth.ts";
+import { rateLimit } from "./middleware/rate_limit.ts";
+import { type LogSink, observeRequests } from "./middleware/request_log.ts";
+import { requestTimeout } from "./middleware/timeout.ts";
+import { docsRoutes } from "./routes/docs.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
 
 export type { Deps } from "./deps.ts";
 
@@ -31,6 +39,8 @@ export interface AppOptions {
   schedulerStatus?: () => SchedulerStatus;
   /** Heartbeat interval of /api/events (15 s by default; tests shorten it). */
   eventsHeartbeatMs?: number;
+  /** Where one line per request goes (main.ts: stdout in --log-format); none when absent. */
+  log?: LogSink | null;
 }
 
 export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
@@ -76,6 +86,17 @@ export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
     );
   });
 
+  // Metrics follow the deps (the webhook engine reports into them); made here when absent.
+  if (!deps.metrics) {
+    deps.metrics = new Metrics();
+    deps.metrics.attach(deps.bus);
+  }
+  // Outermost first: observe sees the final status of all that follows (401, 429, 503).
+  app.use(observeRequests(deps.metrics, opts.log ?? null));
+  app.use(requestTimeout(deps.config.requestTimeoutMs));
+  app.use(rateLimit(deps.config.rateLimit));
+  app.use(apiKeyAuth(deps.config.apiKeys));
+
   app.route("/api/triggers", triggerRoutes(deps));
   app.route("/api/logs", deliveryRoutes(deps));
   app.route("/api/logs", logRoutes(deps));
@@ -84,5 +105,8 @@ export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
   app.route("/", healthRoutes(deps, opts.schedulerStatus));
   app.route("/", legacyRoutes(deps));
   app.route("/", uiRoutes());
+  app.route("/", metricsRoutes(deps, deps.metrics, { schedulerStatus: opts.schedulerStatus }));
+  app.route("/", openApiRoutes());
+  app.route("/", docsRoutes());
   return app;
 }

@@ -2,6 +2,7 @@
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { FiringBus } from "./events.ts";
+import type { Metrics } from "./metrics.ts";
 import type { GroupCommitter } from "./scheduler/group_commit.ts";
 import type { PayloadSchemas } from "./payload_schema.ts";
 import type { StoredLog, TriggerRecord } from "./schemas.ts";
@@ -31,4 +32,6 @@ export interface Deps {
   scheduler?: SchedulerHandle;
   /** Shares commits between concurrent on-demand firings; made per KV on first use if absent. */
   committer?: GroupCommitter;
+  /** Prometheus metrics (metrics.ts); createApp makes them when absent. */
+  metrics?: Metrics;
 }

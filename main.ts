@@ -14,6 +14,9 @@ import { runHousekeeping } from "./scheduler/sweeper.ts";
 import { OutboxMessage, WebhookOutbox } from "./webhook/outbox.ts";
 import { GroupCommitter } from "./scheduler/group_commit.ts";
 import { CLI_COMMANDS, runCli } from "./cli/main.ts";
+import { Metrics } from "./metrics.ts";
+import { openAccessWarning } from "./middleware/auth.ts";
+import { firingLogger, logSink } from "./middleware/request_log.ts";
 
 const args = [...Deno.args];
 if (args[0] !== undefined && (CLI_COMMANDS.includes(args[0]) || args[0] === "help")) {
@@ -62,6 +65,10 @@ deps = {
   schemas: new PayloadSchemas(),
   committer: new GroupCommitter(kv),
 };
+deps.metrics = new Metrics();
+deps.metrics.attach(bus);
+const log = logSink(config.logFormat);
+if (log) bus.subscribe(firingLogger(log));
 const scheduler = new Scheduler(deps);
 deps.scheduler = scheduler;
 const outbox = new WebhookOutbox(deps);
@@ -74,9 +81,12 @@ if (outbox.usesQueues) {
   });
 }
 
-const app = createApp(deps, { schedulerStatus: () => scheduler.status() });
+const app = createApp(deps, { schedulerStatus: () => scheduler.status(), log });
 await scheduler.start();
 await outbox.start();
+
+const openWarning = openAccessWarning(config);
+if (openWarning) console.warn(openWarning);
 
 const server = Deno.serve({
   port: config.port,
