@@ -1,7 +1,7 @@
 // The UI's root: the hash route (#/triggers, #/logs), the live event stream, notices, key prompt.
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { html } from "./html.js";
+import { markup } from "./markup.js";
 import { followEvents, forgetKey, setKeyPrompt, storedKey } from "./api.js";
 import { problemText } from "./errors.js";
 import { emitFired } from "./live.js";
@@ -41,7 +41,6 @@ function App() {
 
   useEffect(() => {
     document.title = `${view === "logs" ? "Logs" : "Triggers"} · Tock`;
-    document.getElementById("main")?.focus({ preventScroll: true });
   }, [view]);
 
   useEffect(() => {
@@ -63,20 +62,23 @@ function App() {
     setHasKey(true);
     resolve(key);
   };
+  const onForgetKey = () => {
+    forgetKey();
+    location.reload();
+  };
 
-  return html`
-    <${NavBar} view=${view} live=${live} hasKey=${hasKey} onForgetKey=${() => {
-      forgetKey();
-      location.reload();
-    }} />
+  return markup`
+    <${NavBar} view=${view} live=${live} hasKey=${hasKey} onForgetKey=${onForgetKey} />
     <main id="main" tabindex="-1">
-      ${view === "logs"
-        ? html`<${LogsView} notify=${notify} />`
-        : html`<${TriggersView} notify=${notify} />`}
+      ${
+    view === "logs"
+      ? markup`<${LogsView} notify=${notify} />`
+      : markup`<${TriggersView} notify=${notify} />`
+  }
     </main>
     <${Notices} items=${notices} onDismiss=${dismiss} />
-    ${prompt && html`<${ApiKeyPrompt} rejected=${prompt.rejected} onSubmit=${submitKey} />`}
+    ${prompt && markup`<${ApiKeyPrompt} rejected=${prompt.rejected} onSubmit=${submitKey} />`}
   `;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+render(markup`<${App} />`, document.getElementById("app"));

@@ -1,6 +1,6 @@
 // Asks for the API key when the server answers 401; the key is then kept in localStorage.
 import { useState } from "preact/hooks";
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 import { Modal } from "./modal.js";
 import { Field } from "./field.js";
 
@@ -12,22 +12,28 @@ export function ApiKeyPrompt({ rejected, onSubmit }) {
     if (!key.trim()) return setError("Enter the key Tock was started with");
     onSubmit(key.trim());
   };
-  return html`
+  const onInput = (e) => {
+    setKey(e.currentTarget.value);
+    setError("");
+  };
+  const shown = error || (rejected ? "That key was not accepted. Try again." : "");
+  return markup`
     <${Modal} title="API key required" class="narrow">
       <form onSubmit=${submit} class="key-form" novalidate>
-        <p>This Tock server is protected by an API key (<code>--api-key</code> / <code>TOCK_API_KEY</code>).
-          It is kept in this browser's local storage and sent as <code>Authorization: Bearer …</code>.</p>
-        <${Field} id="api-key" label="API key"
-          error=${error || (rejected ? "That key was not accepted. Try again." : "")}>
-          <input type="password" autocomplete="current-password" autofocus value=${key}
-            onInput=${(e) => {
-              setKey(e.currentTarget.value);
-              setError("");
-            }} />
+        <div class="modal-body">
+          <p>
+            This Tock server is protected by an API key (<code>--api-key</code>). It is kept in
+            this browser's local storage and sent as <code>Authorization: Bearer …</code>.
+          </p>
+          <${Field} id="api-key" label="API key" error=${shown}>
+            <input type="password" autocomplete="current-password" autofocus value=${key}
+              onInput=${onInput} />
           <//>
-          <footer
-            class="form-actions"><button type="submit" class="primary">Use this key</button></footer>
-          </form>
-          <//>
+        </div>
+        <footer class="form-actions">
+          <button type="submit" class="primary">Use this key</button>
+        </footer>
+      </form>
+    <//>
   `;
 }

@@ -1,13 +1,15 @@
 // Errors that concern no single field, shown at the top of a form.
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 
 export function ErrorSummary({ messages }) {
   if (!messages || !messages.length) return null;
-  return html`
+  return markup`
     <div class="error-summary" role="alert">
-      ${messages.length === 1 ? html`<p>${messages[0]}</p>` : html`
-        <ul>${messages.map((m) => html`<li>${m}</li>`)}</ul>
-      `}
+      ${
+    messages.length === 1
+      ? markup`<p>${messages[0]}</p>`
+      : markup`<ul>${messages.map((m) => markup`<li>${m}</li>`)}</ul>`
+  }
     </div>
   `;
 }

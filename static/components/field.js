@@ -1,6 +1,6 @@
 // A labelled form control with its hint and its error, wired for screen readers.
 import { cloneElement } from "preact";
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 
 /**
  * `children` is one control; it gets `id`, `aria-invalid` and `aria-describedby` from here so the
@@ -14,12 +14,13 @@ export function Field({ id, label, hint, error, children, class: cls }) {
     "aria-invalid": error ? "true" : undefined,
     "aria-describedby": describedBy || undefined,
   });
-  return html`
-    <div class=${"field" + (error ? " has-error" : "") + (cls ? " " + cls : "")}>
+  const classes = ["field", error && "has-error", cls].filter(Boolean).join(" ");
+  return markup`
+    <div class=${classes}>
       <label for=${id}>${label}</label>
       ${control}
-      ${hint && html`<small id=${`${id}-hint`} class="hint">${hint}</small>`}
-      ${error && html`<small id=${`${id}-error`} class="error" role="alert">${error}</small>`}
+      ${hint && markup`<small id=${`${id}-hint`} class="hint">${hint}</small>`}
+      ${error && markup`<small id=${`${id}-error`} class="error" role="alert">${error}</small>`}
     </div>
   `;
 }

@@ -1,6 +1,6 @@
 // "Run now" for an API trigger: edit the payload, see schema errors next to it.
 import { useState } from "preact/hooks";
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 import { api, ApiError } from "../api.js";
 import { problemText } from "../errors.js";
 import { parseJson } from "../trigger_model.js";
@@ -8,12 +8,14 @@ import { Modal } from "./modal.js";
 import { JsonField } from "./json_field.js";
 import { ErrorSummary } from "./error_summary.js";
 
+const NO_ERRORS = { fields: {}, general: [] };
+
 export function FireDialog({ trigger, onClose, onFired }) {
   const initial = trigger.payload === null || trigger.payload === undefined
     ? ""
     : JSON.stringify(trigger.payload, null, 2);
   const [text, setText] = useState(initial);
-  const [errors, setErrors] = useState({ fields: {}, general: [] });
+  const [errors, setErrors] = useState(NO_ERRORS);
   const [busy, setBusy] = useState(false);
   const parsed = parseJson(text);
 
@@ -21,10 +23,9 @@ export function FireDialog({ trigger, onClose, onFired }) {
     e.preventDefault();
     if (parsed.error) return;
     setBusy(true);
-    setErrors({ fields: {}, general: [] });
+    setErrors(NO_ERRORS);
     try {
-      const body = text.trim() ? parsed.value : undefined;
-      onFired(await api.fire(trigger.id, body));
+      onFired(await api.fire(trigger.id, text.trim() ? parsed.value : undefined));
     } catch (err) {
       // Schema violations name paths inside the payload; they all belong next to the editor.
       if (err instanceof ApiError && err.errors.length) {
@@ -39,21 +40,22 @@ export function FireDialog({ trigger, onClose, onFired }) {
     }
   }
 
-  const schemaHint = trigger.payloadSchema
-    ? "Must satisfy the trigger's payload schema"
-    : undefined;
-  return html`
+  const hint = trigger.payloadSchema ? "Must satisfy the trigger's payload schema" : undefined;
+  return markup`
     <${Modal} title=${`Run ${trigger.name} now`} onClose=${onClose}>
       <form onSubmit=${fire} class="fire-form" novalidate>
-        <${ErrorSummary} messages=${errors.general} />
-        <${JsonField} id="fire-payload" label="Payload (JSON, optional)" rows="6" hint=${schemaHint}
-          value=${text} onInput=${setText} error=${errors.fields.payload} />
+        <div class="modal-body">
+          <${ErrorSummary} messages=${errors.general} />
+          <${JsonField} id="fire-payload" label="Payload (JSON, optional)" rows="6" hint=${hint}
+            value=${text} onInput=${setText} error=${errors.fields.payload} />
+        </div>
         <footer class="form-actions">
-          <button type="submit" class="primary" disabled=${busy ||
-            Boolean(parsed.error)}>Fire</button>
+          <button type="submit" class="primary" disabled=${busy || Boolean(parsed.error)}>
+            Fire
+          </button>
           <button type="button" class="link" onClick=${onClose}>Cancel</button>
         </footer>
       </form>
-      <//>
+    <//>
   `;
 }

@@ -1,11 +1,11 @@
 // A JSON text editor that says, as you type, whether the text parses.
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 import { parseJson } from "../trigger_model.js";
 import { Field } from "./field.js";
 
 export function JsonField({ id, label, value, onInput, error, hint, rows = 4, placeholder }) {
   const local = parseJson(value).error;
-  return html`
+  return markup`
     <${Field} id=${id} label=${label} hint=${hint} error=${local || error} class="json-field">
       <textarea
         rows=${rows}
@@ -15,6 +15,6 @@ export function JsonField({ id, label, value, onInput, error, hint, rows = 4, pl
         value=${value}
         onInput=${(e) => onInput(e.currentTarget.value)}
       ></textarea>
-      <//>
+    <//>
   `;
 }

@@ -1,19 +1,20 @@
 // Firings, newest first, arriving live over SSE; tabs, filters, stats and a per-minute chart.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
 import { useFired, useNow } from "../live.js";
 import { LogRow } from "./log_row.js";
 import { StatsTable } from "./stats_table.js";
 import { FiringsChart } from "./firings_chart.js";
+import { LogFilters } from "./log_filters.js";
 
 const PAGE = 50;
 const HOUR = 3600_000;
 const PENDING_POLL_MS = 2000;
-const SOURCES = ["schedule", "api", "manual", "test"];
-const OUTCOMES = ["ok", "pending", "failed"];
+const TABS = [["active", "Active"], ["archived", "Archived"]];
 
+/** Whether a live entry belongs in the list being shown (new firings are always active). */
 function matches(entry, tab, filter) {
   if (tab !== "active") return false;
   if (filter.trigger && entry.triggerId !== filter.trigger) return false;
@@ -27,7 +28,7 @@ export function LogsView({ notify }) {
   const [filter, setFilter] = useState({ trigger: "", source: "", outcome: "" });
   const [page, setPage] = useState({ items: null, nextCursor: null, error: "" });
   const [fresh, setFresh] = useState(() => new Set());
-  const [stats, setStats] = useState(null);
+  const [stats, setStats] = useState({ value: null, error: "" });
   const [triggers, setTriggers] = useState([]);
   const [times, setTimes] = useState([]);
   const [busyId, setBusyId] = useState(null);
@@ -54,8 +55,11 @@ export function LogsView({ notify }) {
   }, [tab, filter]);
 
   const loadStats = useCallback(() => {
-    api.stats().then(setStats, (err) => notify(`Stats: ${problemText(err)}`, "error"));
-  }, [notify]);
+    api.stats().then(
+      (value) => setStats({ value, error: "" }),
+      (err) => setStats({ value: null, error: problemText(err) }),
+    );
+  }, []);
 
   useEffect(() => {
     loadStats();
@@ -74,7 +78,8 @@ export function LogsView({ notify }) {
       );
       setFresh((s) => new Set(s).add(entry.id));
     }
-    setTimes((ts) => [...ts.filter((t) => t > Date.now() - HOUR), Date.parse(entry.firedAt)]);
+    const firedAt = Date.parse(entry.firedAt);
+    setTimes((ts) => [...ts.filter((t) => t > Date.now() - HOUR), firedAt]);
     clearTimeout(statsTimer.current);
     statsTimer.current = setTimeout(loadStats, 300);
   }, [loadStats]));
@@ -82,7 +87,6 @@ export function LogsView({ notify }) {
   // Webhook outcomes settle after the firing: re-read entries still pending until they do.
   const pendingIds = (page.items || []).filter((e) => e.outcome === "pending").map((e) => e.id)
     .slice(0, 20);
-  const pendingKey = pendingIds.join(",");
   useEffect(() => {
     if (!pendingIds.length) return;
     const timer = setTimeout(async () => {
@@ -91,7 +95,7 @@ export function LogsView({ notify }) {
       setPage((p) => ({ ...p, items: p.items.map((e) => byId.get(e.id) || e) }));
     }, PENDING_POLL_MS);
     return () => clearTimeout(timer);
-  }, [pendingKey, page.items]);
+  }, [pendingIds.join(","), page.items]);
 
   async function more() {
     try {
@@ -111,7 +115,7 @@ export function LogsView({ notify }) {
     try {
       const updated = await api.redeliver(entry.id);
       setPage((p) => ({ ...p, items: p.items.map((e) => (e.id === updated.id ? updated : e)) }));
-      notify(`Redelivering ${entry.triggerName} firing`);
+      notify(`Redelivering the ${entry.triggerName} firing`);
     } catch (err) {
       notify(`Redeliver: ${problemText(err)}`, "error");
     } finally {
@@ -119,16 +123,71 @@ export function LogsView({ notify }) {
     }
   }
 
-  const setF = (patch) => setFilter((f) => ({ ...f, ...patch }));
   const names = new Map(triggers.map((t) => [t.id, t.name]));
-  for (const r of stats?.byTrigger || []) if (r.triggerId) names.set(r.triggerId, r.triggerName);
-  const tabs = [["active", "Active"], ["archived", "Archived"]];
+  for (const r of stats.value?.byTrigger || []) {
+    if (r.triggerId) names.set(r.triggerId, r.triggerName);
+  }
+  const onTabKey = (e) => {
+    if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+    const next = tab === "active" ? "archived" : "active";
+    setTab(next);
+    document.getElementById(`tab-${next}`)?.focus();
+  };
+  const tabs = TABS.map(([value, label]) =>
+    markup`
+    <button type="button" role="tab" id=${`tab-${value}`} aria-controls="logs-panel"
+      aria-selected=${tab === value ? "true" : "false"} tabindex=${tab === value ? 0 : -1}
+      onClick=${() => setTab(value)} onKeyDown=${onTabKey}>
+      ${label}${stats.value && markup` <span class="count">${stats.value[value]}</span>`}
+    </button>
+  `
+  );
 
-  return html`
-    <section class="view" aria-labelledby="logs-title">
-      <div class="view-head">
-        <h1 id="logs-title">Logs</h1>
+  let list;
+  if (page.items === null) list = markup`<p class="muted">Loading…</p>`;
+  else if (page.items.length === 0 && !page.error) {
+    list = markup`
+      <p class="empty muted">
+        ${
+      tab === "active"
+        ? "No firings yet. New ones appear here as they happen."
+        : "Nothing archived."
+    }
+      </p>
+    `;
+  } else if (page.items.length) {
+    list = markup`
+      <div class="table-wrap">
+        <table class="cards logs">
+          <thead>
+            <tr>
+              <th scope="col">Fired</th>
+              <th scope="col">Trigger</th>
+              <th scope="col">Source</th>
+              <th scope="col">Lateness</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Payload</th>
+              <th scope="col"><span class="visually-hidden">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${
+      page.items.map((e) =>
+        markup`
+              <${LogRow} key=${e.id} entry=${e} fresh=${fresh.has(e.id)} busy=${busyId === e.id}
+                onRedeliver=${redeliver} />
+            `
+      )
+    }
+          </tbody>
+        </table>
       </div>
+    `;
+  }
+
+  return markup`
+    <section class="view" aria-labelledby="logs-title">
+      <div class="view-head"><h1 id="logs-title">Logs</h1></div>
       <div class="logs-top">
         <section class="card" aria-labelledby="chart-title">
           <h2 id="chart-title">Firings per minute</h2>
@@ -136,91 +195,26 @@ export function LogsView({ notify }) {
         </section>
         <section class="card" aria-labelledby="stats-title">
           <h2 id="stats-title">Logs per trigger</h2>
-          <${StatsTable} stats=${stats} onPick=${(id) => setF({ trigger: id })} />
+          <${StatsTable} stats=${stats.value} error=${stats.error}
+            onPick=${(id) => setFilter((f) => ({ ...f, trigger: id }))} />
         </section>
       </div>
       <div class="toolbar">
-        <div role="tablist" aria-label="Log state" class="tabs">
-          ${tabs.map(([value, label]) =>
-            html`
-              <button type="button" role="tab" id=${`tab-${value}`} aria-selected=${tab === value
-                ? "true"
-                : "false"}
-                aria-controls="logs-panel" tabindex=${tab === value ? 0 : -1}
-                onClick=${() => setTab(value)}
-                onKeyDown=${(e) => {
-                  if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
-                    const next = tab === "active" ? "archived" : "active";
-                    setTab(next);
-                    document.getElementById(`tab-${next}`)?.focus();
-                  }
-                }}>${label}${stats && html`
-                  <span class="count">${stats[value]}</span>
-                `}</button>
-            `
-          )}
-        </div>
-        <div class="filters">
-          <label>Trigger
-            <select value=${filter.trigger} onChange=${(e) =>
-              setF({ trigger: e.currentTarget.value })}>
-              <option value="">All</option>
-              ${[...names].map(([id, name]) => html`<option value=${id}>${name}</option>`)}
-            </select>
-          </label>
-          <label>Source
-            <select value=${filter.source} onChange=${(e) =>
-              setF({ source: e.currentTarget.value })}>
-              <option value="">All</option>
-              ${SOURCES.map((s) => html`<option value=${s}>${s}</option>`)}
-            </select>
-          </label>
-          <label>Outcome
-            <select value=${filter.outcome} onChange=${(e) =>
-              setF({ outcome: e.currentTarget.value })}>
-              <option value="">All</option>
-              ${OUTCOMES.map((s) => html`<option value=${s}>${s}</option>`)}
-            </select>
-          </label>
-        </div>
+        <div role="tablist" aria-label="Log state" class="tabs">${tabs}</div>
+        <${LogFilters} filter=${filter} names=${names} onChange=${setFilter} />
       </div>
       <div id="logs-panel" role="tabpanel" aria-labelledby=${`tab-${tab}`}>
-        ${page.error &&
-          html`<p class="error-summary" role="alert">Could not load logs: ${page.error}</p>`}
-        ${page.items === null && html`<p class="muted">Loading…</p>`}
-        ${page.items && page.items.length === 0 && !page.error && html`
-          <p class="empty muted">${tab === "active"
-            ? "No firings yet. New ones appear here as they happen."
-            : "Nothing archived."}</p>
-        `}
-        ${page.items && page.items.length > 0 && html`
-          <div class="table-wrap">
-            <table class="cards logs" aria-live="polite">
-              <thead>
-                <tr>
-                  <th scope="col">Fired</th>
-                  <th scope="col">Trigger</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Lateness</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Payload</th>
-                  <th scope="col"><span class="visually-hidden">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                ${page.items.map((e) =>
-                  html`
-                    <${LogRow} key=${e.id} entry=${e} fresh=${fresh.has(
-                      e.id,
-                    )} busy=${busyId === e.id}
-                      onRedeliver=${redeliver} />
-                  `
-                )}
-              </tbody>
-            </table>
-          </div>
-        `}
-        ${page.nextCursor && html`<p><button type="button" onClick=${more}>Load more</button></p>`}
+        ${
+    page.error && markup`
+          <p class="error-summary" role="alert">Could not load logs: ${page.error}</p>
+        `
+  }
+        ${list}
+        ${
+    page.nextCursor && markup`
+          <p class="more"><button type="button" onClick=${more}>Load more</button></p>
+        `
+  }
       </div>
     </section>
   `;

@@ -1,9 +1,10 @@
 // A native <dialog> shown modal: focus is trapped and Escape closes it, for free.
 import { useEffect, useRef } from "preact/hooks";
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 
 let seq = 0;
 
+/** Header with the title and a close button; `children` are a `.modal-body` and a footer. */
 export function Modal({ title, onClose, children, class: cls }) {
   const ref = useRef(null);
   const titleId = useRef(`modal-title-${++seq}`).current;
@@ -22,13 +23,15 @@ export function Modal({ title, onClose, children, class: cls }) {
       if (opener && opener.isConnected) opener.focus();
     };
   }, []);
-  return html`
-    <dialog ref=${ref} class=${"modal" + (cls ? " " + cls : "")} aria-labelledby=${titleId}>
+  return markup`
+    <dialog ref=${ref} class=${"modal " + (cls || "")} aria-labelledby=${titleId}>
       <header class="modal-head">
         <h2 id=${titleId}>${title}</h2>
-        ${onClose && html`
+        ${
+    onClose && markup`
           <button type="button" class="icon" aria-label="Close" onClick=${onClose}>✕</button>
-        `}
+        `
+  }
       </header>
       ${children}
     </dialog>

@@ -1,14 +1,14 @@
 // The top bar: the two views, the live connection, and the stored key.
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 
 const LIVE_TEXT = { live: "Live", connecting: "Connecting…", offline: "Reconnecting…" };
 
 export function NavBar({ view, live, hasKey, onForgetKey }) {
   const link = (id, label) =>
-    html`
-      <a href=${`#/${id}`} aria-current=${view === id ? "page" : undefined}>${label}</a>
-    `;
-  return html`
+    markup`
+    <a href=${`#/${id}`} aria-current=${view === id ? "page" : undefined}>${label}</a>
+  `;
+  return markup`
     <header class="top">
       <a class="skip" href="#main">Skip to content</a>
       <svg class="brand" viewBox="0 0 32 32" width="22" height="22" aria-hidden="true">
@@ -20,8 +20,11 @@ export function NavBar({ view, live, hasKey, onForgetKey }) {
       <span class=${`live live-${live}`} role="status" title="Live updates from /api/events">
         <span class="dot" aria-hidden="true"></span>${LIVE_TEXT[live] || live}
       </span>
-      ${hasKey &&
-        html`<button type="button" class="link small" onClick=${onForgetKey}>Forget key</button>`}
+      ${
+    hasKey && markup`
+        <button type="button" class="link small" onClick=${onForgetKey}>Forget key</button>
+      `
+  }
     </header>
   `;
 }

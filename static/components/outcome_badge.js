@@ -1,5 +1,5 @@
 // A log entry's delivery outcome: ok / pending / failed, with the delivery details.
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 
 export function OutcomeBadge({ entry }) {
   const d = entry.delivery;
@@ -9,18 +9,12 @@ export function OutcomeBadge({ entry }) {
     if (d.attempts) parts.push(`${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`);
     if (d.durationMs !== null && d.durationMs !== undefined) parts.push(`${d.durationMs} ms`);
   }
-  return html`
+  return markup`
     <span class="outcome">
       <span class=${`badge outcome-${entry.outcome}`}>${entry.outcome}</span>
-      ${parts.length > 0 && html`
-        <span class="muted">${parts.join(" · ")}</span>
-      `}
-      ${d?.error && html`
-        <span class="error-text">${d.error}</span>
-      `}
-      ${!d && entry.outcome === "ok" && html`
-        <span class="muted">no webhook</span>
-      `}
+      ${parts.length > 0 && markup`<span class="muted">${parts.join(" · ")}</span>`}
+      ${d?.error && markup`<span class="error-text">${d.error}</span>`}
+      ${!d && entry.outcome === "ok" && markup`<span class="muted">no webhook</span>`}
     </span>
   `;
 }

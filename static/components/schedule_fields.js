@@ -1,5 +1,5 @@
 // The inputs of one schedule form (at, delaySeconds, everySeconds, cron + timezone) and bounds.
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 import { SCHEDULE_KINDS } from "../trigger_model.js";
 import { Field } from "./field.js";
 
@@ -20,68 +20,73 @@ export function ScheduleFields({ form, set, errors }) {
     value: form[key],
     onInput: (e) => set({ [key]: e.currentTarget.value }),
   });
+  const choose = (key) => (e) => set({ [key]: e.currentTarget.value });
+  const seconds = { type: "number", min: "1", step: "1", inputmode: "numeric" };
   const recurring = form.kind === "everySeconds" || form.kind === "cron";
-  return html`
+  return markup`
     <fieldset class="group">
       <legend>Schedule</legend>
       <${Field} id="f-kind" label="Runs" error=${errors.schedule}>
-        <select value=${form.kind} onChange=${(e) => set({ kind: e.currentTarget.value })}>
-          ${SCHEDULE_KINDS.map(([v, l]) => html`<option value=${v}>${l}</option>`)}
+        <select value=${form.kind} onChange=${choose("kind")}>
+          ${SCHEDULE_KINDS.map(([v, l]) => markup`<option value=${v}>${l}</option>`)}
         </select>
       <//>
-      ${form.kind === "everySeconds" && html`
+      ${
+    form.kind === "everySeconds" && markup`
         <${Field} id="f-every" label="Every (seconds)" error=${errors["schedule.everySeconds"]}>
-          <input type="number" min="1" step="1" inputmode="numeric" required ...${bind(
-            "everySeconds",
-          )} />
-          <//>
-      `}
-      ${form.kind === "delaySeconds" && html`
+          <input required ...${seconds} ...${bind("everySeconds")} />
+        <//>
+      `
+  }
+      ${
+    form.kind === "delaySeconds" && markup`
         <${Field} id="f-delay" label="Delay (seconds)" hint="Counted from saving"
           error=${errors["schedule.delaySeconds"]}>
-          <input type="number" min="1" step="1" inputmode="numeric" required ...${bind(
-            "delaySeconds",
-          )} />
-          <//>
-      `}
-      ${form.kind === "at" && html`
+          <input required ...${seconds} ...${bind("delaySeconds")} />
+        <//>
+      `
+  }
+      ${
+    form.kind === "at" && markup`
         <${Field} id="f-at" label="At (your local time)" error=${errors["schedule.at"]}>
           <input type="datetime-local" step="1" required ...${bind("at")} />
-          <//>
-      `}
-      ${form.kind === "cron" && html`
+        <//>
+      `
+  }
+      ${
+    form.kind === "cron" && markup`
         <div class="row">
           <${Field} id="f-cron" label="Cron expression" class="grow"
-            hint="5 fields (min hour day month weekday), or 6 with seconds first"
+            hint="5 fields (minute hour day month weekday), or 6 with seconds first"
             error=${errors["schedule.cron"]}>
             <input type="text" required spellcheck="false" autocomplete="off" autocapitalize="off"
               placeholder="0 16 * * *" class="mono" ...${bind("cron")} />
-            <//>
-            <${Field} id="f-tz" label="Time zone" error=${errors["schedule.timezone"]}>
-              <input type="text" list="tz-list" spellcheck="false" autocomplete="off" ...${bind(
-                "timezone",
-              )} />
-              <//>
-              <datalist id="tz-list">${timeZones().map((z) =>
-                html`<option value=${z} />`
-              )}</datalist>
-              </div>
-      `}
-      ${recurring && html`
+          <//>
+          <${Field} id="f-tz" label="Time zone" error=${errors["schedule.timezone"]}>
+            <input type="text" list="tz-list" spellcheck="false" autocomplete="off"
+              ...${bind("timezone")} />
+          <//>
+          <datalist id="tz-list">${timeZones().map((z) => markup`<option value=${z} />`)}</datalist>
+        </div>
+      `
+  }
+      ${
+    recurring && markup`
         <div class="row">
           <${Field} id="f-start" label="Start at (optional)" error=${errors["schedule.startAt"]}>
             <input type="datetime-local" step="1" ...${bind("startAt")} />
-            <//>
-            <${Field} id="f-end" label="End at (optional)" error=${errors["schedule.endAt"]}>
-              <input type="datetime-local" step="1" ...${bind("endAt")} />
-              <//>
-              <${Field} id="f-max" label="Max runs (optional)" error=${errors["schedule.maxRuns"]}>
-                <input type="number" min="1" step="1" inputmode="numeric" ...${bind("maxRuns")} />
-                <//>
-                </div>
-      `}
+          <//>
+          <${Field} id="f-end" label="End at (optional)" error=${errors["schedule.endAt"]}>
+            <input type="datetime-local" step="1" ...${bind("endAt")} />
+          <//>
+          <${Field} id="f-max" label="Max runs (optional)" error=${errors["schedule.maxRuns"]}>
+            <input ...${seconds} ...${bind("maxRuns")} />
+          <//>
+        </div>
+      `
+  }
       <${Field} id="f-misfire" label="After downtime" error=${errors.misfire}>
-        <select value=${form.misfire} onChange=${(e) => set({ misfire: e.currentTarget.value })}>
+        <select value=${form.misfire} onChange=${choose("misfire")}>
           <option value="fire_once">Fire once to catch up</option>
           <option value="skip">Skip what was missed</option>
         </select>

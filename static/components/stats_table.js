@@ -1,12 +1,22 @@
 // Log counts per trigger (GET /api/logs/stats); a name filters the list by that trigger.
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 
-export function StatsTable({ stats, onPick }) {
-  if (!stats) return html`<p class="muted">Loading…</p>`;
-  const rows = [...stats.byTrigger].sort((a, b) => b.active + b.archived - a.active - a.archived);
-  return html`
+export function StatsTable({ stats, error, onPick }) {
+  if (error) return markup`<p class="error-text" role="alert">Could not load stats: ${error}</p>`;
+  if (!stats) return markup`<p class="muted">Loading…</p>`;
+  const total = (r) => r.active + r.archived;
+  const rows = [...stats.byTrigger].sort((a, b) => total(b) - total(a));
+  if (!rows.length) return markup`<p class="muted">No firings logged yet.</p>`;
+  const name = (r) =>
+    r.triggerId
+      ? markup`
+        <button type="button" class="link" title="Show only this trigger"
+          onClick=${() => onPick(r.triggerId)}>${r.triggerName}</button>
+      `
+      : markup`<span>${r.triggerName || "tests"}</span> <span class="badge test">test</span>`;
+  return markup`
     <table class="stats">
-      <caption class="visually-hidden">Firings per trigger</caption>
+      <caption class="visually-hidden">Logged firings per trigger</caption>
       <thead>
         <tr>
           <th scope="col">Trigger</th>
@@ -15,22 +25,17 @@ export function StatsTable({ stats, onPick }) {
         </tr>
       </thead>
       <tbody>
-        ${rows.map((r) =>
-          html`
-            <tr key=${r.triggerId ?? r.triggerName}>
-              <th scope="row">
-                ${r.triggerId
-                  ? html`
-                    <button type="button" class="link" onClick=${() => onPick(r.triggerId)}
-                      title="Show only this trigger">${r.triggerName}</button>
-                  `
-                  : r.triggerName || html`<span class="muted">tests</span>`}
-              </th>
-              <td class="num">${r.active}</td>
-              <td class="num">${r.archived}</td>
-            </tr>
-          `
-        )}
+        ${
+    rows.map((r) =>
+      markup`
+          <tr key=${r.triggerId ?? r.triggerName}>
+            <th scope="row">${name(r)}</th>
+            <td class="num">${r.active}</td>
+            <td class="num">${r.archived}</td>
+          </tr>
+        `
+    )
+  }
       </tbody>
       <tfoot>
         <tr>

@@ -1,6 +1,6 @@
 // Create or edit a trigger, with a live occurrence preview and "test without saving".
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 import { api, ApiError } from "../api.js";
 import { placeErrors, problemText } from "../errors.js";
 import {
@@ -21,11 +21,13 @@ import { OccurrencePreview } from "./occurrence_preview.js";
 import { TestResult } from "./test_result.js";
 
 const PREVIEW_DELAY_MS = 350;
+const NO_ERRORS = { fields: {}, general: [] };
+const SCHEDULE_PATHS = FIELD_PATHS.filter((p) => p.startsWith("schedule"));
 
 /** `trigger` is null for a new one. `onSaved(trigger)` after a successful create or update. */
 export function TriggerForm({ trigger, onClose, onSaved }) {
   const [form, setForm] = useState(() => formState(trigger));
-  const [errors, setErrors] = useState({ fields: {}, general: [] });
+  const [errors, setErrors] = useState(NO_ERRORS);
   const [busy, setBusy] = useState(false);
   const [testResult, setTestResult] = useState(null);
   const [preview, setPreview] = useState({ loading: false, occurrences: [], message: "" });
@@ -47,8 +49,7 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
     }
     setPreview((p) => ({ ...p, loading: true }));
     const timer = setTimeout(async () => {
-      const unchanged = trigger && trigger.type === "scheduled" &&
-        sameJson(original.schedule, schedule);
+      const unchanged = trigger?.type === "scheduled" && sameJson(original.schedule, schedule);
       try {
         const res = unchanged ? await api.preview(trigger.id) : await api.previewDefinition({
           name: form.name.trim() || "preview",
@@ -61,18 +62,13 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
         setPreviewErrors({});
       } catch (err) {
         if (seq !== previewSeq.current) return;
-        const placed = placeErrors(err, FIELD_PATHS.filter((p) => p.startsWith("schedule")));
-        const unavailable = err instanceof ApiError && (err.status === 404 || err.status === 405);
-        setPreviewErrors(unavailable ? {} : placed.fields);
-        setPreview({
-          loading: false,
-          occurrences: [],
-          message: unavailable
-            ? "Preview is not available from this server."
-            : Object.keys(placed.fields).length
-            ? "Fix the schedule to see its occurrences."
-            : problemText(err),
-        });
+        const placed = placeErrors(err, SCHEDULE_PATHS);
+        const missing = err instanceof ApiError && (err.status === 404 || err.status === 405);
+        setPreviewErrors(missing ? {} : placed.fields);
+        let message = problemText(err);
+        if (missing) message = "Preview is not available from this server.";
+        else if (Object.keys(placed.fields).length) message = "Fix the schedule to see it.";
+        setPreview({ loading: false, occurrences: [], message });
       }
     }, PREVIEW_DELAY_MS);
     return () => clearTimeout(timer);
@@ -87,6 +83,7 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
       focusFirstError();
       return null;
     }
+    if (built.def.type === "api") delete built.def.schedule;
     return built.def;
   }
 
@@ -100,15 +97,13 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
     const def = build();
     if (!def) return;
     setBusy(true);
-    setErrors({ fields: {}, general: [] });
+    setErrors(NO_ERRORS);
     try {
-      let saved;
-      if (trigger) {
+      let saved = trigger;
+      if (!trigger) saved = await api.createTrigger(def);
+      else {
         const patch = patchOf(original, def);
-        saved = Object.keys(patch).length ? await api.updateTrigger(trigger.id, patch) : trigger;
-      } else {
-        if (def.type === "api") delete def.schedule;
-        saved = await api.createTrigger(def);
+        if (Object.keys(patch).length) saved = await api.updateTrigger(trigger.id, patch);
       }
       onSaved(saved);
     } catch (err) {
@@ -121,9 +116,8 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
   async function test() {
     const def = build();
     if (!def) return;
-    if (def.type === "api") delete def.schedule;
     setBusy(true);
-    setErrors({ fields: {}, general: [] });
+    setErrors(NO_ERRORS);
     setTestResult(null);
     try {
       setTestResult(await api.test(def));
@@ -134,17 +128,32 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
     }
   }
 
-  const formId = "trigger-form";
-  return html`
-    <${Modal} title=${trigger
-      ? `Edit ${trigger.name}`
-      : "New trigger"} onClose=${onClose} class="wide">
-      <form id=${formId} class="trigger-form" onSubmit=${save} novalidate>
-        <${ErrorSummary} messages=${errors.general} />
-        <div class="row">
-          <${Field} id="f-name" label="Name" class="grow" error=${fieldErrors.name}>
-            <input type="text" required maxlength="128" autocomplete="off" spellcheck="false"
-              autofocus value=${form.name} onInput=${(e) => set({ name: e.currentTarget.value })} />
+  const bindName = (e) => set({ name: e.currentTarget.value });
+  const title = trigger ? `Edit ${trigger.name}` : "New trigger";
+  const payloadLabel = form.type === "api"
+    ? "Default payload (JSON, optional)"
+    : "Payload (JSON, optional)";
+  const kindFields = form.type === "scheduled"
+    ? markup`<${ScheduleFields} form=${form} set=${set} errors=${fieldErrors} />`
+    : markup`
+      <fieldset class="group">
+        <legend>Payload schema</legend>
+        <${JsonField} id="f-schema" label="JSON Schema (optional)" rows="4"
+          hint="Payloads sent when firing must satisfy it"
+          placeholder='{ "type": "object", "required": ["id"] }'
+          value=${form.payloadSchema} onInput=${(v) => set({ payloadSchema: v })}
+          error=${fieldErrors.payloadSchema} />
+      </fieldset>
+    `;
+  return markup`
+    <${Modal} title=${title} onClose=${onClose} class="wide">
+      <form class="trigger-form" onSubmit=${save} novalidate>
+        <div class="modal-body">
+          <${ErrorSummary} messages=${errors.general} />
+          <div class="row">
+            <${Field} id="f-name" label="Name" class="grow" error=${fieldErrors.name}>
+              <input type="text" required maxlength="128" autocomplete="off" spellcheck="false"
+                autofocus value=${form.name} onInput=${bindName} />
             <//>
             <${Field} id="f-type" label="Type" error=${fieldErrors.type}>
               <select value=${form.type} disabled=${Boolean(trigger)}
@@ -152,64 +161,49 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
                 <option value="scheduled">Scheduled</option>
                 <option value="api">API (fired by a call)</option>
               </select>
-              <//>
-              </div>
-              <div class="form-columns">
-                <div>
-            ${form.type === "scheduled"
-              ? html`<${ScheduleFields} form=${form} set=${set} errors=${fieldErrors} />`
-              : html`
-                <fieldset class="group">
-                  <legend>Payload schema</legend>
-                  <${JsonField} id="f-schema" label="JSON Schema (optional)" rows="4"
-                    hint="Payloads sent when firing must satisfy it"
-                    placeholder='{ "type": "object", "required": ["id"] }'
-                    value=${form.payloadSchema} onInput=${(v) => set({ payloadSchema: v })}
-                    error=${fieldErrors.payloadSchema} />
-                </fieldset>
-              `}
-            <fieldset class="group">
-              <legend>Payload</legend>
-              <${JsonField} id="f-payload" rows="4"
-                label=${form.type === "api"
-                  ? "Default payload (JSON, optional)"
-                  : "Payload (JSON, optional)"}
-                placeholder='{ "report": "nightly" }' value=${form.payload}
-                onInput=${(v) => set({ payload: v })} error=${fieldErrors.payload} />
-            </fieldset>
-            <${WebhookFields} form=${form} set=${set} errors=${fieldErrors} />
+            <//>
           </div>
-                <aside>
-            <${OccurrencePreview} state=${preview} />
-            ${testResult && html`
-              <${TestResult} result=${testResult} onDismiss=${() => setTestResult(null)} />
-            `}
-          </aside>
-              </div>
-              <footer class="form-actions">
-                <button type="submit" class="primary" disabled=${busy}>
+          <div class="form-columns">
+            <div class="kind">${kindFields}</div>
+            <aside class="side">
+              <${OccurrencePreview} state=${preview} />
+              ${
+    testResult && markup`
+                <${TestResult} result=${testResult} onDismiss=${() => setTestResult(null)} />
+              `
+  }
+            </aside>
+            <div class="rest">
+              <fieldset class="group">
+                <legend>Payload</legend>
+                <${JsonField} id="f-payload" rows="4" label=${payloadLabel}
+                  placeholder='{ "report": "nightly" }' value=${form.payload}
+                  onInput=${(v) => set({ payload: v })} error=${fieldErrors.payload} />
+              </fieldset>
+              <${WebhookFields} form=${form} set=${set} errors=${fieldErrors} />
+            </div>
+          </div>
+        </div>
+        <footer class="form-actions">
+          <button type="submit" class="primary" disabled=${busy}>
             ${trigger ? "Save changes" : "Create trigger"}
           </button>
-                <button type="button" onClick=${test}
-                  disabled=${busy}>Test without saving</button>
-                <button type="button" class="link" onClick=${onClose}>Cancel</button>
-              </footer>
-              </form>
-              <//>
+          <button type="button" onClick=${test} disabled=${busy}>Test without saving</button>
+          <button type="button" class="link" onClick=${onClose}>Cancel</button>
+        </footer>
+      </form>
+    <//>
   `;
 }
 
+/** After Preact has rendered the messages, move focus to the first field in error. */
 function focusFirstError() {
-  // After Preact has rendered the messages, move focus to the first field in error.
   setTimeout(() => {
     const el = document.querySelector(
       '.trigger-form [aria-invalid="true"], .trigger-form .error-summary',
     );
-    if (el) {
-      if (!el.hasAttribute("tabindex") && el.classList.contains("error-summary")) {
-        el.setAttribute("tabindex", "-1");
-      }
-      el.focus();
-    }
+    if (!el) return;
+    if (el.classList.contains("error-summary")) el.setAttribute("tabindex", "-1");
+    el.focus();
   }, 0);
 }

@@ -1,34 +1,34 @@
 // One trigger in the table, with its actions.
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 import { scheduleWords } from "../format.js";
 import { Countdown } from "./countdown.js";
 
 export function TriggerRow({ trigger: t, busy, onEdit, onToggle, onRun, onDelete }) {
   const paused = t.status === "paused";
-  return html`
+  const toggle = paused ? "Resume" : "Pause";
+  return markup`
     <tr data-trigger=${t.name} class=${`status-${t.status}`}>
       <th scope="row" data-label="Name"><span class="name">${t.name}</span></th>
       <td data-label="Type"><span class=${`badge type-${t.type}`}>${t.type}</span></td>
       <td data-label="Schedule" class="schedule">${scheduleWords(t)}</td>
       <td data-label="Next run" class="next-run">
-        ${paused
-          ? html`<span class="muted">paused</span>`
-          : html`<${Countdown} at=${t.nextRunAt} />`}
+        ${
+    paused ? markup`<span class="muted">paused</span>` : markup`<${Countdown} at=${t.nextRunAt} />`
+  }
       </td>
-      <td data-label="Last run">
-        <${Countdown} at=${t.lastRunAt} empty="never" />
-      </td>
+      <td data-label="Last run"><${Countdown} at=${t.lastRunAt} empty="never" /></td>
       <td data-label="Runs" class="num">${t.runCount}</td>
       <td data-label="Status"><span class=${`badge status-${t.status}`}>${t.status}</span></td>
       <td class="actions">
-        <button type="button" onClick=${() =>
-          onEdit(t)} aria-label=${`Edit ${t.name}`}>Edit</button>
-        ${t.status !== "completed" && html`
+        <button type="button" onClick=${() => onEdit(t)} aria-label=${`Edit ${t.name}`}>
+          Edit
+        </button>
+        ${
+    t.status !== "completed" && markup`
           <button type="button" disabled=${busy} onClick=${() => onToggle(t)}
-            aria-label=${`${paused ? "Resume" : "Pause"} ${t.name}`}>${paused
-              ? "Resume"
-              : "Pause"}</button>
-        `}
+            aria-label=${`${toggle} ${t.name}`}>${toggle}</button>
+        `
+  }
         <button type="button" disabled=${busy} onClick=${() => onRun(t)}
           aria-label=${`Run ${t.name} now`}>Run now</button>
         <button type="button" class="danger" disabled=${busy} onClick=${() => onDelete(t)}

@@ -1,6 +1,6 @@
 // The triggers table and everything done to a trigger: create, edit, pause, run, delete.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
 import { useFired } from "../live.js";
@@ -14,7 +14,7 @@ const POLL_MS = 15_000;
 export function TriggersView({ notify }) {
   const [triggers, setTriggers] = useState(null);
   const [loadError, setLoadError] = useState("");
-  const [editing, setEditing] = useState(null); // null | "new" | trigger
+  const [editing, setEditing] = useState(null); // null | "new" | a trigger
   const [deleting, setDeleting] = useState(null);
   const [firing, setFiring] = useState(null);
   const [busyId, setBusyId] = useState(null);
@@ -60,11 +60,13 @@ export function TriggersView({ notify }) {
     }
   }
 
-  const onToggle = (t) =>
-    act(t, () => (t.status === "paused" ? api.resume(t.id) : api.pause(t.id)), (u) => {
-      replace(u);
-      notify(`${u.name} ${u.status === "paused" ? "paused" : "resumed"}`);
+  const onToggle = (t) => {
+    const call = () => (t.status === "paused" ? api.resume(t.id) : api.pause(t.id));
+    act(t, call, (updated) => {
+      replace(updated);
+      notify(`${updated.name} ${updated.status === "paused" ? "paused" : "resumed"}`);
     });
+  };
 
   const onRun = (t) => {
     if (t.type === "api") return setFiring(t);
@@ -92,68 +94,87 @@ export function TriggersView({ notify }) {
     notify(`${saved.name} ${isNew ? "created" : "saved"}`);
   };
 
-  return html`
+  const onFired = () => {
+    notify(`${firing.name} fired`);
+    setFiring(null);
+    refreshSoon();
+  };
+
+  const table = triggers?.length > 0 && markup`
+    <div class="table-wrap">
+      <table class="cards triggers">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Type</th>
+            <th scope="col">Schedule</th>
+            <th scope="col">Next run</th>
+            <th scope="col">Last run</th>
+            <th scope="col" class="num">Runs</th>
+            <th scope="col">Status</th>
+            <th scope="col"><span class="visually-hidden">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${
+    triggers.map((t) =>
+      markup`
+            <${TriggerRow} key=${t.id} trigger=${t} busy=${busyId === t.id}
+              onEdit=${setEditing} onToggle=${onToggle} onRun=${onRun} onDelete=${setDeleting} />
+          `
+    )
+  }
+        </tbody>
+      </table>
+    </div>
+  `;
+
+  return markup`
     <section class="view" aria-labelledby="triggers-title">
       <div class="view-head">
-        <h1 id="triggers-title">Triggers ${triggers &&
-          html`<span class="count">${triggers.length}</span>`}</h1>
-        <button type="button" class="primary" onClick=${() =>
-          setEditing("new")}>New trigger</button>
+        <h1 id="triggers-title">
+          Triggers ${triggers && markup`<span class="count">${triggers.length}</span>`}
+        </h1>
+        <button type="button" class="primary" onClick=${() => setEditing("new")}>
+          New trigger
+        </button>
       </div>
-      ${loadError &&
-        html`<p class="error-summary" role="alert">Could not load triggers: ${loadError}</p>`}
-      ${triggers === null && !loadError && html`<p class="muted">Loading…</p>`}
-      ${triggers && triggers.length === 0 && html`
+      ${
+    loadError && markup`
+        <p class="error-summary" role="alert">Could not load triggers: ${loadError}</p>
+      `
+  }
+      ${triggers === null && !loadError && markup`<p class="muted">Loading…</p>`}
+      ${
+    triggers?.length === 0 && markup`
         <div class="empty">
           <p>No triggers yet.</p>
-          <p
-            class="muted">A trigger fires on a schedule or when called, and every firing lands in the logs.</p>
+          <p class="muted">
+            A trigger fires on a schedule or when called, and every firing lands in the logs.
+          </p>
         </div>
-      `}
-      ${triggers && triggers.length > 0 && html`
-        <div class="table-wrap">
-          <table class="cards triggers">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Schedule</th>
-                <th scope="col">Next run</th>
-                <th scope="col">Last run</th>
-                <th scope="col" class="num">Runs</th>
-                <th scope="col">Status</th>
-                <th scope="col"><span class="visually-hidden">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              ${triggers.map((t) =>
-                html`
-                  <${TriggerRow} key=${t.id} trigger=${t} busy=${busyId === t.id}
-                    onEdit=${setEditing} onToggle=${onToggle} onRun=${onRun} onDelete=${setDeleting} />
-                `
-              )}
-            </tbody>
-          </table>
-        </div>
-      `}
-      ${editing && html`
+      `
+  }
+      ${table}
+      ${
+    editing && markup`
         <${TriggerForm} trigger=${editing === "new" ? null : editing}
           onClose=${() => setEditing(null)} onSaved=${onSaved} />
-      `}
-      ${deleting && html`
+      `
+  }
+      ${
+    deleting && markup`
         <${ConfirmDialog} title=${`Delete ${deleting.name}?`} confirmLabel="Delete trigger"
           busy=${busyId === deleting.id}
           message="It will not fire again. Its logs stay until their retention ends."
           onConfirm=${onDeleteConfirmed} onCancel=${() => setDeleting(null)} />
-      `}
-      ${firing && html`
-        <${FireDialog} trigger=${firing} onClose=${() => setFiring(null)}
-          onFired=${() => {
-            notify(`${firing.name} fired`);
-            setFiring(null);
-            refreshSoon();
-          }} />
-      `}
+      `
+  }
+      ${
+    firing && markup`
+        <${FireDialog} trigger=${firing} onClose=${() => setFiring(null)} onFired=${onFired} />
+      `
+  }
     </section>
   `;
 }

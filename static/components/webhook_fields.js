@@ -1,14 +1,17 @@
 // The optional webhook a firing is delivered to.
-import { html } from "../html.js";
+import { markup } from "../markup.js";
 import { Field } from "./field.js";
 import { JsonField } from "./json_field.js";
+
+const METHODS = ["POST", "PUT", "PATCH", "GET", "DELETE"];
 
 export function WebhookFields({ form, set, errors }) {
   const bind = (key) => ({
     value: form[key],
     onInput: (e) => set({ [key]: e.currentTarget.value }),
   });
-  return html`
+  const number = { type: "number", step: "1", inputmode: "numeric" };
+  return markup`
     <fieldset class="group">
       <legend>Webhook</legend>
       <label class="check">
@@ -16,35 +19,33 @@ export function WebhookFields({ form, set, errors }) {
           onChange=${(e) => set({ hook: e.currentTarget.checked })} />
         Deliver each firing to a URL
       </label>
-      ${errors.webhook && html`<small class="error" role="alert">${errors.webhook}</small>`}
-      ${form.hook && html`
+      ${errors.webhook && markup`<small class="error" role="alert">${errors.webhook}</small>`}
+      ${
+    form.hook && markup`
         <div class="row">
           <${Field} id="f-method" label="Method" error=${errors["webhook.method"]}>
             <select value=${form.method} onChange=${(e) => set({ method: e.currentTarget.value })}>
-              ${["POST", "PUT", "PATCH", "GET", "DELETE"].map((m) => html`<option>${m}</option>`)}
+              ${METHODS.map((m) => markup`<option>${m}</option>`)}
             </select>
-            <//>
-            <${Field} id="f-url" label="URL" class="grow" error=${errors["webhook.url"]}>
-              <input type="url" required placeholder="https://example.com/hook" spellcheck="false"
-                ...${bind("url")} />
-              <//>
-              </div>
-              <div class="row">
-                <${Field} id="f-timeout" label="Timeout (ms)" error=${errors["webhook.timeoutMs"]}>
-                  <input type="number" min="1" step="1" inputmode="numeric" ...${bind(
-                    "timeoutMs",
-                  )} />
-                  <//>
-                  <${Field} id="f-retries" label="Retries" error=${errors["webhook.retries"]}>
-                    <input type="number" min="0" step="1" inputmode="numeric" ...${bind(
-                      "retries",
-                    )} />
-                    <//>
-                    </div>
-                    <${JsonField} id="f-headers" label="Headers (JSON object, optional)" rows="2"
-                      placeholder='{ "X-Token": "…" }' value=${form.headers}
-                      onInput=${(v) => set({ headers: v })} error=${errors["webhook.headers"]} />
-      `}
+          <//>
+          <${Field} id="f-url" label="URL" class="grow" error=${errors["webhook.url"]}>
+            <input type="url" required placeholder="https://example.com/hook" spellcheck="false"
+              ...${bind("url")} />
+          <//>
+        </div>
+        <div class="row">
+          <${Field} id="f-timeout" label="Timeout (ms)" error=${errors["webhook.timeoutMs"]}>
+            <input min="1" ...${number} ...${bind("timeoutMs")} />
+          <//>
+          <${Field} id="f-retries" label="Retries" error=${errors["webhook.retries"]}>
+            <input min="0" ...${number} ...${bind("retries")} />
+          <//>
+        </div>
+        <${JsonField} id="f-headers" label="Headers (JSON object, optional)" rows="2"
+          placeholder='{ "X-Token": "…" }' value=${form.headers}
+          onInput=${(v) => set({ headers: v })} error=${errors["webhook.headers"]} />
+      `
+  }
     </fieldset>
   `;
 }
