@@ -44,11 +44,21 @@ export function LogsView({ notify }) {
     return q;
   };
 
+  // Firings that arrive while a listing is loading are kept and merged into it, so none is lost
+  // between the listing's read and the stream's next event.
+  const early = useRef([]);
   useEffect(() => {
     let stale = false;
+    early.current = [];
     setPage((p) => ({ ...p, items: null, error: "" }));
     api.logs(query()).then(
-      (res) => stale || setPage({ items: res.items, nextCursor: res.nextCursor, error: "" }),
+      (res) => {
+        if (stale) return;
+        const listed = new Set(res.items.map((e) => e.id));
+        const missed = early.current.filter((e) => !listed.has(e.id)).reverse();
+        early.current = [];
+        setPage({ items: [...missed, ...res.items], nextCursor: res.nextCursor, error: "" });
+      },
       (err) => stale || setPage({ items: [], nextCursor: null, error: problemText(err) }),
     );
     return () => (stale = true);
@@ -71,11 +81,13 @@ export function LogsView({ notify }) {
   useFired(useCallback((entry) => {
     const { tab, filter } = view.current;
     if (matches(entry, tab, filter)) {
-      setPage((p) =>
-        p.items && !p.items.some((x) => x.id === entry.id)
-          ? { ...p, items: [entry, ...p.items] }
-          : p
-      );
+      setPage((p) => {
+        if (!p.items) {
+          early.current.push(entry);
+          return p;
+        }
+        return p.items.some((x) => x.id === entry.id) ? p : { ...p, items: [entry, ...p.items] };
+      });
       setFresh((s) => new Set(s).add(entry.id));
     }
     const firedAt = Date.parse(entry.firedAt);
