@@ -3,6 +3,8 @@ import { markup } from "../markup.js";
 import { dateTime, relative } from "../format.js";
 import { useNow } from "../live.js";
 
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+
 /** `state` is `{ loading, occurrences, message }`, kept by the form. */
 export function OccurrencePreview({ state }) {
   const now = useNow();
@@ -33,6 +35,7 @@ export function OccurrencePreview({ state }) {
       aria-busy=${state.loading ? "true" : "false"}>
       <h3 id="preview-title">Next 5 occurrences</h3>
       ${body}
+      ${state.occurrences.length > 0 && markup`<p class="hint">In your time zone, ${ZONE}</p>`}
     </section>
   `;
 }
