@@ -8,10 +8,8 @@ import type { TriggerRecord } from "../schemas.ts";
 
 export interface MetricsRouteOptions {
   schedulerStatus?: () => SchedulerStatus;
-  /** Most trigger records one count reads (each scrape at most once per `cacheMs`). */
+  /** Most trigger records one count reads. */
   maxCounted?: number;
-  /** How long a count of triggers by status is reused. */
-  cacheMs?: number;
 }
 
 const OVERDUE_MS = 1000;
@@ -19,13 +17,15 @@ const MAX_OVERDUE_COUNTED = 10_000;
 
 export function metricsRoutes(deps: Deps, metrics: Metrics, opts: MetricsRouteOptions = {}): Hono {
   const maxCounted = opts.maxCounted ?? 10_000;
-  const cacheMs = opts.cacheMs ?? 15_000;
-  let countedAt = -Infinity;
+  let reuseUntil = -Infinity;
   let counting: Promise<void> | null = null;
 
   // Counting triggers reads their records (KV has no keys-only listing), so the count is capped
-  // and reused for a while: a scrape every 15 s of 10,000 records costs ~100 ms of one core.
+  // and, once counting takes 20 ms or more, reused for 100 times as long as it took (at most a
+  // minute): whatever the scrape rate, a large store costs at most ~1% of a core. Small stores
+  // (a few thousand triggers) are counted afresh on every scrape.
   const countTriggers = async () => {
+    const started = performance.now();
     const byStatus: Record<TriggerRecord["status"], number> = {
       active: 0,
       paused: 0,
@@ -39,7 +39,8 @@ export function metricsRoutes(deps: Deps, metrics: Metrics, opts: MetricsRouteOp
     metrics.triggers.reset();
     for (const [status, n] of Object.entries(byStatus)) metrics.triggers.set({ status }, n);
     metrics.triggersCap.set({}, maxCounted);
-    countedAt = performance.now();
+    const took = performance.now() - started;
+    reuseUntil = took < 20 ? -Infinity : performance.now() + Math.min(60_000, took * 100);
   };
 
   const countOverdue = async () => {
@@ -60,7 +61,7 @@ export function metricsRoutes(deps: Deps, metrics: Metrics, opts: MetricsRouteOp
       metrics.schedulerLag.set({}, s.lagMs / 1000);
       metrics.schedulerUpcoming.set({}, s.upcoming);
     }
-    if (performance.now() - countedAt >= cacheMs) {
+    if (performance.now() >= reuseUntil) {
       counting ??= countTriggers().finally(() => (counting = null));
     }
     const results = await Promise.allSettled([counting, countOverdue()]);
