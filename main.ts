@@ -103,7 +103,13 @@ async function shutdown(signal: string) {
   stopping = true;
   console.log(`Tock stopping (${signal}): no new claims, finishing commits in flight`);
   await scheduler.stop();
-  await server.shutdown();
+  // An open event stream never ends by itself: let requests finish for a moment, then go on.
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    server.shutdown(),
+    new Promise((r) => (grace = setTimeout(r, 3000))),
+  ]);
+  clearTimeout(grace);
   await outbox.stop();
   kv.close();
   Deno.exit(0);
