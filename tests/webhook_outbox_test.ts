@@ -19,18 +19,36 @@ function withoutKick(outbox: WebhookOutbox) {
   };
 }
 
-Deno.test("on local KV the queue message alone delivers a firing", async () => {
-  const rx = receiver();
+Deno.test("on local KV a retry is woken by its queue message, in another instance", async () => {
+  const rx = receiver((_req, n) =>
+    n === 1
+      ? new Response(null, { status: 503, headers: { "Retry-After": "1" } })
+      : new Response("ok")
+  );
   await using t = await webhookApp({ outbox: { queues: true, pollMs: 600_000 } });
   try {
-    t.deps.outbox = withoutKick(t.outbox);
-    const listening = t.kv.listenQueue((msg) => t.outbox.onMessage(msg));
-    const id = await t.apiTrigger({ url: rx.url });
+    let current = t.outbox;
+    const listening = t.kv.listenQueue((msg) => current.onMessage(msg));
+    const id = await t.apiTrigger({ url: rx.url, retries: 2 });
     const fired = await t.fire(id, { via: "queue" });
+    // The first attempt is recorded (the entry stays pending), then this instance stops, which
+    // cancels its own retry timer: only the queue message can bring the retry.
+    await waitFor(
+      async () => {
+        const res = await t.call("GET", `/api/logs/${fired.id}`);
+        return res.body.delivery?.attempts === 1;
+      },
+      10_000,
+      "the first attempt to be recorded",
+    );
+    await t.outbox.stop();
+    await using other = await webhookAppOn(t.kv, 600_000, true);
+    current = other.outbox;
     const log = await t.settled(fired.id);
     assert.equal(log.outcome, "ok");
-    assert.equal(rx.hits.length, 1);
-    assert.equal(rx.hits[0].headers.get("tock-log-id"), fired.id);
+    assert.equal(log.delivery.attempts, 2);
+    assert.equal(rx.hits.length, 2);
+    assert.ok(rx.hits[1].atMs - rx.hits[0].atMs >= 950);
     void listening;
   } finally {
     await rx.close();
@@ -167,10 +185,10 @@ Deno.test("two instances on one KV deliver each firing once", async () => {
 });
 
 /** A second outbox ("instance") on the same KV, polling every `pollMs`. */
-async function webhookAppOn(kv: Deno.Kv, pollMs = 50) {
+async function webhookAppOn(kv: Deno.Kv, pollMs = 50, queues = false) {
   const outbox = new WebhookOutbox(
     { kv, clock: { now: () => Date.now() }, config: parseConfig(["--kv", ":memory:"], {}) },
-    { queues: false, pollMs },
+    { queues, pollMs },
   );
   await outbox.start();
   return { outbox, [Symbol.asyncDispose]: () => outbox.stop() };

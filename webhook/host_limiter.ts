@@ -12,17 +12,22 @@ export class HostLimiter {
     this.perHost = perHost;
   }
 
+  /** A release function if a slot for `host` is free right now, else null. */
+  tryAcquire(host: string): (() => void) | null {
+    const active = this.#active.get(host) ?? 0;
+    if (active >= this.perHost) return null;
+    this.#active.set(host, active + 1);
+    return this.#releaser(host);
+  }
+
   /**
    * Resolves with a release function once a slot for `host` is free; call it exactly once.
    * Rejects with the signal's reason if `signal` aborts while waiting.
    */
   acquire(host: string, signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();
-    const active = this.#active.get(host) ?? 0;
-    if (active < this.perHost) {
-      this.#active.set(host, active + 1);
-      return Promise.resolve(this.#releaser(host));
-    }
+    const now = this.tryAcquire(host);
+    if (now) return Promise.resolve(now);
     const { promise, resolve, reject } = Promise.withResolvers<() => void>();
     const queue = this.#waiting.get(host) ?? [];
     this.#waiting.set(host, queue);

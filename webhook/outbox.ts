@@ -1,19 +1,24 @@
 /**
  * The durable webhook outbox. A firing's commit also writes its delivery record and a due
- * entry (and, on backends with queues, a wake-up message), so a delivery is never lost: after a
- * crash the record is still due and the next instance to look makes it. Each attempt first
- * claims the record with a check-and-set that takes a lease (`dueAtMs` moves to the lease's
- * expiry), so instances never send one attempt twice unless the holder died mid-attempt; the
- * HTTP call runs outside any queue handler. Receivers drop the rare duplicate by
- * `Idempotency-Key`.
+ * entry, so a delivery is never lost: after a crash the record is still due, and the first
+ * instance to look (at start, then every poll) makes it. Each attempt first claims the record
+ * with a check-and-set that takes a lease (the due entry moves to the lease's expiry), so no two
+ * instances send one attempt unless the holder died mid-attempt; the HTTP call runs outside any
+ * queue handler. A retry is woken by a local timer and, on backends with queues, by a delayed
+ * `kv.enqueue` written in the same commit (`backoffSchedule`, `keysIfUndelivered`), so it keeps
+ * its time across restarts and instances; without queues the poll is that backstop. Receivers
+ * drop the rare duplicate by `Idempotency-Key`.
+ *
+ * First attempts and leases are not enqueued: a message costs an enqueue, a dequeue and an ack
+ * (SQLite writes each) per firing, and the kick plus the due poll already make them durable.
  */
 import { z } from "zod";
 import type { Deps, Outbox } from "../deps.ts";
 import { keys } from "../db/keys.ts";
-import { retryLocked } from "../db/kv.ts";
 import { backstopMs, toLogView } from "../db/logs.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { StoredLog, TriggerRecord, Webhook } from "../schemas.ts";
+import { GroupCommitter, type WriteFn } from "../scheduler/group_commit.ts";
 import { AttemptAborted, sendAttempt } from "./deliver.ts";
 import { HostLimiter } from "./host_limiter.ts";
 import { type AttemptResult, isRetryable, isSuccess, nextDelay } from "./policy.ts";
@@ -44,7 +49,7 @@ export interface OutboxOptions {
   random?: () => number;
 }
 
-type OutboxDeps = Pick<Deps, "kv" | "clock" | "config">;
+type OutboxDeps = Pick<Deps, "kv" | "clock" | "config" | "committer">;
 type Leased = Deno.KvEntry<DeliveryRecord>;
 
 /** True when `kv` is a KV Connect URL, which has no queues. */
@@ -71,6 +76,8 @@ export class WebhookOutbox implements Outbox {
   readonly #onSettled?: (log: StoredLog) => void;
   readonly #random: () => number;
   readonly #limiter: HostLimiter;
+  /** Claims and outcomes share commits with each other and with firings (one fsync for many). */
+  readonly #committer: GroupCommitter;
   /** Deliveries this instance is working on (waiting for a slot, claiming, sending). */
   #local = new Set<string>();
   #tasks = new Set<Promise<void>>();
@@ -89,6 +96,7 @@ export class WebhookOutbox implements Outbox {
     this.#onSettled = opts.onSettled;
     this.#random = opts.random ?? Math.random;
     this.#limiter = new HostLimiter(opts.perHost ?? 4);
+    this.#committer = deps.committer ?? new GroupCommitter(deps.kv);
     if (deps.config.signingSecret) this.#key = importSigningKey(deps.config.signingSecret);
   }
 
@@ -102,7 +110,6 @@ export class WebhookOutbox implements Outbox {
     const rec = newDelivery(log, trigger.webhook, Date.parse(log.firedAt));
     op.set(keys.delivery(log.id), rec);
     op.set(keys.deliveryDue(rec.dueAtMs, log.id), log.id);
-    this.#addWake(op, log.id, 0);
   }
 
   kick(logs: StoredLog[]): void {
@@ -178,14 +185,16 @@ export class WebhookOutbox implements Outbox {
       }
       const rec = newDelivery(log, webhook, now);
       const updated: StoredLog = { ...log, outcome: "pending", delivery: null };
-      const res = await retryLocked(() => {
-        const op = this.#kv.atomic().check(logE).check(recE);
-        op.set(keys.log(logId), updated, { expireIn: logExpireIn(log, now, config) });
-        op.set(keys.delivery(logId), rec);
-        op.set(keys.deliveryDue(now, logId), logId);
-        this.#addWake(op, logId, 0);
-        return op.commit();
-      });
+      const res = await this.#commit(
+        (op) => {
+          op.check(logE).check(recE);
+          op.set(keys.log(logId), updated, { expireIn: logExpireIn(log, now, config) });
+          op.set(keys.delivery(logId), rec);
+          op.set(keys.deliveryDue(now, logId), logId);
+        },
+        updated,
+        rec,
+      );
       if (res.ok) {
         this.#wake(logId);
         return updated;
@@ -261,15 +270,19 @@ export class WebhookOutbox implements Outbox {
       try {
         host = new URL(first.value.webhook.url).host;
       } catch { /* stored URLs were validated; an odd one just shares the "" line */ }
-      const release = await this.#limiter.acquire(host, this.#stop.signal);
+      let entry: Leased | null = first;
+      let release = this.#limiter.tryAcquire(host);
       try {
-        // Waiting for a slot can take a while: take the current state, not the first read.
-        const entry = await this.#readDue(logId);
+        if (!release) {
+          release = await this.#limiter.acquire(host, this.#stop.signal);
+          // Waiting for a slot can take a while: take the current state, not the first read.
+          entry = await this.#readDue(logId);
+        }
         if (!entry) return;
         const leased = await this.#claim(entry);
         if (leased) await this.#attempt(leased);
       } finally {
-        release();
+        release?.();
       }
     } catch (err) {
       if (this.#stop.signal.aborted) return;
@@ -321,14 +334,11 @@ export class WebhookOutbox implements Outbox {
       lease: crypto.randomUUID(),
       startedAtMs: rec.startedAtMs ?? now,
     };
-    const res = await retryLocked(() => {
-      const op = this.#kv.atomic().check(entry)
+    const res = await this.#commit((op) =>
+      op.check(entry)
         .set(keys.delivery(rec.logId), next)
         .delete(keys.deliveryDue(rec.dueAtMs, rec.logId))
-        .set(keys.deliveryDue(leaseUntil, rec.logId), rec.logId);
-      this.#addWake(op, rec.logId, leaseUntil - now);
-      return op.commit();
-    });
+        .set(keys.deliveryDue(leaseUntil, rec.logId), rec.logId), next);
     return res.ok ? { key: entry.key, value: next, versionstamp: res.versionstamp } : null;
   }
 
@@ -337,9 +347,8 @@ export class WebhookOutbox implements Outbox {
     const log = (await this.#kv.get<StoredLog>(keys.log(rec.logId))).value;
     if (!log) {
       // The entry is past retention: nothing left to deliver or to record the outcome in.
-      await retryLocked(() =>
-        this.#kv.atomic().check(leased).delete(leased.key)
-          .delete(keys.deliveryDue(rec.dueAtMs, rec.logId)).commit()
+      await this.#commit((op) =>
+        op.check(leased).delete(leased.key).delete(keys.deliveryDue(rec.dueAtMs, rec.logId))
       );
       return;
     }
@@ -418,18 +427,20 @@ export class WebhookOutbox implements Outbox {
         ? { ...logE.value, outcome: retry ? "pending" : success ? "ok" : "failed", delivery }
         : null;
       const expireIn = log ? logExpireIn(log, now, config) : 3600_000;
-      const res = await retryLocked(() => {
-        const op = this.#kv.atomic().check(cur).check(logE)
-          .delete(keys.deliveryDue(rec.dueAtMs, rec.logId));
-        if (retry) {
-          op.set(leased.key, next).set(keys.deliveryDue(next.dueAtMs, rec.logId), rec.logId);
-          this.#addWake(op, rec.logId, delay);
-        } else {
-          op.set(leased.key, next, { expireIn }).delete(keys.deliveryUndelivered(rec.logId));
-        }
-        if (log) op.set(keys.log(rec.logId), log, { expireIn });
-        return op.commit();
-      });
+      const res = await this.#commit(
+        (op) => {
+          op.check(cur).check(logE).delete(keys.deliveryDue(rec.dueAtMs, rec.logId));
+          if (retry) {
+            op.set(leased.key, next).set(keys.deliveryDue(next.dueAtMs, rec.logId), rec.logId);
+            this.#addWake(op, rec.logId, delay);
+          } else {
+            op.set(leased.key, next, { expireIn }).delete(keys.deliveryUndelivered(rec.logId));
+          }
+          if (log) op.set(keys.log(rec.logId), log, { expireIn });
+        },
+        next,
+        log,
+      );
       if (!res.ok) continue; // the log entry changed (retention sweep): read again
       if (retry) this.#later(rec.logId, delay);
       else if (log) this.#settled(log);
@@ -443,13 +454,18 @@ export class WebhookOutbox implements Outbox {
     const rec = leased.value;
     const now = this.#deps.clock.now();
     const next: DeliveryRecord = { ...rec, attempts: rec.attempts - 1, dueAtMs: now, lease: null };
-    await retryLocked(() =>
-      this.#kv.atomic().check(leased)
+    await this.#commit((op) =>
+      op.check(leased)
         .set(leased.key, next)
         .delete(keys.deliveryDue(rec.dueAtMs, rec.logId))
-        .set(keys.deliveryDue(now, rec.logId), rec.logId)
-        .commit()
-    );
+        .set(keys.deliveryDue(now, rec.logId), rec.logId), next);
+  }
+
+  /** Commits `write` in a shared commit; `values` are what it stores, to size the batch. */
+  #commit(write: WriteFn, ...values: unknown[]): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+    // Two bytes a character bounds V8's string sizes; 512 covers keys and small entries.
+    const bytes = values.reduce<number>((n, v) => n + 2 * (JSON.stringify(v)?.length ?? 0), 512);
+    return this.#committer.submit(write, bytes);
   }
 
   #settled(log: StoredLog): void {
