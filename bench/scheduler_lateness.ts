@@ -1,0 +1,410 @@
+/**
+ * Scheduler lateness and exactly-once, measured on a real server subprocess over a local KV
+ * file, with the two baselines (raw `kv.enqueue({delay})` + `listenQueue`, plain `setTimeout`)
+ * measured in the same run.
+ *
+ *   deno run -A bench/scheduler_lateness.ts                      # every scenario
+ *   deno run -A bench/scheduler_lateness.ts --scenario spread --n 2000
+ *
+ * Scenarios: spread (one-time triggers due over 2-10 s), burst (all due at one instant),
+ * every (everySeconds: 1 for --duration s), crash (kill -9, restart after 3 s and 8 s),
+ * enqueue and timeout (baselines). Prints a table; writes bench/results/scheduler.json.
+ */
+import { parseArgs } from "node:util";
+import { addTriggerWrites } from "../db/triggers.ts";
+import { keys } from "../db/keys.ts";
+import { ulid } from "../db/ulid.ts";
+import { buildDefinition, firstRun } from "../scheduler/definition.ts";
+import type { ScheduleInput, StoredLog, TriggerRecord } from "../schemas.ts";
+import { type RunningServer, startServer, waitFor } from "../tests/helpers/server.ts";
+
+const { values: opt } = parseArgs({
+  options: {
+    scenario: { type: "string", default: "all" },
+    n: { type: "string" },
+    duration: { type: "string", default: "60" },
+    out: { type: "string", default: "bench/results/scheduler.json" },
+  },
+});
+const SCENARIOS = ["timeout", "enqueue", "spread", "burst", "every", "crash"];
+const wanted = opt.scenario === "all" ? SCENARIOS : opt.scenario!.split(",");
+const nOr = (def: number) => (opt.n !== undefined ? Number(opt.n) : def);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Stats {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s.length ? s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] : NaN;
+  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
+  return { n: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? NaN, mean };
+}
+
+/** A record exactly as `POST /api/triggers` would store it, created at `nowMs`. */
+function record(name: string, schedule: ScheduleInput, nowMs: number): TriggerRecord {
+  const def = buildDefinition({ name, schedule, payload: { name } }, nowMs, null);
+  const now = new Date(nowMs).toISOString();
+  const next = firstRun(def.schedule, nowMs);
+  return {
+    id: ulid(nowMs),
+    ...def,
+    status: "active",
+    nextRunAt: next === null ? null : new Date(next).toISOString(),
+    scheduledRuns: 0,
+    lastScheduledRunAt: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+}
+
+/** Writes records straight into the KV file, 40 per commit (each is one check + 3 writes). */
+async function insertAll(kv: Deno.Kv, recs: TriggerRecord[]): Promise<void> {
+  for (let i = 0; i < recs.length; i += 40) {
+    const op = kv.atomic();
+    for (const r of recs.slice(i, i + 40)) {
+      op.check({ key: keys.trigger(r.id), versionstamp: null });
+      addTriggerWrites(op, null, r);
+    }
+    const res = await op.commit();
+    if (!res.ok) throw new Error("insert conflict");
+  }
+}
+
+async function readLogs(kv: Deno.Kv, prefix: string): Promise<StoredLog[]> {
+  const out: StoredLog[] = [];
+  for await (const e of kv.list<StoredLog>({ prefix: keys.logsPrefix() }, { batchSize: 1000 })) {
+    if (e.value.triggerName.startsWith(prefix)) out.push(e.value);
+  }
+  return out;
+}
+
+async function firedTotal(srv: RunningServer): Promise<number> {
+  const res = await fetch(`${srv.url}/healthz`);
+  const body = await res.json();
+  return body.scheduler?.firedTotal ?? 0;
+}
+
+/** Problems the server printed: a locked database must never surface, nor a failed claim. */
+function serverTrouble(out: string): string[] {
+  return out.split("\n").filter((l) => /database is locked|failed|error/i.test(l));
+}
+
+/** Per-trigger firing counts: exactly once means every trigger has one log entry. */
+function onceCheck(logs: StoredLog[], ids: Set<string>) {
+  const counts = new Map<string, number>();
+  for (const l of logs) counts.set(l.triggerId!, (counts.get(l.triggerId!) ?? 0) + 1);
+  let dup = 0, missing = 0;
+  for (const id of ids) {
+    const c = counts.get(id) ?? 0;
+    if (c === 0) missing++;
+    if (c > 1) dup += c - 1;
+  }
+  return { fired: logs.length, duplicates: dup, missing };
+}
+
+async function tempKv(): Promise<string> {
+  return (await Deno.makeTempDir({ prefix: "tock-bench-" })) + "/tock.kv";
+}
+
+const results: Record<string, unknown> = {};
+const rows: string[][] = [];
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 1 : 0) : "-");
+function row(name: string, s: Stats | null, extra: string) {
+  rows.push([
+    name,
+    s ? String(s.n) : "",
+    s ? fmt(s.p50) : "",
+    s ? fmt(s.p99) : "",
+    s ? fmt(s.max) : "",
+    extra,
+  ]);
+}
+
+// Delays spread evenly at random over [2 s, 10 s) from a common base.
+function spreadDelays(n: number): number[] {
+  return Array.from({ length: n }, () => 2000 + Math.floor(Math.random() * 8000));
+}
+
+async function baselineTimeout(n: number) {
+  const base = Date.now();
+  const late: number[] = [];
+  await Promise.all(
+    spreadDelays(n).map((d) =>
+      new Promise<void>((resolve) => {
+        setTimeout(() => {
+          late.push(Date.now() - (base + d));
+          resolve();
+        }, base + d - Date.now());
+      })
+    ),
+  );
+  const s = stats(late);
+  results.timeout = s;
+  row("baseline setTimeout", s, "");
+}
+
+async function baselineEnqueue(n: number) {
+  const path = await tempKv();
+  const kv = await Deno.openKv(path);
+  const late: number[] = [];
+  const done = Promise.withResolvers<void>();
+  const seen = new Set<number>();
+  let dups = 0;
+  kv.listenQueue((msg: { i: number; due: number }) => {
+    late.push(Date.now() - msg.due);
+    if (seen.has(msg.i)) dups++;
+    seen.add(msg.i);
+    if (seen.size === n) done.resolve();
+  });
+  const delays = spreadDelays(n);
+  const base = Date.now() + 1000; // enqueueing 2,000 messages takes a moment
+  for (let i = 0; i < n; i++) {
+    const due = base + delays[i];
+    await kv.enqueue({ i, due }, { delay: due - Date.now() });
+  }
+  await Promise.race([done.promise, sleep(30_000)]);
+  kv.close();
+  const s = stats(late);
+  results.enqueue = { ...s, delivered: seen.size, duplicates: dups };
+  row("baseline kv.enqueue+listenQueue", s, `delivered ${seen.size}/${n}`);
+}
+
+async function spread(n: number) {
+  const srv = await startServer({ kvPath: await tempKv() });
+  const kv = await Deno.openKv(srv.kvPath);
+  try {
+    const delays = spreadDelays(n);
+    // Records are written first with placeholder times, then the base is fixed: so every
+    // delay is measured from a moment when the server already had the chance to poll.
+    const now = Date.now();
+    const base = now + 1500;
+    const recs = delays.map((d, i) =>
+      record(`spread-${i}`, { at: new Date(base + d).toISOString() }, now)
+    );
+    await insertAll(kv, recs);
+    const insertedAt = Date.now();
+    if (insertedAt > base + 1000) console.warn(`inserting took until base+${insertedAt - base} ms`);
+    await waitFor(async () => (await firedTotal(srv)) >= n, 30_000, `${n} firings`).catch(() => {});
+    await sleep(500); // anything firing twice would show up now
+    const logs = await readLogs(kv, "spread-");
+    const once = onceCheck(logs, new Set(recs.map((r) => r.id)));
+    const s = stats(logs.map((l) => l.lateMs!));
+    const trouble = serverTrouble(srv.output());
+    results.spread = { ...s, ...once, serverTrouble: trouble };
+    row(
+      `spread: ${n} one-time over 2-10 s`,
+      s,
+      `fired ${once.fired}, dup ${once.duplicates}, missing ${once.missing}`,
+    );
+  } finally {
+    kv.close();
+    await srv.stop();
+  }
+}
+
+async function burst(n: number) {
+  const srv = await startServer({ kvPath: await tempKv() });
+  const kv = await Deno.openKv(srv.kvPath);
+  try {
+    const now = Date.now();
+    const t0 = now + 10_000;
+    const recs = Array.from(
+      { length: n },
+      (_, i) => record(`burst-${i}`, { at: new Date(t0).toISOString() }, now),
+    );
+    await insertAll(kv, recs);
+    const readyAt = Date.now();
+    if (readyAt > t0 - 3000) {
+      console.warn(`insert finished only ${t0 - readyAt} ms before the burst`);
+    }
+    await sleep(t0 - Date.now() - 100);
+    // Watch the server's committed-firing counter from just before the instant.
+    let allAt = NaN;
+    const deadline = t0 + 30_000;
+    while (Date.now() < deadline) {
+      if ((await firedTotal(srv)) >= n) {
+        allAt = Date.now();
+        break;
+      }
+      await sleep(5);
+    }
+    await sleep(500);
+    const logs = await readLogs(kv, "burst-");
+    const once = onceCheck(logs, new Set(recs.map((r) => r.id)));
+    const late = logs.map((l) => l.lateMs!);
+    const s = stats(late);
+    const lastFiredAt = Math.max(...logs.map((l) => Date.parse(l.firedAt)));
+    results.burst = {
+      ...s,
+      ...once,
+      allCommittedAfterMs: allAt - t0,
+      lastFiredAtAfterMs: lastFiredAt - t0,
+      serverTrouble: serverTrouble(srv.output()),
+    };
+    row(
+      `burst: ${n} due at one instant`,
+      s,
+      `all committed +${
+        allAt - t0
+      } ms (seen via /healthz), dup ${once.duplicates}, missing ${once.missing}`,
+    );
+  } finally {
+    kv.close();
+    await srv.stop();
+  }
+}
+
+async function every(n: number, seconds: number) {
+  const srv = await startServer({ kvPath: await tempKv() });
+  const kv = await Deno.openKv(srv.kvPath);
+  try {
+    const now = Date.now();
+    const anchor = Math.ceil((now + 3000) / 1000) * 1000;
+    const recs = Array.from(
+      { length: n },
+      (_, i) =>
+        record(`every-${i}`, { everySeconds: 1, startAt: new Date(anchor).toISOString() }, now),
+    );
+    await insertAll(kv, recs);
+    await sleep(anchor + seconds * 1000 - Date.now());
+    const stoppedAt = Date.now();
+    await srv.stop();
+    const logs = await readLogs(kv, "every-");
+    // Every occurrence up to a cutoff before the stop must be there exactly once.
+    const lastK = Math.floor((stoppedAt - 1500 - anchor) / 1000);
+    let drift = 0, dup = 0, gaps = 0, catchUps = 0;
+    const byTrigger = new Map<string, Map<number, number>>();
+    for (const l of logs) {
+      const t = Date.parse(l.scheduledFor!);
+      if ((t - anchor) % 1000 !== 0) drift++;
+      if (l.catchUp) catchUps++;
+      const m = byTrigger.get(l.triggerId!) ?? new Map<number, number>();
+      byTrigger.set(l.triggerId!, m);
+      m.set(t, (m.get(t) ?? 0) + 1);
+    }
+    for (const r of recs) {
+      const m = byTrigger.get(r.id) ?? new Map<number, number>();
+      for (const c of m.values()) if (c > 1) dup += c - 1;
+      for (let k = 0; k <= lastK; k++) if (!m.has(anchor + k * 1000)) gaps++;
+    }
+    const s = stats(logs.map((l) => l.lateMs!));
+    results.every = {
+      ...s,
+      triggers: n,
+      seconds,
+      expectedPerTrigger: lastK + 1,
+      drift,
+      duplicates: dup,
+      gaps,
+      catchUps,
+      serverTrouble: serverTrouble(srv.output()),
+    };
+    row(
+      `every: ${n} x everySeconds 1 for ${seconds} s`,
+      s,
+      `${logs.length} firings, drift ${drift}, dup ${dup}, gaps ${gaps}, catchUp ${catchUps}`,
+    );
+  } finally {
+    kv.close();
+    await srv.stop();
+  }
+}
+
+async function crash(n: number, outageMs: number) {
+  const kvPath = await tempKv();
+  // A 1 s grace makes "came due during the outage" and "missed" the same thing here.
+  const args = ["--misfire-grace", "1s"];
+  let srv = await startServer({ kvPath, args });
+  const created: { id: string; at: number }[] = [];
+  const queue = Array.from({ length: n }, (_, i) => i);
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+      const res = await fetch(`${srv.url}/api/triggers`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: `crash-${i}`, schedule: { delaySeconds: 5 + (10 * i) / n } }),
+      });
+      const t = await res.json();
+      if (res.status !== 201) throw new Error(`create: ${res.status} ${JSON.stringify(t)}`);
+      created.push({ id: t.id, at: Date.parse(t.schedule.at) });
+    }
+  }));
+  srv.kill("SIGKILL");
+  const killedAt = Date.now();
+  await srv.exited;
+  await sleep(outageMs - (Date.now() - killedAt));
+  const restartAt = Date.now();
+  srv = await startServer({ kvPath, args });
+  const listeningAt = Date.now();
+  const kv = await Deno.openKv(kvPath);
+  try {
+    const lastDue = Math.max(...created.map((c) => c.at));
+    await waitFor(
+      async () => (await readLogs(kv, "crash-")).length >= n,
+      lastDue - Date.now() + 10_000,
+    )
+      .catch(() => {});
+    await sleep(1000);
+    const logs = await readLogs(kv, "crash-");
+    const once = onceCheck(logs, new Set(created.map((c) => c.id)));
+    const dueInOutage = created.filter((c) => c.at < listeningAt).length;
+    const catchUps = logs.filter((l) => l.catchUp).length;
+    const onTime = logs.filter((l) => Date.parse(l.scheduledFor!) > listeningAt + 1000)
+      .map((l) => l.lateMs!);
+    const s = stats(onTime);
+    const key = `crash${outageMs / 1000}s`;
+    results[key] = {
+      ...once,
+      outageMs: restartAt - killedAt,
+      restartToListeningMs: listeningAt - restartAt,
+      dueDuringOutage: dueInOutage,
+      catchUps,
+      lateAfterRestart: s,
+      serverTrouble: serverTrouble(srv.output()),
+    };
+    row(
+      `crash: ${n}, kill -9, restart after ${outageMs / 1000} s`,
+      s,
+      `fired ${once.fired}, dup ${once.duplicates}, missing ${once.missing}, due in outage ${dueInOutage}, catchUp ${catchUps}`,
+    );
+  } finally {
+    kv.close();
+    await srv.stop();
+  }
+}
+
+for (const sc of wanted) {
+  console.error(`-- ${sc}`);
+  if (sc === "timeout") await baselineTimeout(nOr(2000));
+  else if (sc === "enqueue") await baselineEnqueue(nOr(2000));
+  else if (sc === "spread") await spread(nOr(2000));
+  else if (sc === "burst") await burst(nOr(10_000));
+  else if (sc === "every") await every(nOr(1000), Number(opt.duration));
+  else if (sc === "crash") {
+    await crash(nOr(100), 3000);
+    await crash(nOr(100), 8000);
+  } else throw new Error(`unknown scenario "${sc}" (${SCENARIOS.join(", ")})`);
+}
+
+const header = ["scenario", "n", "p50 ms", "p99 ms", "max ms", "notes"];
+const all = [header, ...rows];
+const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+for (const r of all) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
+const meta = {
+  at: new Date().toISOString(),
+  deno: Deno.version.deno,
+  cpus: navigator.hardwareConcurrency,
+};
+await Deno.mkdir(opt.out!.replace(/[^/]*$/, ""), { recursive: true });
+let prev: Record<string, unknown> = {};
+try {
+  prev = JSON.parse(await Deno.readTextFile(opt.out!));
+} catch { /* first run */ }
+await Deno.writeTextFile(opt.out!, JSON.stringify({ ...prev, ...results, meta }, null, 2) + "\n");
+console.log(`wrote ${opt.out}`);
