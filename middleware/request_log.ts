@@ -60,6 +60,8 @@ export function observeRequests(metrics: Metrics | null, sink: LogSink | null): 
     const seconds = (performance.now() - started) / 1000;
     const route = routeLabel(c);
     metrics?.request(c.req.method, route, c.res.status, seconds);
+    // Health probes (Docker's HEALTHCHECK, load balancers) would drown the log: counted, not logged.
+    if (route === "/healthz" && c.res.status === 200) return;
     sink?.({
       time: new Date().toISOString(),
       msg: "request",
