@@ -49,6 +49,15 @@ export async function sendAttempt(req: AttemptRequest): Promise<AttemptResult> {
       return { status: null, error: `Timed out after ${req.timeoutMs} ms`, retryAfter: null };
     }
     const msg = String((err as Error)?.message ?? err).split("\n")[0];
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      // Run with --allow-net=<hosts> and this host is not among them: retrying cannot help.
+      return {
+        status: null,
+        error: `Outbound access denied: ${msg}`,
+        retryAfter: null,
+        final: true,
+      };
+    }
     return { status: null, error: `Network error: ${msg}`, retryAfter: null };
   } finally {
     clearTimeout(timer);

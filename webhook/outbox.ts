@@ -49,7 +49,7 @@ export interface OutboxOptions {
   random?: () => number;
 }
 
-type OutboxDeps = Pick<Deps, "kv" | "clock" | "config" | "committer">;
+type OutboxDeps = Pick<Deps, "kv" | "clock" | "config" | "committer" | "metrics">;
 type Leased = Deno.KvEntry<DeliveryRecord>;
 
 /** True when `kv` is a KV Connect URL, which has no queues. */
@@ -128,6 +128,7 @@ export class WebhookOutbox implements Outbox {
 
   /** Picks up every delivery already due (left by a crash or another instance), then polls. */
   start(): Promise<void> {
+    this.#deps.metrics?.setDeliveryBacklog(() => this.backlog());
     this.#pollTimer = setInterval(() => void this.#pollOnce(), this.#pollMs);
     return this.#pollOnce();
   }
@@ -145,7 +146,15 @@ export class WebhookOutbox implements Outbox {
     while (this.#tasks.size) await Promise.allSettled([...this.#tasks]);
   }
 
-  /** Deliveries in flight and waiting for a slot on this instance (for metrics). */
+  /** Unfinished deliveries in KV, all instances (counted up to `max`), for `/metrics`. */
+  async backlog(max = 10_000): Promise<number> {
+    let n = 0;
+    const iter = this.#kv.list({ prefix: keys.deliveriesDuePrefix() }, { limit: max });
+    for await (const _ of iter) n++;
+    return n;
+  }
+
+  /** Deliveries in flight and waiting for a slot on this instance. */
   stats(): { active: number; waiting: number; scheduled: number } {
     return { ...this.#limiter.counts(), scheduled: this.#timers.size };
   }
@@ -319,11 +328,16 @@ export class WebhookOutbox implements Outbox {
     const now = this.#deps.clock.now();
     if (rec.lease !== null && rec.attempts >= rec.webhook.retries + 1) {
       // The last allowed attempt was lost with its instance: end the series as failed.
-      await this.#record(entry, {
-        status: null,
-        error: "The last attempt was lost when its instance stopped",
-        retryAfter: null,
-      }, false);
+      await this.#record(
+        entry,
+        {
+          status: null,
+          error: "The last attempt was lost when its instance stopped",
+          retryAfter: null,
+        },
+        false,
+        0,
+      );
       return null;
     }
     const leaseUntil = now + rec.webhook.timeoutMs + this.#leaseMarginMs;
@@ -332,7 +346,6 @@ export class WebhookOutbox implements Outbox {
       attempts: rec.attempts + 1,
       dueAtMs: leaseUntil,
       lease: crypto.randomUUID(),
-      startedAtMs: rec.startedAtMs ?? now,
     };
     const res = await this.#commit((op) =>
       op.check(entry)
@@ -355,6 +368,7 @@ export class WebhookOutbox implements Outbox {
     const body = JSON.stringify(log.payload ?? null);
     const headers = await this.#headers(rec, body);
     let result: AttemptResult;
+    const started = performance.now();
     try {
       result = await sendAttempt({
         url: rec.webhook.url,
@@ -369,7 +383,7 @@ export class WebhookOutbox implements Outbox {
       await this.#release(leased);
       return;
     }
-    await this.#record(leased, result, true);
+    await this.#record(leased, result, true, Math.round(performance.now() - started));
   }
 
   async #headers(rec: DeliveryRecord, body: string): Promise<Record<string, string>> {
@@ -394,11 +408,17 @@ export class WebhookOutbox implements Outbox {
 
   /**
    * Writes what an attempt came to: a retry due after its backoff, or the end of the series
-   * (ok/failed) into the record and the log entry, in one commit. Only the lease holder writes:
+   * (ok/failed) into the record and the log entry, in one commit; `delivery.durationMs` is the
+   * attempt's own time (request to response), as receivers' latency is what it should show. Only the lease holder writes:
    * if the lease expired and another instance took over, this result is dropped (the other
    * instance's attempt decides).
    */
-  async #record(leased: Leased, result: AttemptResult, counted: boolean): Promise<void> {
+  async #record(
+    leased: Leased,
+    result: AttemptResult,
+    counted: boolean,
+    durationMs: number,
+  ): Promise<void> {
     const { config } = this.#deps;
     const rec = leased.value;
     const success = isSuccess(result);
@@ -420,7 +440,7 @@ export class WebhookOutbox implements Outbox {
       const delivery: Delivery = {
         status: result.status,
         attempts: rec.attempts,
-        durationMs: Math.max(0, now - (rec.startedAtMs ?? now)),
+        durationMs,
         error: success ? null : result.error,
       };
       const log: StoredLog | null = logE.value
@@ -469,6 +489,10 @@ export class WebhookOutbox implements Outbox {
   }
 
   #settled(log: StoredLog): void {
+    const d = log.delivery;
+    if (d && log.outcome !== "pending") {
+      this.#deps.metrics?.delivery(log.outcome, d.attempts, d.durationMs);
+    }
     try {
       this.#onSettled?.(log);
     } catch (err) {

@@ -13,6 +13,8 @@ export interface AttemptResult {
   error: string | null;
   /** The response's `Retry-After` header, if any. */
   retryAfter: string | null;
+  /** Set when repeating cannot help though no response came (outbound access not allowed). */
+  final?: boolean;
 }
 
 /** Success is any 2xx. */
@@ -25,6 +27,7 @@ export function isSuccess(r: AttemptResult): boolean {
  * and 5xx. Other 4xx and 3xx (redirects are not followed) will not change by retrying.
  */
 export function isRetryable(r: AttemptResult): boolean {
+  if (r.final) return false;
   if (r.status === null) return true;
   return r.status === 429 || r.status >= 500;
 }

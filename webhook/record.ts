@@ -18,8 +18,6 @@ export interface DeliveryRecord {
   dueAtMs: number;
   /** Set while an instance makes an attempt; only the holder records the attempt's result. */
   lease: string | null;
-  /** When the series' first attempt started, for `delivery.durationMs`. */
-  startedAtMs: number | null;
 }
 
 /** `<triggerId>:<scheduledFor ISO>`, or the log id for firings that were not scheduled. */
@@ -38,6 +36,5 @@ export function newDelivery(log: StoredLog, webhook: Webhook, nowMs: number): De
     attempts: 0,
     dueAtMs: nowMs,
     lease: null,
-    startedAtMs: null,
   };
 }
