@@ -51,11 +51,15 @@ Deno.cron("tock-housekeeping", "* * * * *", async () => {
   }
 });
 
-if (config.kv !== ":memory:" && !/^https?:\/\//.test(config.kv)) {
+// On Deno Deploy the disk is read-only and Deno.openKv() without a path is the app's own KV;
+// a KV Connect URL (token in DENO_KV_ACCESS_TOKEN) is still honoured there.
+const onDeploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
+const kvTarget = onDeploy && !/^https?:\/\//.test(config.kv) ? undefined : config.kv;
+if (kvTarget !== undefined && kvTarget !== ":memory:" && !/^https?:\/\//.test(kvTarget)) {
   const dir = config.kv.replace(/[^/\\]*$/, "");
   if (dir) await Deno.mkdir(dir, { recursive: true });
 }
-const kv = await Deno.openKv(config.kv);
+const kv = await Deno.openKv(kvTarget);
 const bus = new FiringBus();
 deps = {
   kv,
