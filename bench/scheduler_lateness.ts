@@ -232,7 +232,7 @@ async function burst(n: number) {
         allAt = Date.now();
         break;
       }
-      await sleep(5);
+      await sleep(20);
     }
     await sleep(500);
     const logs = await readLogs(kv, "burst-");
@@ -379,8 +379,10 @@ async function crash(n: number, outageMs: number) {
   }
 }
 
+const loads: Record<string, number[]> = {};
 for (const sc of wanted) {
-  console.error(`-- ${sc}`);
+  console.error(`-- ${sc} (load average ${Deno.loadavg().join(" ")})`);
+  loads[sc] = Deno.loadavg();
   if (sc === "timeout") await baselineTimeout(nOr(2000));
   else if (sc === "enqueue") await baselineEnqueue(nOr(2000));
   else if (sc === "spread") await spread(nOr(2000));
@@ -396,15 +398,18 @@ const header = ["scenario", "n", "p50 ms", "p99 ms", "max ms", "notes"];
 const all = [header, ...rows];
 const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
 for (const r of all) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
+await Deno.mkdir(opt.out!.replace(/[^/]*$/, ""), { recursive: true });
+// Scenarios run separately accumulate in one file.
+let prev: Record<string, unknown> & { meta?: { loadAverageAtStart?: object } } = {};
+try {
+  prev = JSON.parse(await Deno.readTextFile(opt.out!));
+} catch { /* first run */ }
 const meta = {
   at: new Date().toISOString(),
   deno: Deno.version.deno,
   cpus: navigator.hardwareConcurrency,
+  // The machine is shared: the load average when each scenario started says how noisy it was.
+  loadAverageAtStart: { ...prev.meta?.loadAverageAtStart, ...loads },
 };
-await Deno.mkdir(opt.out!.replace(/[^/]*$/, ""), { recursive: true });
-let prev: Record<string, unknown> = {};
-try {
-  prev = JSON.parse(await Deno.readTextFile(opt.out!));
-} catch { /* first run */ }
 await Deno.writeTextFile(opt.out!, JSON.stringify({ ...prev, ...results, meta }, null, 2) + "\n");
 console.log(`wrote ${opt.out}`);

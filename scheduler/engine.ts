@@ -67,6 +67,7 @@ export class Scheduler implements SchedulerHandle {
   #inFlight = new Set<string>();
   #running = false;
   #claiming: Promise<void> | null = null;
+  #claimingSince: number | null = null;
   #again = false;
   #lastPollAt: number | null = null;
   #firedTotal = 0;
@@ -88,7 +89,13 @@ export class Scheduler implements SchedulerHandle {
   async start(): Promise<void> {
     this.#running = true;
     await this.poll();
-    this.#pollTimer = setInterval(() => void this.poll(), this.#pollMs);
+    this.#pollTimer = setInterval(() => {
+      // A claim burst under way holds the due entries it needs; re-listing them all now
+      // would only compete with it. Skip a beat, but never for long (other instances' news).
+      const busy = this.#claimingSince !== null &&
+        this.#deps.clock.now() - this.#claimingSince < 2 * this.#pollMs;
+      if (!busy) void this.poll();
+    }, this.#pollMs);
   }
 
   /** Stops claiming; resolves once the commits in flight have finished. */
@@ -225,8 +232,10 @@ export class Scheduler implements SchedulerHandle {
       this.#again = true;
       return;
     }
+    this.#claimingSince = this.#deps.clock.now();
     this.#claiming = this.#claimLoop().finally(() => {
       this.#claiming = null;
+      this.#claimingSince = null;
       this.#arm();
     });
   }
