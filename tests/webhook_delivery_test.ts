@@ -386,3 +386,53 @@ Deno.test("a hanging receiver does not hold up firings or other triggers' delive
     await fast.close();
   }
 });
+
+Deno.test("the README's signature verification snippet accepts a real delivery and rejects a forgery", async () => {
+  const doc = await Deno.readTextFile(new URL("../docs/readme/webhooks.md", import.meta.url));
+  const section = doc.slice(doc.indexOf("### Verifying signatures"));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)![1];
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(file, code);
+  const { verifyTockWebhook } = await import(`file://${file}`);
+
+  const secret = "readme-" + crypto.randomUUID();
+  const verdicts: string[] = [];
+  const rx = receiver(async (req, n) => {
+    // The receiver helper has read the body already: rebuild the request as it arrived.
+    const genuine = new Request(req.url, {
+      method: "POST",
+      headers: req.headers,
+      body: rx.hits[n - 1].body,
+    });
+    const forged = new Request(req.url, {
+      method: "POST",
+      headers: req.headers,
+      body: '{"amount":1000000}',
+    });
+    try {
+      verdicts.push(`ok ${JSON.stringify(await verifyTockWebhook(genuine, secret))}`);
+    } catch (err) {
+      verdicts.push(`rejected: ${(err as Error).message}`);
+    }
+    try {
+      await verifyTockWebhook(forged, secret);
+      verdicts.push("forgery accepted");
+    } catch (err) {
+      verdicts.push(`forgery rejected: ${(err as Error).message}`);
+    }
+    return new Response(null, { status: 204 });
+  });
+  await using t = await webhookApp({ args: ["--signing-secret", secret] });
+  try {
+    const id = await t.apiTrigger({ url: rx.url });
+    const fired = await t.fire(id, { amount: 5 });
+    assert.equal((await t.settled(fired.id)).outcome, "ok");
+    assert.deepEqual(verdicts, [
+      'ok {"amount":5}',
+      "forgery rejected: Tock-Signature does not match",
+    ]);
+  } finally {
+    await rx.close();
+    await Deno.remove(file);
+  }
+});
