@@ -24,6 +24,8 @@ export interface GroupCommitOptions {
   maxBytes?: number;
   /** Bytes of keys in one commit (KV allows 80 KiB). */
   maxKeyBytes?: number;
+  /** Shared commits in flight at once; what arrives meanwhile waits for the next. */
+  maxInFlight?: number;
 }
 
 /** Counters for benchmarks and metrics. */
@@ -39,10 +41,21 @@ export interface GroupCommitStats {
   largestBatch: number;
 }
 
-type Replay = (op: Deno.AtomicOperation) => void;
+/** One recorded call on an operation. */
+type Rec =
+  | { kind: "set"; key: Deno.KvKey; value: unknown; options?: { expireIn?: number } }
+  | { kind: "delete"; key: Deno.KvKey }
+  | { kind: "sum" | "min" | "max"; key: Deno.KvKey; n: bigint }
+  | { kind: "check"; checks: Deno.AtomicCheck[] }
+  | { kind: "mutate"; mutations: Deno.KvMutation[] }
+  | {
+    kind: "enqueue";
+    value: unknown;
+    options?: { delay?: number; keysIfUndelivered?: Deno.KvKey[]; backoffSchedule?: number[] };
+  };
 
 interface Member {
-  replay: Replay[];
+  recs: Rec[];
   mutations: number;
   checks: number;
   bytes: number;
@@ -57,10 +70,12 @@ const DEFAULTS: Required<GroupCommitOptions> = {
   maxChecks: 90,
   maxBytes: 512 * 1024,
   maxKeyBytes: 64 * 1024,
+  maxInFlight: 1,
 };
 
 const NON_ASCII = /[^ -~]/; // anything outside printable ASCII may take more bytes
 const encoder = new TextEncoder();
+const U64 = (1n << 64n) - 1n;
 
 /** Upper bound of a key's encoded size (tuple encoding adds a byte or two per part). */
 export function keySize(key: Deno.KvKey): number {
@@ -74,12 +89,23 @@ export function keySize(key: Deno.KvKey): number {
   return n;
 }
 
+/** A string that is equal for equal keys and different for different ones. */
+function keyId(key: Deno.KvKey): string {
+  let id = "";
+  for (const part of key) {
+    id += part instanceof Uint8Array
+      ? `u${part.join(",")}\u0000`
+      : `${(typeof part)[0]}${String(part)}\u0000`;
+  }
+  return id;
+}
+
 /**
- * Records what a writer adds, so its size is known before it joins a batch and its mutations
+ * Records what a writer adds, so its size is known before it joins a batch and its calls
  * can be replayed into whichever commit carries it.
  */
 class Recorder {
-  replay: Replay[] = [];
+  recs: Rec[] = [];
   mutations = 0;
   checks = 0;
   keyBytes = 0;
@@ -87,29 +113,29 @@ class Recorder {
   check(...checks: Deno.AtomicCheck[]): this {
     for (const c of checks) this.keyBytes += keySize(c.key);
     this.checks += checks.length;
-    this.replay.push((op) => op.check(...checks));
+    this.recs.push({ kind: "check", checks });
     return this;
   }
   mutate(...mutations: Deno.KvMutation[]): this {
     for (const m of mutations) this.keyBytes += keySize(m.key);
     this.mutations += mutations.length;
-    this.replay.push((op) => op.mutate(...mutations));
+    this.recs.push({ kind: "mutate", mutations });
     return this;
   }
   sum(key: Deno.KvKey, n: bigint): this {
-    return this.#one(key, (op) => op.sum(key, n));
+    return this.#keyed({ kind: "sum", key, n });
   }
   min(key: Deno.KvKey, n: bigint): this {
-    return this.#one(key, (op) => op.min(key, n));
+    return this.#keyed({ kind: "min", key, n });
   }
   max(key: Deno.KvKey, n: bigint): this {
-    return this.#one(key, (op) => op.max(key, n));
+    return this.#keyed({ kind: "max", key, n });
   }
   set(key: Deno.KvKey, value: unknown, options?: { expireIn?: number }): this {
-    return this.#one(key, (op) => op.set(key, value, options));
+    return this.#keyed({ kind: "set", key, value, options });
   }
   delete(key: Deno.KvKey): this {
-    return this.#one(key, (op) => op.delete(key));
+    return this.#keyed({ kind: "delete", key });
   }
   enqueue(
     value: unknown,
@@ -117,17 +143,96 @@ class Recorder {
   ): this {
     for (const k of options?.keysIfUndelivered ?? []) this.keyBytes += keySize(k);
     this.mutations++;
-    this.replay.push((op) => op.enqueue(value, options));
+    this.recs.push({ kind: "enqueue", value, options });
     return this;
   }
   commit(): never {
     throw new Error("A grouped write is committed by its GroupCommitter, not by itself");
   }
-  #one(key: Deno.KvKey, r: Replay): this {
-    this.keyBytes += keySize(key);
+  #keyed(r: Rec & { key: Deno.KvKey }): this {
+    this.keyBytes += keySize(r.key);
     this.mutations++;
-    this.replay.push(r);
+    this.recs.push(r);
     return this;
+  }
+}
+
+function apply(op: Deno.AtomicOperation, r: Rec): void {
+  switch (r.kind) {
+    case "set":
+      op.set(r.key, r.value, r.options);
+      break;
+    case "delete":
+      op.delete(r.key);
+      break;
+    case "sum":
+      op.sum(r.key, r.n);
+      break;
+    case "min":
+      op.min(r.key, r.n);
+      break;
+    case "max":
+      op.max(r.key, r.n);
+      break;
+    case "check":
+      op.check(...r.checks);
+      break;
+    case "mutate":
+      op.mutate(...r.mutations);
+      break;
+    case "enqueue":
+      op.enqueue(r.value, r.options);
+      break;
+  }
+}
+
+/**
+ * Builds one operation from several writers' calls, merging what lands on the same key: the
+ * sums of a key become one sum, its maxima one max, its minima one min, and of several sets of
+ * a key only the last is kept. A key touched in more than one way keeps every call, in order.
+ * The committed state is the same (a commit is applied as a whole); KV just does less work,
+ * which matters because many firings of one trigger all bump that trigger's counters.
+ */
+function buildMerged(op: Deno.AtomicOperation, recLists: Rec[][]): void {
+  if (recLists.length === 1) {
+    for (const r of recLists[0]) apply(op, r);
+    return;
+  }
+  /** Per key: the merged call, or null once the key is touched in mixed ways. */
+  const merged = new Map<string, Rec | null>();
+  let asRecorded = false;
+  for (const list of recLists) {
+    for (const r of list) {
+      if (r.kind === "check" || r.kind === "enqueue" || r.kind === "mutate") {
+        if (r.kind === "mutate") { for (const m of r.mutations) merged.set(keyId(m.key), null); }
+        asRecorded = true;
+        continue;
+      }
+      const id = keyId(r.key);
+      const prev = merged.get(id);
+      if (prev === undefined) {
+        merged.set(id, r.kind === "sum" || r.kind === "min" || r.kind === "max" ? { ...r } : r);
+      } else if (prev === null || prev.kind !== r.kind || r.kind === "delete") {
+        merged.set(id, null);
+        asRecorded = true;
+      } else if (r.kind === "set") {
+        merged.set(id, r);
+      } else {
+        const p = prev as { n: bigint };
+        if (r.kind === "sum") p.n = (p.n + r.n) & U64;
+        else if (r.kind === "max") p.n = r.n > p.n ? r.n : p.n;
+        else p.n = r.n < p.n ? r.n : p.n;
+      }
+    }
+  }
+  for (const r of merged.values()) if (r !== null) apply(op, r);
+  if (!asRecorded) return;
+  // Checks, enqueues, raw mutations and keys touched in mixed ways go in as recorded, in order.
+  for (const list of recLists) {
+    for (const r of list) {
+      if (r.kind === "check" || r.kind === "enqueue" || r.kind === "mutate") apply(op, r);
+      else if (merged.get(keyId(r.key)) === null) apply(op, r);
+    }
   }
 }
 
@@ -146,7 +251,7 @@ export class GroupCommitter {
   readonly #opts: Required<GroupCommitOptions>;
   #queue: Member[] = [];
   #head = 0;
-  #inFlight = false;
+  #inFlight = 0;
   #scheduled = false;
   #idle: PromiseWithResolvers<void> | null = null;
   readonly #stats: GroupCommitStats = {
@@ -175,7 +280,7 @@ export class GroupCommitter {
       Deno.KvCommitResult | Deno.KvCommitError
     >();
     this.#queue.push({
-      replay: rec.replay,
+      recs: rec.recs,
       mutations: rec.mutations,
       checks: rec.checks,
       bytes: valueBytes + rec.keyBytes,
@@ -198,33 +303,34 @@ export class GroupCommitter {
 
   /** Resolves once nothing is queued or in flight. */
   idle(): Promise<void> {
-    if (!this.#inFlight && this.pending === 0 && !this.#scheduled) return Promise.resolve();
+    if (this.#inFlight === 0 && this.pending === 0 && !this.#scheduled) return Promise.resolve();
     this.#idle ??= Promise.withResolvers<void>();
     return this.#idle.promise;
   }
 
   #schedule(): void {
-    if (this.#inFlight || this.#scheduled) return;
+    if (this.#scheduled || this.#inFlight >= this.#opts.maxInFlight) return;
     this.#scheduled = true;
     // Not a timer: only lets writers submitted in the same tick join this commit.
     queueMicrotask(() => {
       this.#scheduled = false;
-      void this.#run();
+      this.#launch();
     });
   }
 
-  async #run(): Promise<void> {
-    if (this.#inFlight) return;
-    this.#inFlight = true;
-    try {
-      while (this.pending > 0) await this.#commit(this.#take(), true);
-    } finally {
-      this.#inFlight = false;
-      if (this.pending > 0) this.#schedule();
-      else if (this.#idle) {
-        this.#idle.resolve();
-        this.#idle = null;
-      }
+  #launch(): void {
+    while (this.pending > 0 && this.#inFlight < this.#opts.maxInFlight) {
+      const batch = this.#take();
+      this.#inFlight++;
+      void this.#commit(batch, true).finally(() => {
+        this.#inFlight--;
+        // What queued meanwhile goes out now, as one batch: no waiting, no fixed delay.
+        if (this.pending > 0) this.#launch();
+        else if (this.#inFlight === 0 && this.#idle) {
+          this.#idle.resolve();
+          this.#idle = null;
+        }
+      });
     }
   }
 
@@ -264,7 +370,7 @@ export class GroupCommitter {
       result = await retryLocked(() => {
         this.#stats.commits++;
         const op = this.#kv.atomic();
-        for (const m of batch) for (const r of m.replay) r(op);
+        buildMerged(op, batch.map((m) => m.recs));
         return op.commit();
       });
     } catch (err) {

@@ -246,3 +246,34 @@ Deno.test("POST fire and /trigger_api on a real server keep 2,000 firings over 5
     await server.stop();
   }
 });
+
+Deno.test("GroupCommitter merges calls on one key in a shared commit without changing the result", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await kv.set(["mixed"], new Deno.KvU64(10n));
+    await kv.set(["gone"], "here");
+    const gc = new GroupCommitter(kv);
+    const writes = [
+      gc.submit((op) => op.sum(["count"], 1n).max(["last"], 5n).min(["first"], 5n), 10),
+      gc.submit((op) => op.sum(["count"], 2n).max(["last"], 9n).min(["first"], 3n), 10),
+      gc.submit((op) => op.sum(["count"], 0xffff_ffff_ffff_ffffn).max(["last"], 7n), 10), // -1
+      gc.submit((op) => op.set(["name"], "a").set(["mixed"], new Deno.KvU64(1n)), 10),
+      gc.submit((op) => op.set(["name"], "b").sum(["mixed"], 2n).delete(["gone"]), 10),
+      gc.submit((op) => op.set(["gone"], "back").sum(["mixed"], 4n), 10),
+    ];
+    assert.deepEqual((await Promise.all(writes)).map((r) => r.ok), Array(6).fill(true));
+    assert.equal(gc.stats().commits, 1, "writes of one tick share one commit");
+    const value = async (key: Deno.KvKey) => {
+      const v = (await kv.get(key)).value;
+      return v instanceof Deno.KvU64 ? v.value : v;
+    };
+    assert.equal(await value(["count"]), 2n);
+    assert.equal(await value(["last"]), 9n);
+    assert.equal(await value(["first"]), 3n);
+    assert.equal(await value(["name"]), "b");
+    assert.equal(await value(["mixed"]), 7n, "set, then the sums after it, in order");
+    assert.equal(await value(["gone"]), "back", "delete, then the set after it");
+  } finally {
+    kv.close();
+  }
+});

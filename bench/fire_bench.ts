@@ -1,0 +1,210 @@
+/**
+ * On-demand firing throughput: `POST /api/triggers/:id/fire` (and `/trigger_api`) on a real
+ * Tock process, beside baselines measured in the same run, each server in its own process and
+ * the load generator (bench/load.ts) in another:
+ *
+ * - raw `Deno.serve` and Hono hello-worlds: what HTTP alone costs on this machine
+ * - raw `Deno.serve` + one `kv.atomic()` per request with a firing's writes: no group commit
+ * - the same writes through the GroupCommitter, without Hono or Tock
+ *
+ * After Tock's runs the KV file is opened and every stored entry of the trigger is counted
+ * against the 2xx answers (and their distinct ids): nothing lost, nothing duplicated.
+ *
+ *   deno run -A bench/fire_bench.ts [--seconds 8] [--connections 50] [--rounds 1]
+ */
+import { parseArgs } from "node:util";
+import { keys } from "../db/keys.ts";
+import { type LoadResult, spawnLoad } from "./load.ts";
+import { type BaselineMode, type Running, startBaseline, startTock } from "./fire_servers.ts";
+
+export interface FireTarget {
+  name: string;
+  /** What the row measures, for the table. */
+  what: string;
+  load: LoadResult;
+  /** Load average while it ran (others share this machine). */
+  loadavg: number;
+  /** Tock only: entries counted in KV afterwards against the 2xx answers. */
+  stored?: number;
+  lost?: number;
+  duplicated?: number;
+}
+
+export interface FireBenchResult {
+  connections: number;
+  seconds: number;
+  rounds: number;
+  targets: FireTarget[];
+}
+
+const BODY = '{"n":{{n}}}';
+
+export async function loadavg1(): Promise<number> {
+  return Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
+}
+
+async function countPrefix(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
+  let n = 0;
+  for await (const _ of kv.list({ prefix }, { batchSize: 1000 })) n++;
+  return n;
+}
+
+async function drive(urls: string[], o: { seconds: number; connections: number }, ids = false) {
+  return await spawnLoad({
+    urls,
+    method: "POST",
+    body: BODY,
+    connections: o.connections,
+    durationMs: o.seconds * 1000,
+    warmupMs: 1000,
+    collectIds: ids,
+  });
+}
+
+async function measureBaseline(
+  mode: BaselineMode,
+  what: string,
+  dir: string,
+  o: { seconds: number; connections: number },
+): Promise<FireTarget> {
+  const srv = await startBaseline(mode, `${dir}/${mode}-${crypto.randomUUID()}.kv`);
+  try {
+    const load = await drive([`${srv.url}/fire`], o);
+    return { name: mode, what, load, loadavg: await loadavg1() };
+  } finally {
+    await srv.stop();
+  }
+}
+
+async function createApiTrigger(srv: Running, name: string): Promise<{ id: string }> {
+  const res = await fetch(`${srv.url}/api/triggers`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, type: "api" }),
+  });
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+  return await res.json();
+}
+
+/** Tock's two firing endpoints, then the stored entries counted against the answers. */
+async function measureTock(
+  dir: string,
+  o: { seconds: number; connections: number },
+): Promise<FireTarget[]> {
+  const kvPath = `${dir}/tock-${crypto.randomUUID()}.kv`;
+  const srv = await startTock(kvPath);
+  const out: FireTarget[] = [];
+  let rest: { id: string }, legacy: { id: string };
+  try {
+    rest = await createApiTrigger(srv, "bench-rest");
+    legacy = await createApiTrigger(srv, "bench-legacy");
+    const restLoad = await drive([`${srv.url}/api/triggers/${rest.id}/fire`], o, true);
+    out.push({
+      name: "tock",
+      what: "Tock POST /api/triggers/:id/fire",
+      load: restLoad,
+      loadavg: await loadavg1(),
+    });
+    const legacyLoad = await drive([`${srv.url}/trigger_api?trigger_name=bench-legacy`], o);
+    out.push({
+      name: "tock-legacy",
+      what: "Tock POST /trigger_api",
+      load: legacyLoad,
+      loadavg: await loadavg1(),
+    });
+  } finally {
+    await srv.stop();
+  }
+  const kv = await Deno.openKv(kvPath);
+  try {
+    for (const [t, trig] of [[out[0], rest], [out[1], legacy]] as const) {
+      const answered = t.load.warmupOk + t.load.ok;
+      t.stored = await countPrefix(kv, keys.logsByTriggerPrefix(trig.id));
+      t.lost = Math.max(0, answered - t.stored);
+      t.duplicated = Math.max(0, t.stored - answered) +
+        (t.load.distinctIds !== undefined ? t.load.ok - t.load.distinctIds : 0);
+    }
+  } finally {
+    kv.close();
+  }
+  return out;
+}
+
+/** Runs every target `rounds` times (interleaved) and keeps each one's best round. */
+export async function benchFire(
+  o: { seconds?: number; connections?: number; rounds?: number } = {},
+): Promise<FireBenchResult> {
+  const opts = { seconds: o.seconds ?? 8, connections: o.connections ?? 50 };
+  const rounds = o.rounds ?? 1;
+  const dir = await Deno.makeTempDir({ prefix: "tock-fire-bench-" });
+  const best = new Map<string, FireTarget>();
+  const keep = (t: FireTarget) => {
+    const prev = best.get(t.name);
+    if (prev && t.lost !== undefined) {
+      // Tock's rows report the worst loss and duplication of any round.
+      prev.lost = t.lost = Math.max(t.lost, prev.lost ?? 0);
+      prev.duplicated = t.duplicated = Math.max(t.duplicated ?? 0, prev.duplicated ?? 0);
+    }
+    if (!prev || t.load.rps > prev.load.rps) best.set(t.name, t);
+  };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      keep(await measureBaseline("hello", "raw Deno.serve hello-world", dir, opts));
+      keep(await measureBaseline("hono", "Hono hello-world", dir, opts));
+      keep(
+        await measureBaseline("kv-single", "Deno.serve + 1 kv.atomic per request", dir, opts),
+      );
+      keep(await measureBaseline("kv-group", "Deno.serve + GroupCommitter", dir, opts));
+      for (const t of await measureTock(dir, opts)) keep(t);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  return { ...opts, rounds, targets: [...best.values()] };
+}
+
+/** The table rows of a result. */
+export function fireRows(r: FireBenchResult): string[][] {
+  return r.targets.map((t) => [
+    t.what,
+    `${t.load.rps}/s`,
+    `${t.load.latencyMs.p50}`,
+    `${t.load.latencyMs.p99}`,
+    t.stored === undefined
+      ? `${t.load.ok} ok, ${t.load.requests - t.load.ok} failed`
+      : `${t.stored} stored / ${
+        t.load.warmupOk + t.load.ok
+      } answered, lost ${t.lost}, dup ${t.duplicated}`,
+    `${t.loadavg}`,
+  ]);
+}
+
+export function printTable(header: string[], rows: string[][]): void {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  for (const r of all) console.log(r.map((c, i) => (c ?? "").padEnd(widths[i])).join("  "));
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      seconds: { type: "string", default: "8" },
+      connections: { type: "string", default: "50" },
+      rounds: { type: "string", default: "1" },
+      out: { type: "string", default: "bench/results/fire.json" },
+    },
+  });
+  const result = await benchFire({
+    seconds: Number(values.seconds),
+    connections: Number(values.connections),
+    rounds: Number(values.rounds),
+  });
+  printTable(
+    ["target", "throughput", "p50 ms", "p99 ms", "entries", "loadavg"],
+    fireRows(result),
+  );
+  await Deno.mkdir("bench/results", { recursive: true });
+  await Deno.writeTextFile(values.out!, JSON.stringify(result, null, 2) + "\n");
+  console.log(`wrote ${values.out}`);
+}

@@ -1,0 +1,168 @@
+/**
+ * Where a firing's time goes: runs Tock with the V8 inspector, drives the fire endpoint with
+ * bench/load.ts from another process, samples the server's JavaScript thread through the
+ * inspector's Profiler, and reads every server thread's CPU time from /proc. Prints the
+ * functions with the most self time and the CPU each thread used per request.
+ *
+ *   deno run -A bench/fire_profile.ts [--seconds 8] [--connections 50]
+ */
+import { parseArgs } from "node:util";
+import { spawnLoad } from "./load.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/** CPU ms used so far by each thread of `pid`, by thread name. */
+export async function threadCpuMs(pid: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const tick = 10; // USER_HZ is 100 on Linux
+  for await (const t of Deno.readDir(`/proc/${pid}/task`)) {
+    try {
+      const st = await Deno.readTextFile(`/proc/${pid}/task/${t.name}/stat`);
+      let comm = st.slice(st.indexOf("(") + 1, st.lastIndexOf(")"));
+      if (comm.startsWith("V8 DefaultWorke")) comm = "V8 workers (GC, compiler)";
+      else if (/^tokio|^deno-/.test(comm)) comm = "tokio/io";
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      out[comm] = (out[comm] ?? 0) + (Number(f[11]) + Number(f[12])) * tick;
+    } catch { /* thread ended */ }
+  }
+  return out;
+}
+
+/** Self time per function of a V8 CPU profile, in ms, highest first. */
+function selfTimes(profile: {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}): [string, number][] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const n = byId.get(profile.samples[i])!;
+    const f = n.callFrame;
+    const where = f.url
+      ? `${f.url.replace(/^.*\/(main|node_modules)\//, "")}:${f.lineNumber + 1}`
+      : "";
+    const name = `${f.functionName || "(anonymous)"} ${where}`.trim();
+    self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  }
+  return [...self.entries()].sort((a, b) => b[1] - a[1]);
+}
+
+async function inspectorSession(port: number) {
+  let list: { webSocketDebuggerUrl: string }[] = [];
+  for (let i = 0; i < 100 && list.length === 0; i++) {
+    list = await fetch(`http://127.0.0.1:${port}/json/list`).then((r) => r.json()).catch(() => []);
+    if (!list.length) await new Promise((r) => setTimeout(r, 100));
+  }
+  const ws = new WebSocket(list[0].webSocketDebuggerUrl);
+  await new Promise((r) => (ws.onopen = r));
+  let seq = 0;
+  const waiting = new Map<number, (v: unknown) => void>();
+  ws.onmessage = (e) => {
+    const msg = JSON.parse(e.data);
+    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
+  };
+  const send = <T = unknown>(method: string, params: unknown = {}) => {
+    const id = ++seq;
+    ws.send(JSON.stringify({ id, method, params }));
+    return new Promise<T>((r) => waiting.set(id, r as (v: unknown) => void));
+  };
+  return { send, close: () => ws.close() };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      seconds: { type: "string", default: "8" },
+      connections: { type: "string", default: "50" },
+    },
+  });
+  const dir = await Deno.makeTempDir({ prefix: "tock-prof-" });
+  const inspectPort = 19229 + Math.floor(Math.random() * 500);
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `--inspect=127.0.0.1:${inspectPort}`,
+      "main.ts",
+      "--port",
+      "0",
+      "--kv",
+      `${dir}/tock.kv`,
+      "--log-format",
+      "off",
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  const ready = Promise.withResolvers<string>();
+  void (async () => {
+    for await (const c of proc.stdout.pipeThrough(new TextDecoderStream())) {
+      out += c;
+      const m = /Tock listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) ready.resolve(m[1]);
+    }
+  })();
+  void proc.stderr.cancel();
+  const url = await ready.promise;
+  const trigger = await (await fetch(`${url}/api/triggers`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "profile", type: "api" }),
+  })).json();
+  const fireUrl = `${url}/api/triggers/${trigger.id}/fire`;
+  // Warm up (JIT) before sampling.
+  await spawnLoad({ urls: [fireUrl], method: "POST", body: '{"n":{{n}}}', durationMs: 2000 });
+
+  const session = await inspectorSession(inspectPort);
+  await session.send("Profiler.enable");
+  await session.send("Profiler.setSamplingInterval", { interval: 200 });
+  const before = await threadCpuMs(proc.pid);
+  await session.send("Profiler.start");
+  const t0 = performance.now();
+  const load = await spawnLoad({
+    urls: [fireUrl],
+    method: "POST",
+    body: '{"n":{{n}}}',
+    connections: Number(values.connections),
+    durationMs: Number(values.seconds) * 1000,
+  });
+  const wall = performance.now() - t0;
+  const { profile } = await session.send<{ profile: Parameters<typeof selfTimes>[0] }>(
+    "Profiler.stop",
+  );
+  const after = await threadCpuMs(proc.pid);
+  session.close();
+
+  console.log(
+    `load: ${load.rps} firings/s, p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms`,
+  );
+  const n = load.requests;
+  console.log("\nserver threads (CPU over the run, and per request):");
+  for (const [name, ms] of Object.entries(after)) {
+    const d = ms - (before[name] ?? 0);
+    if (d < 20) continue;
+    console.log(
+      `  ${name.padEnd(28)} ${String(Math.round((d / wall) * 100)).padStart(3)}% of a core  ` +
+        `${((d * 1000) / n).toFixed(0).padStart(4)} us/request`,
+    );
+  }
+  const st = selfTimes(profile);
+  const total = st.reduce((a, [, v]) => a + v, 0);
+  console.log("\nJS thread, self time by function (top 30):");
+  for (const [name, ms] of st.slice(0, 30)) {
+    console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+  }
+  proc.kill("SIGTERM");
+  await proc.status;
+  await Deno.remove(dir, { recursive: true });
+}

@@ -1,0 +1,210 @@
+/**
+ * Servers the benchmarks measure, each in its own process: Tock itself (main.ts) and the
+ * baselines it is compared with. Run as a script, this file is a baseline server:
+ *
+ *   deno run -A bench/fire_servers.ts --mode hello|hono|kv-single|kv-group [--kv FILE]
+ *
+ * - hello: raw `Deno.serve` answering a constant (the HTTP ceiling of this machine)
+ * - hono: a Hono hello-world (the framework's own cost)
+ * - kv-single: raw `Deno.serve` + one `kv.atomic()` per request writing what a Tock firing
+ *   writes (log, two indexes, three counters, the name): what one would write without group commit
+ * - kv-group: the same writes through Tock's GroupCommitter (group commit without Hono/Tock)
+ */
+import { parseArgs } from "node:util";
+import { Hono } from "hono";
+import { GroupCommitter } from "../scheduler/group_commit.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+export type BaselineMode = "hello" | "hono" | "kv-single" | "kv-group";
+
+export interface Running {
+  url: string;
+  pid: number;
+  /** ms from spawn to accepting requests (Tock: to /healthz answering 200). */
+  readyMs: number;
+  proc: Deno.ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function spawnUntil(
+  args: string[],
+  ready: RegExp,
+  env: Record<string, string> = {},
+  healthPath?: string,
+  timeoutMs = 60_000,
+): Promise<Running> {
+  const t0 = performance.now();
+  const proc = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  const listening = Promise.withResolvers<string>();
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) {
+      out += dec.decode(chunk, { stream: true });
+      if (out.length > 200_000) out = out.slice(-100_000);
+      const m = ready.exec(out);
+      if (m) listening.resolve(m[1]);
+    }
+  };
+  void pump(proc.stdout);
+  void pump(proc.stderr);
+  void proc.status.then((s) => listening.reject(new Error(`exited ${s.code}:\n${out}`)));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const url = await Promise.race([
+    listening.promise,
+    new Promise<never>((_, rej) => {
+      timer = setTimeout(
+        () => rej(new Error(`not ready after ${timeoutMs} ms:\n${out}`)),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+  if (healthPath) {
+    for (;;) {
+      const res = await fetch(url + healthPath).catch(() => null);
+      await res?.body?.cancel();
+      if (res?.status === 200) break;
+      if (performance.now() - t0 > timeoutMs) throw new Error(`${healthPath} not ok:\n${out}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  const readyMs = Math.round(performance.now() - t0);
+  return {
+    url,
+    pid: proc.pid,
+    readyMs,
+    proc,
+    output: () => out,
+    async stop() {
+      try {
+        proc.kill("SIGTERM");
+      } catch { /* gone */ }
+      const timer = setTimeout(() => {
+        try {
+          proc.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, 10_000);
+      await proc.status;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Starts Tock (main.ts) on a free port; ready = listening and /healthz answering 200. */
+export function startTock(kvPath: string, extraArgs: string[] = []): Promise<Running> {
+  return spawnUntil(
+    [
+      "run",
+      "-A",
+      "main.ts",
+      "--port",
+      "0",
+      "--kv",
+      kvPath,
+      "--log-format",
+      "off",
+      ...extraArgs,
+    ],
+    /Tock listening on (http:\/\/[^\s]+)/,
+    {},
+    "/healthz",
+  );
+}
+
+/** Starts a baseline server of this file in its own process. */
+export function startBaseline(mode: BaselineMode, kvPath?: string): Promise<Running> {
+  const args = ["run", "-A", new URL(import.meta.url).pathname, "--mode", mode];
+  if (kvPath) args.push("--kv", kvPath);
+  return spawnUntil(args, /baseline listening on (http:\/\/[^\s]+)/);
+}
+
+/** Resident memory of a process in MB (Linux /proc). */
+export async function rssMb(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+/** The writes of one firing as Tock makes them, spelled out for the baselines. */
+function addFiringWrites(op: Deno.AtomicOperation, id: string, payload: unknown, now: number) {
+  const log = {
+    id,
+    triggerId: "BENCH",
+    triggerName: "bench",
+    triggerType: "api",
+    source: "api",
+    test: false,
+    scheduledFor: null,
+    firedAt: new Date(now).toISOString(),
+    lateMs: null,
+    catchUp: false,
+    payload,
+    outcome: "ok",
+    delivery: null,
+  };
+  op.set(["logs", id], log, { expireIn: 3600_000 })
+    .set(["logs_by_trigger", "BENCH", id], id, { expireIn: 3600_000 })
+    .set(["logs_by_name", "bench", id], id, { expireIn: 3600_000 })
+    .sum(["log_count", "BENCH"], 1n)
+    .set(["log_counter_name", "BENCH"], "bench")
+    .sum(["trigger_runs", "BENCH"], 1n)
+    .max(["trigger_last_run", "BENCH"], BigInt(now));
+  return log;
+}
+
+async function serveBaseline(mode: BaselineMode, kvPath: string | undefined): Promise<void> {
+  const onListen = ({ port }: { port: number }) =>
+    console.log(`baseline listening on http://127.0.0.1:${port}`);
+  const opts = { port: 0, hostname: "127.0.0.1", onListen };
+  if (mode === "hello") {
+    Deno.serve(opts, () => new Response("Hello"));
+    return;
+  }
+  if (mode === "hono") {
+    const app = new Hono();
+    app.all("*", (c) => c.text("Hello"));
+    Deno.serve(opts, app.fetch);
+    return;
+  }
+  const kv = await Deno.openKv(kvPath ?? ":memory:");
+  const committer = new GroupCommitter(kv);
+  Deno.serve(opts, async (req) => {
+    const payload = await req.json().catch(() => null);
+    const id = crypto.randomUUID();
+    let log;
+    if (mode === "kv-single") {
+      const op = kv.atomic();
+      log = addFiringWrites(op, id, payload, Date.now());
+      const res = await op.commit();
+      if (!res.ok) return new Response("conflict", { status: 409 });
+    } else {
+      const now = Date.now();
+      const res = await committer.submit((op) => {
+        log = addFiringWrites(op, id, payload, now);
+      }, 1024);
+      if (!res.ok) return new Response("conflict", { status: 409 });
+    }
+    return Response.json(log, { status: 202 });
+  });
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { mode: { type: "string" }, kv: { type: "string" } },
+  });
+  const mode = values.mode as BaselineMode;
+  if (!["hello", "hono", "kv-single", "kv-group"].includes(mode)) {
+    console.error("usage: fire_servers.ts --mode hello|hono|kv-single|kv-group [--kv FILE]");
+    Deno.exit(2);
+  }
+  await serveBaseline(mode, values.kv);
+}
