@@ -17,6 +17,8 @@ export interface LoadOptions {
   method?: string;
   /** Request body; `{{n}}` becomes the request's sequence number. */
   body?: string;
+  /** Several bodies: request n sends bodies[n % bodies.length] (instead of `body`). */
+  bodies?: string[];
   headers?: Record<string, string>;
   connections?: number;
   /** Stop starting requests after this long (ms). */
@@ -68,10 +70,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const maxRequests = o.maxRequests ?? Infinity;
   const method = o.method ?? "GET";
   const headers = {
-    ...(o.body !== undefined ? { "content-type": "application/json" } : {}),
+    ...(o.body !== undefined || o.bodies ? { "content-type": "application/json" } : {}),
     ...o.headers,
   };
-  const templated = (o.body?.includes("{{n}}") ?? false) || o.urls.some((u) => u.includes("{{n}}"));
+  const bodies = o.bodies ?? (o.body !== undefined ? [o.body] : [undefined]);
+  const templated = bodies.some((b) => b?.includes("{{n}}")) ||
+    o.urls.some((u) => u.includes("{{n}}"));
   const lat = new Float64Array(Math.min(Number.isFinite(maxRequests) ? maxRequests : 4e6, 4e6));
   const statuses: Record<string, number> = {};
   const ids = o.collectIds ? new Set<string>() : null;
@@ -85,7 +89,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const one = async (record: boolean) => {
     const n = seq++;
     let url = o.urls[n % o.urls.length];
-    let body = o.body;
+    let body = bodies[n % bodies.length];
     if (templated) {
       url = url.replaceAll("{{n}}", String(n));
       body = body?.replaceAll("{{n}}", String(n));
@@ -161,7 +165,7 @@ export async function spawnLoad(o: LoadOptions): Promise<LoadResult> {
   const args = ["run", "-A", new URL("./load.ts", import.meta.url).pathname];
   for (const u of o.urls) args.push("--url", u);
   if (o.method) args.push("--method", o.method);
-  if (o.body !== undefined) args.push("--body", o.body);
+  for (const b of o.bodies ?? (o.body !== undefined ? [o.body] : [])) args.push("--body", b);
   for (const [k, v] of Object.entries(o.headers ?? {})) args.push("--header", `${k}: ${v}`);
   args.push("--connections", String(o.connections ?? 50));
   args.push("--duration", `${o.durationMs ?? 10_000}ms`);
@@ -189,7 +193,7 @@ if (import.meta.main) {
     options: {
       url: { type: "string", multiple: true },
       method: { type: "string", default: "GET" },
-      body: { type: "string" },
+      body: { type: "string", multiple: true },
       header: { type: "string", multiple: true },
       connections: { type: "string", default: "50" },
       duration: { type: "string", default: "10s" },
@@ -210,7 +214,7 @@ if (import.meta.main) {
   const result = await runLoad({
     urls: values.url,
     method: values.method,
-    body: values.body,
+    bodies: values.body?.length ? values.body : undefined,
     headers,
     connections: Number(values.connections),
     durationMs: ms(values.duration!),
