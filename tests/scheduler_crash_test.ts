@@ -113,3 +113,55 @@ Deno.test("SIGKILL with an 8 s outage: what came due meanwhile fires once on res
   assert.ok(missed >= 20, `only ${missed} came due during the outage`);
   assert.doesNotMatch(r.srv.output(), /database is locked|failed/i);
 });
+
+Deno.test("SIGTERM mid-burst stops claiming cleanly; after restart every trigger has fired exactly once", async () => {
+  const first = await startServer();
+  const kvPath = first.kvPath;
+  const at = new Date(Date.now() + 5000).toISOString();
+  const ids: string[] = [];
+  const queue = Array.from({ length: 300 }, (_, i) => i);
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+      const res = await fetch(`${first.url}/api/triggers`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: `term-${i}`, schedule: { at } }),
+      });
+      const t = await res.json();
+      assert.equal(res.status, 201, JSON.stringify(t));
+      ids.push(t.id);
+    }
+  }));
+  const health = await waitFor(
+    async () => {
+      const h = await (await fetch(`${first.url}/healthz`)).json();
+      return h.scheduler.upcoming === 300 ? h : null;
+    },
+    4000,
+    "the scheduler to hold all 300",
+  );
+  assert.equal(health.scheduler.running, true);
+  assert.equal(health.scheduler.nextDueAt, at);
+  assert.equal(health.scheduler.upcoming, 300);
+  assert.equal(health.scheduler.lagMs, 0);
+
+  // Stop right as the burst is being claimed: commits in flight finish, no new ones start.
+  await sleep(Date.parse(at) + 2 - Date.now());
+  first.kill("SIGTERM");
+  const status = await first.exited;
+  assert.equal(status.code, 0);
+  assert.match(first.output(), /Tock stopping \(SIGTERM\)/);
+  const firedBefore = (await scheduleLogs(kvPath)).length;
+
+  const srv = await startServer({ kvPath });
+  try {
+    await waitFor(async () => (await scheduleLogs(kvPath)).length >= 300, 15_000, "300 firings");
+    await sleep(500);
+    const logs = await scheduleLogs(kvPath);
+    assert.deepEqual(logs.map((l) => l.triggerId).sort(), [...ids].sort());
+    assert.ok(firedBefore <= 300);
+    assert.doesNotMatch(first.output() + srv.output(), /database is locked|failed/i);
+  } finally {
+    await srv.stop();
+  }
+});
