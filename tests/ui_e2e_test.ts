@@ -31,8 +31,12 @@ let shared: Promise<Env> | null = null;
 function env(): Promise<Env> {
   shared ??= (async () => {
     const server = await startServer();
-    const browser = await launchBrowser();
-    return { server, browser };
+    try {
+      return { server, browser: await launchBrowser() };
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
   })();
   return shared;
 }
@@ -645,7 +649,10 @@ if (!available) {
 
   Deno.test("UI end-to-end teardown: close the browser and stop the server", opts, async () => {
     if (!shared) return;
-    const { server, browser } = await shared;
+    // A fixture that failed to start has already failed the tests that used it.
+    const started = await shared.catch(() => null);
+    if (!started) return;
+    const { server, browser } = started;
     await browser.close();
     await server.stop();
   });

@@ -16,9 +16,14 @@ export function Modal({ title, onClose, children, class: cls }) {
       e.preventDefault();
       onClose?.();
     };
+    // Chrome may close a dialog on a repeated Escape even when `cancel` is prevented: treat
+    // that as closing, or reopen a dialog that must be answered (the API key prompt).
+    const onNativeClose = () => (onClose ? onClose() : dialog.showModal());
     dialog.addEventListener("cancel", onCancel);
+    dialog.addEventListener("close", onNativeClose);
     return () => {
       dialog.removeEventListener("cancel", onCancel);
+      dialog.removeEventListener("close", onNativeClose);
       if (dialog.open) dialog.close();
       if (opener && opener.isConnected) opener.focus();
     };
