@@ -42,6 +42,7 @@ export function describeApiError(err: ApiError, pathPrefix = ""): string[] {
 export interface RequestOptions {
   body?: unknown;
   query?: Record<string, string | number | undefined>;
+  headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -69,8 +70,8 @@ export class Client {
   }
 
   /** Opens a streaming response (the event stream); throws `ApiError` on a refusal. */
-  stream(path: string, signal?: AbortSignal): Promise<Response> {
-    return this.send("GET", path, { signal }, "text/event-stream");
+  stream(path: string, opts: Omit<RequestOptions, "body"> = {}): Promise<Response> {
+    return this.send("GET", path, opts, "text/event-stream");
   }
 
   private async send(
@@ -83,7 +84,7 @@ export class Client {
     for (const [k, v] of Object.entries(opts.query ?? {})) {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }
-    const headers: Record<string, string> = { accept };
+    const headers: Record<string, string> = { ...opts.headers, accept };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     if (opts.body !== undefined) headers["content-type"] = "application/json";
     let res: Response;

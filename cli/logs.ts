@@ -71,8 +71,8 @@ function matches(e: LogEntry, f: Filters): boolean {
 
 /**
  * Streams `fired` events from `/api/events` until interrupted (SIGINT/SIGTERM or the io
- * signal), reconnecting with backoff when the server goes away. Tables get fixed-width rows;
- * `--json` prints one log entry per line (NDJSON).
+ * signal), reconnecting with backoff and `Last-Event-ID` when the server goes away. Tables get
+ * fixed-width rows; `--json` prints one log entry per line (NDJSON).
  */
 async function follow(ctx: Ctx, filters: Filters): Promise<number> {
   const stop = new AbortController();
@@ -84,11 +84,18 @@ async function follow(ctx: Ctx, filters: Filters): Promise<number> {
   try {
     if (!ctx.json) ctx.out(line(LOG_COLUMNS, LOG_WIDTHS));
     let connectedOnce = false;
+    let lastEventId: string | undefined;
     let backoffMs = 250;
     while (!stop.signal.aborted) {
       let why: string;
       try {
-        const res = await ctx.client.stream("/api/events", stop.signal);
+        // The server filters by trigger itself and, given the last id seen, replays what
+        // fired while the connection was down.
+        const res = await ctx.client.stream("/api/events", {
+          signal: stop.signal,
+          query: { trigger: filters.trigger },
+          headers: lastEventId ? { "last-event-id": lastEventId } : {},
+        });
         ctx.err(
           `${connectedOnce ? "Reconnected to" : "Following firings from"} ` +
             `${ctx.client.baseUrl}/api/events (Ctrl-C to stop)`,
@@ -96,6 +103,7 @@ async function follow(ctx: Ctx, filters: Filters): Promise<number> {
         connectedOnce = true;
         backoffMs = 250;
         for await (const ev of readEvents(res.body!)) {
+          if (ev.id) lastEventId = ev.id;
           if (ev.event !== "fired") continue;
           let entry: LogEntry;
           try {

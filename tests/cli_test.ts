@@ -937,3 +937,61 @@ Deno.test("tock sends the API key from --api-key or TOCK_API_KEY", async () => {
     await server.stop();
   }
 });
+
+Deno.test("tock logs --follow reconnects after a server restart without repeating entries", async () => {
+  let server = await startServer();
+  const { url, port, kvPath } = server;
+  const fire = async (tid: string, payload: unknown) => {
+    const res = await fetch(`${url}/api/triggers/${tid}/fire`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(payload),
+    });
+    assert.equal(res.status, 202);
+    return (await res.json()) as LogEntry;
+  };
+  const created = await fetch(`${url}/api/triggers`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "restart-probe", type: "api" }),
+  });
+  assert.equal(created.status, 201);
+  const tid = ((await created.json()) as Trigger).id;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ENTRY, "logs", "--follow", "--url", url],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const err = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const outState = { buffer: "" };
+  const errState = { buffer: "" };
+  try {
+    const header = await readLineUntil(out, outState, () => true, "the header");
+    assert.match(header, /^FIRED AT {18}TRIGGER {19}SOURCE {4}OUTCOME {3}LATE {6}STATE {5}ID$/);
+    await readLineUntil(err, errState, (l) => l.startsWith("Following firings"), "the stream");
+    const first = await fire(tid, { n: 1 });
+    const row = await readLineUntil(out, outState, (l) => l.trim() !== "", "the first firing");
+    assert.ok(row.startsWith(`${first.firedAt}  restart-probe`), row);
+    assert.ok(row.endsWith(first.id), row);
+
+    await server.stop();
+    server = await startServer({ port, kvPath });
+    await readLineUntil(err, errState, (l) => l.startsWith("Reconnected to"), "a reconnection");
+    const second = await fire(tid, { n: 2 });
+    const next = await readLineUntil(out, outState, (l) => l.trim() !== "", "the second firing");
+    assert.ok(next.endsWith(second.id), `expected ${second.id}, got: ${next}`);
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await out.cancel().catch(() => {});
+    await err.cancel().catch(() => {});
+    await child.status;
+    await server.stop();
+  }
+});
