@@ -39,7 +39,7 @@ export interface SchedulerStatus {
   /** Occurrences held in memory: pending within the horizon. */
   upcoming: number;
   nextDueAt: string | null;
-  /** How far behind the earliest due occurrence is, 0 when none is overdue. */
+  /** How overdue the earliest unclaimed occurrence is (held or being claimed); 0 when none. */
   lagMs: number;
   lastPollAt: string | null;
   /** Scheduled firings this instance committed since it started. */
@@ -68,6 +68,8 @@ export class Scheduler implements SchedulerHandle {
   #running = false;
   #claiming: Promise<void> | null = null;
   #claimingSince: number | null = null;
+  /** The earliest occurrence being claimed right now, for the lag in `status()`. */
+  #claimingOldest = Infinity;
   #again = false;
   #lastPollAt: number | null = null;
   #firedTotal = 0;
@@ -125,7 +127,7 @@ export class Scheduler implements SchedulerHandle {
       running: this.#running,
       upcoming: this.#items.length,
       nextDueAt: first ? new Date(first.atMs).toISOString() : null,
-      lagMs: first && first.atMs < now ? now - first.atMs : 0,
+      lagMs: Math.max(0, now - Math.min(first?.atMs ?? Infinity, this.#claimingOldest)),
       lastPollAt: this.#lastPollAt === null ? null : new Date(this.#lastPollAt).toISOString(),
       firedTotal: this.#firedTotal,
       lostTotal: this.#lostTotal,
@@ -249,6 +251,7 @@ export class Scheduler implements SchedulerHandle {
       while (n < this.#items.length && this.#items[n].atMs <= now) n++;
       if (n === 0) continue;
       const due = this.#items.splice(0, n);
+      this.#claimingOldest = due[0].atMs;
       for (const it of due) this.#inFlight.add(itemKey(it));
       // A few batches in flight at once: while one commit waits on storage the next is built.
       let next = 0;
@@ -262,6 +265,7 @@ export class Scheduler implements SchedulerHandle {
       await Promise.all(Array.from({ length: this.#concurrency }, worker));
       // Stopped midway: what was not claimed stays in KV for the next start or another instance.
       for (const it of due) this.#inFlight.delete(itemKey(it));
+      this.#claimingOldest = Infinity;
       this.#again ||= this.#items.length > 0 && this.#items[0].atMs <= this.#deps.clock.now();
     } while (this.#again && this.#running);
   }
