@@ -9,6 +9,7 @@ export const DOCS_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Tock API</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/docs/docs.css">
 <script type="module" src="/docs/docs.js"></script>
 </head>
@@ -65,6 +66,16 @@ const resolve = (s) => {
   return s || {};
 };
 
+/** anyOf/oneOf flattened: nested unions (a nullable union) become one list of branches. */
+const branchesOf = (s) => {
+  s = resolve(s);
+  const b = s.anyOf || s.oneOf;
+  return b ? b.flatMap(branchesOf) : [s];
+};
+
+/** Text with \`code\` spans (descriptions are CommonMark; this is the part they use). */
+const md = (text) => String(text).split("\`").map((part, i) => i % 2 ? el("code", {}, part) : part);
+
 function typeOf(s) {
   s = resolve(s);
   if (s.$name === "JsonValue") return "any JSON";
@@ -89,8 +100,8 @@ function constraints(s) {
 function schemaTree(s, depth = 0) {
   s = resolve(s);
   if (depth > 6) return el("span", { class: "muted" }, "…");
-  const branches = s.anyOf || s.oneOf;
-  if (branches && branches.some((b) => resolve(b).properties)) {
+  const branches = s.anyOf || s.oneOf ? branchesOf(s) : null;
+  if (branches && branches.some((b) => b.properties)) {
     return el("ul", { class: "schema" }, branches.map((b, i) =>
       el("li", {}, el("span", { class: "muted" }, i ? "or " : "one of "), schemaTree(b, depth + 1))));
   }
@@ -104,7 +115,7 @@ function schemaTree(s, depth = 0) {
   const req = new Set(s.required || []);
   return el("ul", { class: "schema" }, Object.entries(s.properties).map(([name, p]) => {
     const rp = resolve(p);
-    const nested = rp.properties || (rp.anyOf || []).some((b) => resolve(b).properties) ||
+    const nested = rp.properties || branchesOf(rp).some((b) => b.properties) ||
       (rp.type === "array" && resolve(rp.items).properties);
     return el("li", {},
       el("code", {}, name), req.has(name) ? el("span", { class: "req", title: "required" }, " *") : null,
@@ -133,20 +144,20 @@ function operation(path, method, op) {
     const media = r.content && Object.entries(r.content)[0];
     const schema = media && media[1].schema;
     return el("tr", {}, el("td", {}, el("code", {}, code)),
-      el("td", {}, r.description, media ? el("span", { class: "muted" }, " (" + media[0] + ")") : null,
+      el("td", {}, md(r.description), media ? el("span", { class: "muted" }, " (" + media[0] + ")") : null,
         schema ? el("details", {}, el("summary", {}, "schema"), schemaTree(schema)) : null));
   })));
   const locked = op.security && op.security.length > 0;
   return el("details", { "data-search": (path + " " + op.summary).toLowerCase() },
     el("summary", {}, el("span", { class: "m " + method }, method), el("code", {}, path),
-      el("span", {}, op.summary), el("span", { class: "lock" }, locked ? "API key" : "open")),
+      el("span", {}, md(op.summary)), el("span", { class: "lock" }, locked ? "API key" : "open")),
     body);
 }
 
 async function main() {
   const res = await fetch("/openapi.json");
   doc = await res.json();
-  document.getElementById("intro").textContent = doc.info.description;
+  document.getElementById("intro").replaceChildren(...md(doc.info.description));
   const main = document.getElementById("ops");
   for (const tag of doc.tags) {
     const ops = [];

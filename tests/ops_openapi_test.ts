@@ -171,7 +171,12 @@ Deno.test("/docs renders the document with local files only", async () => {
   assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
   assert.match(page.headers.get("content-security-policy")!, /script-src 'self';/);
   const refs = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-  assert.deepEqual(refs, ["/docs/docs.css", "/docs/docs.js", "/openapi.json"]);
+  assert.deepEqual(refs, [
+    "/static/favicon.svg",
+    "/docs/docs.css",
+    "/docs/docs.js",
+    "/openapi.json",
+  ]);
   const js = await t.call("GET", "/docs/docs.js");
   assert.equal(js.status, 200);
   assert.equal(js.headers.get("content-type"), "text/javascript; charset=utf-8");
