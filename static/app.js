@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { markup } from "./markup.js";
 import { followEvents, forgetKey, setKeyPrompt, storedKey } from "./api.js";
 import { problemText } from "./errors.js";
-import { emitFired } from "./live.js";
+import { emitFired, emitResync } from "./live.js";
 import { NavBar } from "./components/nav_bar.js";
 import { TriggersView } from "./components/triggers_view.js";
 import { LogsView } from "./components/logs_view.js";
@@ -45,9 +45,15 @@ function App() {
 
   useEffect(() => {
     const abort = new AbortController();
+    let wasLive = false;
+    const onStatus = (status) => {
+      setLive(status);
+      if (status === "live" && wasLive) emitResync();
+      if (status === "live") wasLive = true;
+    };
     followEvents({
       signal: abort.signal,
-      onStatus: setLive,
+      onStatus,
       onEvent: (name, data) => name === "fired" && emitFired(data),
     }).catch((err) => {
       setLive("offline");

@@ -18,6 +18,21 @@ export function useFired(fn) {
   }, [fn]);
 }
 
+const resyncListeners = new Set();
+
+/** Tell every subscriber that the stream reconnected and firings may have been missed. */
+export function emitResync() {
+  for (const fn of resyncListeners) fn();
+}
+
+/** Run `fn()` after the event stream reconnects, to reload what it may have missed. */
+export function useResync(fn) {
+  useEffect(() => {
+    resyncListeners.add(fn);
+    return () => resyncListeners.delete(fn);
+  }, [fn]);
+}
+
 /** The current time in ms, re-rendering the caller once a second (one shared interval). */
 export function useNow() {
   const [now, setNow] = useState(Date.now());

@@ -532,6 +532,28 @@ if (!available) {
     },
   );
 
+  Deno.test("the live stream reconnects after a server restart", opts, async () => {
+    const { browser } = await env();
+    const first = await startServer();
+    const name = uniqueName("restart");
+    const created = await apiJson(first.url, "POST", "/api/triggers", { name, type: "api" });
+    assert.equal(created.status, 201);
+    const { context, page, problems } = await open(browser, first.url + "/#/logs");
+    await page.locator(".live-live").waitFor();
+    await first.stop();
+    await page.locator(".live-offline").waitFor();
+    const second = await startServer({ kvPath: first.kvPath, port: first.port });
+    try {
+      await page.locator(".live-live").waitFor();
+      await apiJson(second.url, "POST", `/api/triggers/${created.body.id}/fire`, { after: 1 });
+      await page.locator(`table.logs tr.fresh[data-trigger="${name}"]`).waitFor();
+      assertNoProblems(problems);
+      await context.close();
+    } finally {
+      await second.stop();
+    }
+  });
+
   Deno.test("screenshots of the triggers and logs views, desktop and phone", opts, async () => {
     const { browser } = await env();
     // A server of its own, so the pictures show a tidy, realistic set of triggers, and a

@@ -23,7 +23,7 @@ export function ApiKeyPrompt({ rejected, onSubmit }) {
         <div class="modal-body">
           <p>
             This Tock server is protected by an API key (<code>--api-key</code>). It is kept in
-            this browser's local storage and sent as <code>Authorization: Bearer …</code>.
+            this browser's local storage and sent in an <code>Authorization: Bearer</code> header.
           </p>
           <${Field} id="api-key" label="API key" error=${shown}>
             <input type="password" autocomplete="current-password" autofocus value=${key}

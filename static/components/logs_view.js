@@ -3,7 +3,7 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { markup } from "../markup.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
-import { useFired, useNow } from "../live.js";
+import { useFired, useNow, useResync } from "../live.js";
 import { LogRow } from "./log_row.js";
 import { StatsTable } from "./stats_table.js";
 import { FiringsChart } from "./firings_chart.js";
@@ -32,6 +32,7 @@ export function LogsView({ notify }) {
   const [triggers, setTriggers] = useState([]);
   const [times, setTimes] = useState([]);
   const [busyId, setBusyId] = useState(null);
+  const [generation, setGeneration] = useState(0); // bumped to reload after a reconnect
   const now = useNow();
   const statsTimer = useRef(null);
   const view = useRef({ tab, filter });
@@ -62,7 +63,7 @@ export function LogsView({ notify }) {
       (err) => stale || setPage({ items: [], nextCursor: null, error: problemText(err) }),
     );
     return () => (stale = true);
-  }, [tab, filter]);
+  }, [tab, filter, generation]);
 
   const loadStats = useCallback(() => {
     api.stats().then(
@@ -77,6 +78,12 @@ export function LogsView({ notify }) {
     loadLastHour().then(setTimes, (err) => notify(`Chart: ${problemText(err)}`, "error"));
     return () => clearTimeout(statsTimer.current);
   }, []);
+
+  useResync(useCallback(() => {
+    setGeneration((g) => g + 1);
+    loadStats();
+    loadLastHour().then(setTimes, () => {});
+  }, [loadStats]));
 
   useFired(useCallback((entry) => {
     const { tab, filter } = view.current;

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { markup } from "../markup.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
-import { useFired } from "../live.js";
+import { useFired, useResync } from "../live.js";
 import { TriggerRow } from "./trigger_row.js";
 import { TriggerForm } from "./trigger_form.js";
 import { ConfirmDialog } from "./confirm_dialog.js";
@@ -36,6 +36,7 @@ export function TriggersView({ notify }) {
     refreshTimer.current = setTimeout(load, 250);
   }, [load]);
   useFired(refreshSoon);
+  useResync(refreshSoon);
 
   useEffect(() => {
     load();
