@@ -1,0 +1,79 @@
+/** Every route that reads a body bounds it by --max-payload: 413, declared or streamed. */
+import assert from "node:assert/strict";
+import { testApp, uniqueName } from "./helpers/app.ts";
+import { startServer } from "./helpers/server.ts";
+
+const MAX = 1024;
+
+/** A JSON body of exactly `size` bytes: `{"pad":"xxx..."}`. */
+function bodyOf(size: number): string {
+  return `{"pad":"${"x".repeat(size - 10)}"}`;
+}
+
+/** The same bytes as a stream of small chunks, so no Content-Length is known. */
+function streamOf(text: string): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  return new ReadableStream({
+    pull(ctrl) {
+      if (at >= bytes.length) return ctrl.close();
+      ctrl.enqueue(bytes.slice(at, at + 100));
+      at += 100;
+    },
+  });
+}
+
+Deno.test("every body-reading route answers 413 past --max-payload, with or without a length", async () => {
+  await using t = await testApp({ config: { maxPayloadBytes: MAX } });
+  const created = await t.call("POST", "/api/triggers", { name: uniqueName(), type: "api" });
+  assert.equal(created.status, 201);
+  const { id, name } = created.body;
+  const routes: [string, string][] = [
+    ["POST", "/api/triggers"],
+    ["PATCH", `/api/triggers/${id}`],
+    ["POST", `/api/triggers/${id}/fire`],
+    ["POST", "/api/test"],
+    ["POST", "/api/preview"],
+    ["POST", "/schedule_trigger"],
+    ["POST", "/remove_trigger"],
+    ["POST", `/trigger_api?trigger_name=${encodeURIComponent(name)}`],
+    ["POST", "/test_trigger"],
+  ];
+  assert.equal(bodyOf(MAX + 1).length, MAX + 1);
+  for (const [method, path] of routes) {
+    for (const streamed of [false, true]) {
+      const text = bodyOf(MAX + 1);
+      const res = await t.app.request(path, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: streamed ? streamOf(text) : text,
+      });
+      assert.equal(res.status, 413, `${method} ${path} streamed=${streamed}`);
+      const body = await res.json();
+      if (path.startsWith("/api/")) assert.equal(body.title, "Payload too large");
+      else assert.equal(body.error, `The request body is larger than ${MAX} bytes`);
+    }
+  }
+  // At the limit the body is read (and judged on its content instead).
+  const atLimit = await t.app.request(`/api/triggers/${id}/fire`, {
+    method: "POST",
+    body: bodyOf(MAX),
+  });
+  assert.equal(atLimit.status, 202);
+});
+
+Deno.test("the real server answers 413 to a chunked body past the limit", async () => {
+  const server = await startServer({ args: ["--max-payload", "2KiB"] });
+  try {
+    const res = await fetch(`${server.url}/api/triggers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: streamOf(bodyOf(4096)),
+    });
+    assert.equal(res.status, 413);
+    assert.equal(res.headers.get("content-type"), "application/problem+json");
+    await res.body?.cancel();
+  } finally {
+    await server.stop();
+  }
+});
