@@ -227,17 +227,22 @@ async function multi(n: number) {
     await waitFor(async () => (await total()) >= n, 30_000, `${n} firings`).catch(() => {});
     await sleep(500);
     const perInstance = await Promise.all(servers.map(firedTotal));
+    // Claims each instance lost: to a faster instance, or found already made.
+    const lost = await Promise.all(
+      servers.map(async (srv) =>
+        (await (await fetch(`${srv.url}/healthz`)).json()).scheduler?.lostTotal ?? 0
+      ),
+    );
     const logs = await readLogs(kv, "multi-");
     const once = onceCheck(logs, new Set(recs.map((r) => r.id)));
     const s = stats(logs.map((l) => l.lateMs!));
     const trouble = servers.flatMap((srv) => serverTrouble(srv.output()));
-    results.multi = { ...s, ...once, perInstance, serverTrouble: trouble };
+    results.multi = { ...s, ...once, perInstance, lostPerInstance: lost, serverTrouble: trouble };
     row(
       `multi: ${n} one-time over 2-10 s, 3 instances`,
       s,
-      `fired ${once.fired} (${
-        perInstance.join("/")
-      }), dup ${once.duplicates}, missing ${once.missing}`,
+      `fired ${once.fired} (by instance ${perInstance.join("/")}; lost races ` +
+        `${lost.join("/")}), dup ${once.duplicates}, missing ${once.missing}`,
     );
   } finally {
     kv.close();
