@@ -641,7 +641,7 @@ if (!available) {
         }
         await page.getByRole("link", { name: "Logs" }).click();
         await page.locator('table.logs tr[data-trigger="order-created"] .outcome-failed').waitFor();
-        await page.locator("table.stats tbody tr").first().waitFor();
+        await page.locator("table.stats tbody tr").first().waitFor({ state: "attached" });
         await page.screenshot({ path: new URL(`ui-logs-${label}.png`, ARTIFACTS).pathname });
         if (label === "phone") {
           const overflow = await page.evaluate<number>("document.documentElement.scrollWidth");

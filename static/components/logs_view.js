@@ -32,6 +32,8 @@ export function LogsView({ notify }) {
   const [triggers, setTriggers] = useState([]);
   const [times, setTimes] = useState([]);
   const [busyId, setBusyId] = useState(null);
+  // On a phone the firings matter most: the per-trigger counts start folded away.
+  const [statsOpen] = useState(() => !matchMedia("(max-width: 760px)").matches);
   const [generation, setGeneration] = useState(0); // bumped to reload after a reconnect
   const now = useNow();
   const statsTimer = useRef(null);
@@ -212,11 +214,11 @@ export function LogsView({ notify }) {
           <h2 id="chart-title">Firings per minute</h2>
           <${FiringsChart} times=${times} now=${now} />
         </section>
-        <section class="card" aria-labelledby="stats-title">
-          <h2 id="stats-title">Logs per trigger</h2>
+        <details class="card stats-card" open=${statsOpen}>
+          <summary><h2>Logs per trigger</h2></summary>
           <${StatsTable} stats=${stats.value} error=${stats.error}
             onPick=${(id) => setFilter((f) => ({ ...f, trigger: id }))} />
-        </section>
+        </details>
       </div>
       <div class="toolbar">
         <div role="tablist" aria-label="Log state" class="tabs">${tabs}</div>

@@ -5,7 +5,8 @@ export function OutcomeBadge({ entry }) {
   const d = entry.delivery;
   const parts = [];
   if (d) {
-    if (d.status) parts.push(`HTTP ${d.status}`);
+    // The error text often starts with the status already ("HTTP 503: ..."): say it once.
+    if (d.status && !d.error?.startsWith(`HTTP ${d.status}`)) parts.push(`HTTP ${d.status}`);
     if (d.attempts) parts.push(`${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`);
     if (d.durationMs !== null && d.durationMs !== undefined) parts.push(`${d.durationMs} ms`);
   }

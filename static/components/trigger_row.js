@@ -25,7 +25,7 @@ export function TriggerRow({ trigger: t, busy, onEdit, onToggle, onRun, onDelete
         </button>
         ${
     t.status !== "completed" && markup`
-          <button type="button" disabled=${busy} onClick=${() => onToggle(t)}
+          <button type="button" class="toggle" disabled=${busy} onClick=${() => onToggle(t)}
             aria-label=${`${toggle} ${t.name}`}>${toggle}</button>
         `
   }
