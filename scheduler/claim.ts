@@ -201,7 +201,7 @@ export async function claimBatch(
   return result;
 }
 
-function isDueFor(rec: TriggerRecord, it: DueItem): boolean {
+function isDueFor(rec: TriggerRecord, it: Pick<DueItem, "atMs">): boolean {
   const due = dueKeyOf(rec);
   return due !== null && due[1] === it.atMs && rec.schedule !== null;
 }
@@ -226,32 +226,42 @@ async function commitBatch(
   cache: RecordCache,
 ): Promise<void> {
   let members = batch;
-  while (members.length > 0) {
+  for (let round = 0; members.length > 0; round++) {
     const res = await retryLocked(() => build(deps, members).commit());
     if (res.ok) {
       accept(members, res.versionstamp, result, cache);
       return;
     }
-    // Some member lost its check (another instance claimed it, or it was edited). Re-read
-    // them all and commit the ones still at the version we planned from; winners still fire.
+    // Some member lost its check: another instance claimed it, or it was edited. Re-read them
+    // all; commit again those still at the version we planned from, and those edited in a way
+    // that keeps this occurrence (a new payload, say), re-planned from the new version.
     const fresh = await retryLocked(() =>
       getManyChunked<TriggerRecord>(deps.kv, members.map((m) => keys.trigger(m.entry.value.id)))
     );
+    const nowMs = deps.clock.now();
     const still: Member[] = [];
+    let changed = 0;
     for (let i = 0; i < members.length; i++) {
-      const f = fresh[i];
+      const f = fresh[i] as Deno.KvEntryMaybe<TriggerRecord>;
       const m = members[i];
       if (f.value && f.versionstamp === m.entry.versionstamp) {
         still.push(m);
         continue;
       }
+      changed++;
       if (f.value) cache.set(f.value.id, f as Deno.KvEntry<TriggerRecord>);
       else cache.delete(m.entry.value.id);
+      if (f.value && isDueFor(f.value, m) && round < 5) {
+        const entry = f as Deno.KvEntry<TriggerRecord>;
+        const plan = planClaim(f.value, m.atMs, nowMs, deps.config.misfireGraceMs);
+        still.push({ entry, atMs: m.atMs, plan });
+        continue;
+      }
       result.lost++;
     }
-    // Every member unchanged yet the commit failed cannot happen with checks on records only;
+    // A commit that failed with no member changed cannot happen with checks on records only;
     // guard anyway so a surprise never spins.
-    if (still.length === members.length) {
+    if (changed === 0) {
       result.lost += still.length;
       return;
     }

@@ -269,3 +269,21 @@ Deno.test("claimDue() splits large batches into several commits and fires them a
   assert.deepEqual([res.fired.length, res.lost], [100, 0]);
   assert.equal((await s.logs()).length, 100);
 });
+
+Deno.test("claimDue() fires an occurrence whose payload was edited after it was read, with the new payload", async () => {
+  await using s = await setup();
+  const trig = await s.create({ schedule: { delaySeconds: 1 }, payload: { v: 1 } });
+  const items = await s.due();
+  const cache: RecordCache = new Map();
+  cache.set(trig.id, (await s.record(trig.id)) as Deno.KvEntry<TriggerRecord>);
+  const patch = await s.call("PATCH", `/api/triggers/${trig.id}`, { payload: { v: 2 } });
+  assert.equal(patch.status, 200);
+  // The timer still holds the old due entry: the occurrence is the same, so it fires once.
+  s.clock.set(T0 + 1000);
+  const res = await claimDue(s.deps, items, cache);
+  assert.deepEqual(res.fired.map((l) => [l.scheduledFor, l.payload]), [[iso(T0 + 1000), { v: 2 }]]);
+  assert.equal(res.lost, 0);
+  // The due entry the edit rewrote is gone with the claim: nothing fires twice.
+  assert.deepEqual(await s.due(), []);
+  assert.equal((await s.logs()).length, 1);
+});
