@@ -1,5 +1,6 @@
-// End-to-end tests of the web UI: the real server (tests/helpers/server.ts) and headless Chromium.
-// Without Chromium they are skipped with a clear line, or fail when TOCK_REQUIRE_BROWSER=1.
+// Tests of the web UI. The end-to-end ones drive the real server (tests/helpers/server.ts) with
+// headless Chromium; without Chromium they are skipped with a clear line, or fail when
+// TOCK_REQUIRE_BROWSER=1. uiRoutes() and the UI's pure modules are tested here without a browser.
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startServer } from "./helpers/server.ts";
@@ -10,6 +11,11 @@ import {
   type PageProblems,
   watchProblems,
 } from "./helpers/browser.ts";
+import { uiRoutes } from "../routes/ui.ts";
+import { scheduleWords } from "../static/format.js";
+import { definitionOf, formState, patchOf } from "../static/trigger_model.js";
+import { placeErrors } from "../static/errors.js";
+import { ApiError } from "../static/api.js";
 
 const TIMEOUT = 15_000;
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
@@ -103,6 +109,155 @@ async function triggerRow(page: Page, name: string) {
   return row;
 }
 
+// These need no browser: uiRoutes() on its own socket, and the UI's pure modules.
+Deno.test("uiRoutes() serves the UI with types, gzip and caching, and refuses traversal", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, uiRoutes().fetch);
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const shell = await fetch(`${url}/`);
+    assert.equal(shell.status, 200);
+    assert.equal(shell.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.equal(shell.headers.get("cache-control"), "no-cache");
+    assert.match(shell.headers.get("content-security-policy") ?? "", /script-src 'self' 'sha256-/);
+    assert.match(await shell.text(), /<script type="importmap">/);
+
+    const plain = await fetch(`${url}/static/app.js`, {
+      headers: { "Accept-Encoding": "identity" },
+    });
+    const source = await plain.text();
+    assert.equal(plain.headers.get("content-type"), "text/javascript; charset=utf-8");
+    assert.equal(plain.headers.get("content-encoding"), null);
+    const zipped = await fetch(`${url}/static/app.js`, { headers: { "Accept-Encoding": "gzip" } });
+    assert.equal(zipped.status, 200);
+    assert.equal(zipped.headers.get("content-encoding"), "gzip");
+    assert.equal(await zipped.text(), source); // fetch inflates it
+    const etag = zipped.headers.get("etag");
+    assert(etag);
+    const again = await fetch(`${url}/static/app.js`, {
+      headers: { "Accept-Encoding": "gzip", "If-None-Match": etag },
+    });
+    assert.equal(again.status, 304);
+    await again.body?.cancel();
+
+    const vendor = await fetch(`${url}/static/vendor/preact-10.29.8/preact.module.js`);
+    assert.equal(vendor.status, 200);
+    assert.equal(vendor.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    await vendor.body?.cancel();
+    const css = await fetch(`${url}/static/style.css`);
+    assert.equal(css.headers.get("content-type"), "text/css; charset=utf-8");
+    await css.body?.cancel();
+
+    for (
+      const path of [
+        "/static/..%2f..%2fdeno.json",
+        "/static/%2e%2e/deno.json",
+        "/static/.env",
+        "/static/vendor/preact-10.29.8/LICENSE",
+        "/static/missing.js",
+        "/static/components",
+      ]
+    ) {
+      const res = await fetch(url + path);
+      assert.equal(res.status, 404, path);
+      await res.body?.cancel();
+    }
+    // A raw request line, which no client library would normalise for us.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+    await conn.write(
+      new TextEncoder().encode(
+        "GET /static/../deno.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      ),
+    );
+    const raw = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
+    assert(!raw.startsWith("HTTP/1.1 200"), raw.slice(0, 200));
+    assert(!raw.includes('"nodeModulesDir"'));
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("scheduleWords() puts every schedule form in words", () => {
+  const t = (schedule: unknown, type = "scheduled") => ({
+    type,
+    schedule,
+    createdAt: "2026-11-29T10:00:00.000Z",
+    updatedAt: "2026-11-29T10:00:00.000Z",
+  });
+  assert.equal(scheduleWords(t({ everySeconds: 10 })), "every 10 s");
+  assert.equal(scheduleWords(t({ everySeconds: 300 })), "every 5 min");
+  assert.equal(scheduleWords(t({ everySeconds: 7200 })), "every 2 h");
+  // The start the server fills in (created + n) is not the person's choice: not shown.
+  assert.equal(
+    scheduleWords(t({ everySeconds: 60, startAt: "2026-11-29T10:01:00.000Z" })),
+    "every minute",
+  );
+  assert.equal(
+    scheduleWords(t({ cron: "0 16 * * *", timezone: "Asia/Kolkata" })),
+    "at 16:00 Asia/Kolkata daily",
+  );
+  assert.equal(scheduleWords(t({ cron: "30 9 * * 1-5" })), "at 09:30 UTC on weekdays");
+  assert.equal(scheduleWords(t({ cron: "*/15 * * * *" })), "every 15 min");
+  assert.equal(scheduleWords(t({ cron: "*/10 * * * * *" })), "every 10 s");
+  assert.equal(scheduleWords(t({ cron: "5 4 * 2 0", timezone: "UTC" })), "cron 5 4 * 2 0 (UTC)");
+  assert.equal(scheduleWords(t({ cron: "0 * * * *", maxRuns: 3 })), "hourly at :00, max 3 runs");
+  assert.match(scheduleWords(t({ at: "2030-01-01T00:00:00.000Z" })), /^once at /);
+  assert.equal(scheduleWords(t(null, "api")), "on API call");
+});
+
+Deno.test("patchOf() sends only what the form changed", () => {
+  const trigger = {
+    id: "01J",
+    name: "once",
+    type: "scheduled",
+    schedule: { at: "2020-01-01T00:00:00.123Z" }, // long past: re-sending it would be a 400
+    payload: { a: 1 },
+    payloadSchema: null,
+    webhook: null,
+    misfire: "fire_once",
+    createdAt: "2019-12-31T00:00:00.000Z",
+    updatedAt: "2019-12-31T00:00:00.000Z",
+  };
+  const original = definitionOf(formState(trigger)).def;
+  const renamed = definitionOf({ ...formState(trigger), name: "twice" }).def;
+  assert.deepEqual(patchOf(original, renamed), { name: "twice" });
+  const repayload = definitionOf({ ...formState(trigger), payload: '{ "a": 2 }' }).def;
+  assert.deepEqual(patchOf(original, repayload), { payload: { a: 2 } });
+  assert.deepEqual(definitionOf({ ...formState(trigger), payload: "{ nope" }).errors, {
+    payload: "Not valid JSON: " + (() => {
+      try {
+        JSON.parse("{ nope");
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })(),
+  });
+});
+
+Deno.test("placeErrors() puts each problem next to the closest field", () => {
+  const err = new ApiError({
+    status: 400,
+    title: "Invalid request",
+    errors: [
+      { path: "schedule.cron", message: "Expected 5 fields" },
+      { path: "webhook.headers.X-A", message: "Must be a string" },
+      { path: "", message: 'Unknown key "colour"' },
+    ],
+  });
+  const placed = placeErrors(err, ["name", "schedule", "schedule.cron", "webhook.headers"]);
+  assert.deepEqual(placed.fields, {
+    "schedule.cron": "Expected 5 fields",
+    "webhook.headers": "Must be a string",
+  });
+  assert.deepEqual(placed.general, ['Unknown key "colour"']);
+  const taken = placeErrors(
+    new ApiError({ status: 409, title: "Conflict", detail: "Name taken" }),
+    [
+      "name",
+    ],
+  );
+  assert.deepEqual(taken.fields, { name: "Name taken" });
+});
+
 if (!available) {
   if (required) {
     Deno.test("UI end-to-end tests need Chromium (TOCK_REQUIRE_BROWSER=1)", () => {
@@ -113,59 +268,6 @@ if (!available) {
     Deno.test({ name: "UI end-to-end tests (Chromium not found)", ignore: true, fn() {} });
   }
 } else {
-  Deno.test(
-    "GET / and /static/* serve the UI with types and caching, and refuse traversal",
-    opts,
-    async () => {
-      const { server } = await env();
-      const shell = await fetch(`${server.url}/`);
-      assert.deepEqual(shell.status, 200);
-      assert.deepEqual(shell.headers.get("content-type"), "text/html; charset=utf-8");
-      assert.deepEqual(shell.headers.get("cache-control"), "no-cache");
-      assert.match(await shell.text(), /<script type="importmap">/);
-
-      const app = await fetch(`${server.url}/static/app.js`, {
-        headers: { "Accept-Encoding": "gzip" },
-      });
-      assert.deepEqual(app.status, 200);
-      assert.deepEqual(app.headers.get("content-type"), "text/javascript; charset=utf-8");
-      const etag = app.headers.get("etag");
-      assert(etag);
-      await app.body?.cancel();
-      const again = await fetch(`${server.url}/static/app.js`, {
-        headers: { "Accept-Encoding": "gzip", "If-None-Match": etag },
-      });
-      assert.deepEqual(again.status, 304);
-      await again.body?.cancel();
-
-      const vendor = await fetch(`${server.url}/static/vendor/preact-10.29.8/preact.module.js`);
-      assert.deepEqual(vendor.status, 200);
-      assert.deepEqual(vendor.headers.get("cache-control"), "public, max-age=31536000, immutable");
-      await vendor.body?.cancel();
-
-      for (
-        const path of ["/static/..%2f..%2fdeno.json", "/static/%2e%2e/deno.json", "/static/.env"]
-      ) {
-        const res = await fetch(server.url + path);
-        assert.deepEqual(res.status, 404, path);
-        await res.body?.cancel();
-      }
-      // A raw request line, which no client library would normalise for us.
-      const { hostname, port } = new URL(server.url);
-      const conn = await Deno.connect({ hostname, port: Number(port) });
-      await conn.write(
-        new TextEncoder().encode(
-          `GET /static/../deno.json HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`,
-        ),
-      );
-      const raw = new TextDecoder().decode(
-        await new Response(conn.readable).arrayBuffer(),
-      );
-      assert(!raw.startsWith("HTTP/1.1 200"), raw.slice(0, 200));
-      assert(!raw.includes('"nodeModulesDir"'));
-    },
-  );
-
   Deno.test("the UI loads in under 100 KB, from Tock only, without errors", opts, async () => {
     const { server, browser } = await env();
     const context = await browser.newContext({ viewport: DESKTOP });
