@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { keys } from "../db/keys.ts";
 import { type LoadResult, spawnLoad } from "./load.ts";
 import { type BaselineMode, type Running, startBaseline, startTock } from "./fire_servers.ts";
+import { threadCpuMs } from "./fire_profile.ts";
 
 export interface FireTarget {
   name: string;
@@ -24,6 +25,9 @@ export interface FireTarget {
   load: LoadResult;
   /** Load average while it ran (others share this machine). */
   loadavg: number;
+  /** CPU per measured request: the server's threads and the load generator, in us. */
+  serverCpuUs?: number;
+  loadgenCpuUs: number;
   /** Tock only: entries counted in KV afterwards against the 2xx answers. */
   stored?: number;
   lost?: number;
@@ -49,8 +53,19 @@ async function countPrefix(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
   return n;
 }
 
-async function drive(urls: string[], o: { seconds: number; connections: number }, ids = false) {
-  return await spawnLoad({
+async function cpuOf(pid: number): Promise<number> {
+  return Object.values(await threadCpuMs(pid)).reduce((a, b) => a + b, 0);
+}
+
+/** Load after a 1 s warm-up; the server's CPU is divided over every request it answered. */
+async function drive(
+  srv: Running,
+  urls: string[],
+  o: { seconds: number; connections: number },
+  ids = false,
+) {
+  const cpu0 = await cpuOf(srv.pid);
+  const load = await spawnLoad({
     urls,
     method: "POST",
     body: BODY,
@@ -59,6 +74,12 @@ async function drive(urls: string[], o: { seconds: number; connections: number }
     warmupMs: 1000,
     collectIds: ids,
   });
+  const cpu = (await cpuOf(srv.pid)) - cpu0;
+  return {
+    load,
+    serverCpuUs: Math.round((cpu * 1000) / (load.requests + load.warmupOk)),
+    loadgenCpuUs: Math.round((load.cpuMs * 1000) / load.requests),
+  };
 }
 
 async function measureBaseline(
@@ -69,8 +90,8 @@ async function measureBaseline(
 ): Promise<FireTarget> {
   const srv = await startBaseline(mode, `${dir}/${mode}-${crypto.randomUUID()}.kv`);
   try {
-    const load = await drive([`${srv.url}/fire`], o);
-    return { name: mode, what, load, loadavg: await loadavg1() };
+    const d = await drive(srv, [`${srv.url}/fire`], o);
+    return { name: mode, what, ...d, loadavg: await loadavg1() };
   } finally {
     await srv.stop();
   }
@@ -98,18 +119,18 @@ async function measureTock(
   try {
     rest = await createApiTrigger(srv, "bench-rest");
     legacy = await createApiTrigger(srv, "bench-legacy");
-    const restLoad = await drive([`${srv.url}/api/triggers/${rest.id}/fire`], o, true);
+    const restRun = await drive(srv, [`${srv.url}/api/triggers/${rest.id}/fire`], o, true);
     out.push({
       name: "tock",
       what: "Tock POST /api/triggers/:id/fire",
-      load: restLoad,
+      ...restRun,
       loadavg: await loadavg1(),
     });
-    const legacyLoad = await drive([`${srv.url}/trigger_api?trigger_name=bench-legacy`], o);
+    const legacyRun = await drive(srv, [`${srv.url}/trigger_api?trigger_name=bench-legacy`], o);
     out.push({
       name: "tock-legacy",
       what: "Tock POST /trigger_api",
-      load: legacyLoad,
+      ...legacyRun,
       loadavg: await loadavg1(),
     });
   } finally {
@@ -163,6 +184,16 @@ export async function benchFire(
   return { ...opts, rounds, targets: [...best.values()] };
 }
 
+export const FIRE_HEADER = [
+  "target",
+  "throughput",
+  "p50 ms",
+  "p99 ms",
+  "entries",
+  "CPU us/req server + loadgen",
+  "loadavg",
+];
+
 /** The table rows of a result. */
 export function fireRows(r: FireBenchResult): string[][] {
   return r.targets.map((t) => [
@@ -175,6 +206,7 @@ export function fireRows(r: FireBenchResult): string[][] {
       : `${t.stored} stored / ${
         t.load.warmupOk + t.load.ok
       } answered, lost ${t.lost}, dup ${t.duplicated}`,
+    `${t.serverCpuUs ?? "?"} + ${t.loadgenCpuUs}`,
     `${t.loadavg}`,
   ]);
 }
@@ -201,7 +233,7 @@ if (import.meta.main) {
     rounds: Number(values.rounds),
   });
   printTable(
-    ["target", "throughput", "p50 ms", "p99 ms", "entries", "loadavg"],
+    FIRE_HEADER,
     fireRows(result),
   );
   await Deno.mkdir("bench/results", { recursive: true });

@@ -10,6 +10,7 @@
  * JSON object (LoadResult). Loopback only: it refuses any other host.
  */
 import { parseArgs } from "node:util";
+import { cpuUsage } from "node:process";
 
 export interface LoadOptions {
   /** Target URLs; request n goes to urls[n % urls.length]. */
@@ -42,6 +43,8 @@ export interface LoadResult {
   /** 2xx answers per second. */
   rps: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /** CPU time this load generator used during the measured part (user + system, ms). */
+  cpuMs: number;
   /** With collectIds: distinct ids among the 2xx answers, and how many repeated one. */
   distinctIds?: number;
   duplicateIds?: number;
@@ -128,6 +131,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       while (performance.now() < until) await one(false);
     }));
   }
+  const cpu0 = cpuUsage();
   const start = performance.now();
   const deadline = start + (o.durationMs ?? 10_000);
   let started = 0;
@@ -138,6 +142,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
   }));
   const durationMs = performance.now() - start;
+  const cpu = cpuUsage(cpu0);
   const sorted = lat.subarray(0, Math.min(measured, lat.length)).sort();
   let sum = 0;
   for (const v of sorted) sum += v;
@@ -155,6 +160,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       max: pct(sorted, 1),
       mean: sorted.length ? Math.round((sum / sorted.length) * 100) / 100 : 0,
     },
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     ...(ids ? { distinctIds: ids.size, duplicateIds: duplicates } : {}),
     ...(firstError !== undefined ? { firstError } : {}),
   };

@@ -13,7 +13,14 @@
  *   deno task bench [--only micro,fire,scheduler,logs,scale] [--quick]
  */
 import { parseArgs } from "node:util";
-import { benchFire, type FireBenchResult, fireRows, loadavg1, printTable } from "./fire_bench.ts";
+import {
+  benchFire,
+  FIRE_HEADER,
+  type FireBenchResult,
+  fireRows,
+  loadavg1,
+  printTable,
+} from "./fire_bench.ts";
 import { benchScale, SCALE_HEADER, type ScaleResult, scaleRows } from "./scale_bench.ts";
 import { benchLogsScale, type LogsScaleResult } from "./scale_logs.ts";
 
@@ -151,7 +158,7 @@ await step("micro", async () => {
 
 let fire: FireBenchResult | null = null;
 await step("fire", async () => {
-  fire = await benchFire({ seconds: quick ? 3 : 8, connections: 50, rounds: 1 });
+  fire = await benchFire({ seconds: quick ? 3 : 8, connections: 50, rounds: quick ? 1 : 2 });
   results.fire = fire;
   await Deno.writeTextFile(new URL("fire.json", RESULTS), JSON.stringify(fire, null, 2) + "\n");
 });
@@ -335,7 +342,7 @@ printTable(["measure", "Tock", "baseline (same run)", "target"], rows);
 if (fire) {
   console.log("\nFire throughput, every target:");
   printTable(
-    ["target", "throughput", "p50 ms", "p99 ms", "entries", "loadavg"],
+    FIRE_HEADER,
     fireRows(fire as FireBenchResult),
   );
 }
