@@ -76,7 +76,10 @@ export function LogsView({ notify }) {
 
   useEffect(() => {
     loadStats();
-    api.listTriggers().then((res) => setTriggers(res.items), () => {});
+    api.listTriggers().then(
+      (res) => setTriggers(res.items),
+      (err) => notify(`Trigger names: ${problemText(err)}`, "error"),
+    );
     loadLastHour().then(setTimes, (err) => notify(`Chart: ${problemText(err)}`, "error"));
     return () => clearTimeout(statsTimer.current);
   }, []);
@@ -84,8 +87,8 @@ export function LogsView({ notify }) {
   useResync(useCallback(() => {
     setGeneration((g) => g + 1);
     loadStats();
-    loadLastHour().then(setTimes, () => {});
-  }, [loadStats]));
+    loadLastHour().then(setTimes, (err) => notify(`Chart: ${problemText(err)}`, "error"));
+  }, [loadStats, notify]));
 
   useFired(useCallback((entry) => {
     const { tab, filter } = view.current;
