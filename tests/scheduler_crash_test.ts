@@ -165,3 +165,58 @@ Deno.test("SIGTERM mid-burst stops claiming cleanly; after restart every trigger
     await srv.stop();
   }
 });
+
+Deno.test("after downtime a recurring trigger catches up once (fire_once) or not at all (skip), then keeps its grid", async () => {
+  const args = ["--misfire-grace", "1s"];
+  const first = await startServer({ args });
+  const kvPath = first.kvPath;
+  const anchor = Math.ceil((Date.now() + 1500) / 1000) * 1000;
+  const ids: Record<string, string> = {};
+  for (const misfire of ["fire_once", "skip"]) {
+    const res = await fetch(`${first.url}/api/triggers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        name: `down-${misfire}`,
+        schedule: { everySeconds: 1, startAt: new Date(anchor).toISOString() },
+        misfire,
+      }),
+    });
+    assert.equal(res.status, 201);
+    ids[misfire] = (await res.json()).id;
+  }
+  await waitFor(async () => (await scheduleLogs(kvPath)).length >= 4, 8000, "two firings each");
+  first.kill("SIGKILL");
+  const killedAt = Date.now();
+  await first.exited;
+  await sleep(killedAt + 3500 - Date.now());
+  const srv = await startServer({ kvPath, args });
+  const restartedAt = Date.now();
+  await sleep(2500);
+  await srv.stop();
+
+  const logs = await scheduleLogs(kvPath);
+  for (const [misfire, id] of Object.entries(ids)) {
+    const mine = logs.filter((l) => l.triggerId === id);
+    const times = mine.map((l) => Date.parse(l.scheduledFor!));
+    assert.equal(new Set(times).size, times.length, "no occurrence twice");
+    for (const t of times) assert.equal((t - anchor) % 1000, 0, "on the grid");
+    const catchUps = mine.filter((l) => l.catchUp);
+    // Occurrences that came due in the outage, over the grace before the restart: missed.
+    const inOutage = mine.filter((l) => {
+      const t = Date.parse(l.scheduledFor!);
+      return t > killedAt && t < restartedAt - 1000;
+    });
+    if (misfire === "fire_once") {
+      assert.equal(catchUps.length, 1, "one catch-up for the whole outage");
+      assert.ok(Date.parse(catchUps[0].firedAt) >= restartedAt);
+      assert.ok(inOutage.length <= 1 && inOutage.every((l) => l.catchUp));
+    } else {
+      assert.equal(catchUps.length, 0);
+      assert.deepEqual(inOutage, [], "skip fires nothing that was missed");
+    }
+    // Back on schedule after the restart.
+    assert.ok(times.filter((t) => t > restartedAt + 500).length >= 1);
+  }
+  assert.doesNotMatch(first.output() + srv.output(), /database is locked|failed/i);
+});
