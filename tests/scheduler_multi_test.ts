@@ -54,6 +54,18 @@ Deno.test("three instances on one KV file fire each occurrence exactly once, and
     victim.kill("SIGKILL");
     const killedAt = Date.now();
     await victim.exited;
+    // Edits through the survivors while everything fires: payload changes keep every
+    // occurrence, and contention on the file never surfaces as an error.
+    const edits = await Promise.all(
+      every.map((t, i) =>
+        fetch(`${rest[i % 2].url}/api/triggers/${t.id}`, {
+          method: "PATCH",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ payload: { edited: i } }),
+        }).then(async (r) => [r.status, await r.text()])
+      ),
+    );
+    for (const [status, body] of edits) assert.equal(status, 200, String(body));
     await sleep(anchor + 7500 - Date.now());
     const stoppedAt = Date.now();
     await Promise.all(rest.map((s) => s.stop()));
