@@ -39,6 +39,8 @@ export interface AppOptions {
   schedulerStatus?: () => SchedulerStatus;
   /** Heartbeat interval of /api/events (15 s by default; tests shorten it). */
   eventsHeartbeatMs?: number;
+  /** Aborted when the server stops: ends open /api/events streams so shutdown need not wait. */
+  shutdown?: AbortSignal;
   /** Where one line per request goes (main.ts: stdout in --log-format); none when absent. */
   log?: LogSink | null;
 }
@@ -101,7 +103,10 @@ export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
   app.route("/api/logs", deliveryRoutes(deps));
   app.route("/api/logs", logRoutes(deps));
   app.route("/api", testRoutes(deps));
-  app.route("/api/events", eventRoutes(deps, { heartbeatMs: opts.eventsHeartbeatMs }));
+  app.route(
+    "/api/events",
+    eventRoutes(deps, { heartbeatMs: opts.eventsHeartbeatMs, shutdown: opts.shutdown }),
+  );
   app.route("/", healthRoutes(deps, opts.schedulerStatus));
   app.route("/", legacyRoutes(deps));
   app.route("/", uiRoutes());

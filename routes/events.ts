@@ -20,6 +20,11 @@ import type { StoredLog } from "../schemas.ts";
 export interface EventStreamOptions {
   /** Interval of the `: heartbeat` comment lines; 15 s unless a test wants it shorter. */
   heartbeatMs?: number;
+  /**
+   * Aborted when the server stops: ends every open stream, since `server.shutdown()` waits for
+   * responses to finish and an event stream never finishes by itself.
+   */
+  shutdown?: AbortSignal;
 }
 
 /** What the client should wait before reconnecting, sent once as the SSE `retry:` field. */
@@ -42,7 +47,8 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
       }]);
     }
     const trigger = c.req.query("trigger") || null;
-    const body = eventStream(deps, { lastEventId, trigger, heartbeatMs, signal: c.req.raw.signal });
+    // A client going away cancels the body stream, which unsubscribes (see close()).
+    const body = eventStream(deps, { lastEventId, trigger, heartbeatMs, shutdown: opts.shutdown });
     return new Response(body, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
@@ -59,7 +65,7 @@ interface StreamParams {
   lastEventId: string | null;
   trigger: string | null;
   heartbeatMs: number;
-  signal: AbortSignal;
+  shutdown?: AbortSignal;
 }
 
 function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
@@ -75,7 +81,7 @@ function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
     closed = true;
     unsubscribe();
     clearInterval(heartbeat);
-    p.signal.removeEventListener("abort", close);
+    p.shutdown?.removeEventListener("abort", close);
     demand.resolve();
     try {
       controller.close();
@@ -121,7 +127,8 @@ function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     start(ctrl) {
       controller = ctrl;
-      p.signal.addEventListener("abort", close);
+      if (p.shutdown?.aborted) return close();
+      p.shutdown?.addEventListener("abort", close);
       // Subscribe before anything else, so no firing committed from here on can be missed.
       let buffer: StoredLog[] | null = p.lastEventId !== null ? [] : null;
       unsubscribe = deps.bus.subscribe((logs) => {

@@ -1,0 +1,266 @@
+/**
+ * GET /api/events over a real HTTP server (Deno.serve on port 0) read as a stream, the way an
+ * EventSource does: live `fired` events, heartbeats, a reconnect with Last-Event-ID that gets
+ * exactly what was missed, and no gap or duplicate at the seam while firings keep coming.
+ */
+import assert from "node:assert/strict";
+import { createApp } from "../app.ts";
+import { startServer, waitFor } from "./helpers/server.ts";
+import { testApp, uniqueName } from "./helpers/app.ts";
+
+interface Frame {
+  comment?: string;
+  event?: string;
+  id?: string;
+  data?: string;
+  retry?: string;
+  at: number;
+}
+
+/** A streaming SSE reader (WHATWG parsing rules) that keeps comments, for the heartbeat check. */
+class SseReader {
+  frames: Frame[] = [];
+  #abort = new AbortController();
+  #wake: (() => void) | null = null;
+  ended = false;
+  status = 0;
+  contentType = "";
+
+  static async open(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
+    const r = new SseReader();
+    const res = await fetch(url, { headers, signal: r.#abort.signal });
+    r.status = res.status;
+    r.contentType = res.headers.get("content-type") ?? "";
+    void r.#pump(res.body!);
+    return r;
+  }
+
+  async #pump(body: ReadableStream<Uint8Array>) {
+    let buf = "";
+    let cur: Frame = { at: 0 };
+    try {
+      for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) !== -1) {
+          const line = buf.slice(0, nl).replace(/\r$/, "");
+          buf = buf.slice(nl + 1);
+          const now = Date.now();
+          if (line === "") {
+            if (cur.data !== undefined) this.frames.push({ ...cur, at: now });
+            cur = { at: 0 };
+          } else if (line.startsWith(":")) {
+            this.frames.push({ comment: line.slice(1).trim(), at: now });
+          } else {
+            const i = line.indexOf(":");
+            const field = i === -1 ? line : line.slice(0, i);
+            const value = i === -1 ? "" : line.slice(i + 1).replace(/^ /, "");
+            if (field === "data") {
+              cur.data = cur.data === undefined ? value : cur.data + "\n" + value;
+            } else if (field === "event" || field === "id" || field === "retry") cur[field] = value;
+          }
+          this.#wake?.();
+        }
+      }
+    } catch { /* aborted */ }
+    this.ended = true;
+    this.#wake?.();
+  }
+
+  /** The `fired` events so far. */
+  fired(): { id: string; data: Record<string, unknown>; at: number }[] {
+    return this.frames.filter((f) => f.event === "fired").map((f) => ({
+      id: f.id!,
+      data: JSON.parse(f.data!),
+      at: f.at,
+    }));
+  }
+
+  /** Waits until `check()` holds, failing after a generous deadline. */
+  async until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (this.ended) throw new Error(`stream ended while waiting for ${what}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((r) => {
+        this.#wake = r;
+        setTimeout(r, Math.min(left, 200));
+      });
+    }
+  }
+
+  close() {
+    this.#abort.abort();
+  }
+}
+
+async function serveApp(heartbeatMs = 300) {
+  const t = await testApp();
+  // Count the stream's live bus subscriptions, to see that a disconnect releases them.
+  const bus = t.deps.bus;
+  const subscribe = bus.subscribe.bind(bus);
+  let subscribers = 0;
+  bus.subscribe = (fn) => {
+    subscribers++;
+    const off = subscribe(fn);
+    return () => {
+      subscribers--;
+      return off();
+    };
+  };
+  const stop = new AbortController();
+  const app = createApp(t.deps, { eventsHeartbeatMs: heartbeatMs, shutdown: stop.signal });
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    t,
+    base,
+    subscribers: () => subscribers,
+    async fire(triggerId: string, payload: unknown = null) {
+      const res = await fetch(`${base}/api/triggers/${triggerId}/fire`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(payload),
+      });
+      assert.equal(res.status, 202);
+      return await res.json();
+    },
+    async [Symbol.asyncDispose]() {
+      stop.abort();
+      await server.shutdown();
+      await t[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("GET /api/events streams each firing as a fired event, live, with heartbeats", async () => {
+  await using s = await serveApp(300);
+  const trig = await s.t.call("POST", "/api/triggers", { name: uniqueName("sse"), type: "api" });
+  const sse = await SseReader.open(`${s.base}/api/events`);
+  try {
+    assert.equal(sse.status, 200);
+    assert.match(sse.contentType, /^text\/event-stream/);
+    await sse.until(() => sse.frames.some((f) => f.comment === "connected"), "connected");
+    const logs = [];
+    const latencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const sent = Date.now();
+      const log = await s.fire(trig.body.id, { i });
+      logs.push(log);
+      await sse.until(() => sse.fired().some((e) => e.id === log.id), `event ${i}`);
+      latencies.push(sse.fired().find((e) => e.id === log.id)!.at - sent);
+    }
+    const got = sse.fired();
+    assert.deepEqual(got.map((e) => e.id), logs.map((l) => l.id));
+    assert.deepEqual(got.map((e) => e.data), logs); // the log entry, state included
+    assert.equal(got[0].data.state, "active");
+    console.log(`fire request -> event received: ${latencies.join(", ")} ms`);
+    await sse.until(
+      () => sse.frames.filter((f) => f.comment === "heartbeat").length >= 2,
+      "two heartbeats",
+    );
+    assert.equal(s.subscribers(), 1);
+  } finally {
+    sse.close();
+  }
+  await waitFor(() => s.subscribers() === 0, 10_000, "the disconnect to unsubscribe");
+});
+
+Deno.test("a reconnect with Last-Event-ID gets exactly the missed entries, then live ones", async () => {
+  await using s = await serveApp();
+  const trig = await s.t.call("POST", "/api/triggers", { name: uniqueName("re"), type: "api" });
+  const first = await SseReader.open(`${s.base}/api/events`);
+  const a = await s.fire(trig.body.id, { n: "a" });
+  await first.until(() => first.fired().length === 1, "first event");
+  first.close();
+  const missed = [await s.fire(trig.body.id, { n: "b" }), await s.fire(trig.body.id, { n: "c" })];
+  const again = await SseReader.open(`${s.base}/api/events`, { "Last-Event-ID": a.id });
+  try {
+    await again.until(() => again.fired().length === 2, "the two missed events");
+    const live = await s.fire(trig.body.id, { n: "d" });
+    await again.until(() => again.fired().length === 3, "the live event");
+    assert.deepEqual(again.fired().map((e) => e.data), [...missed, live]);
+    // And the query-string form, for clients that cannot set headers, from the start.
+    const q = await SseReader.open(
+      `${s.base}/api/events?lastEventId=${a.id}&trigger=${trig.body.name}`,
+    );
+    await q.until(() => q.fired().length === 3, "replay by query");
+    assert.deepEqual(q.fired().map((e) => e.id), [...missed, live].map((l) => l.id));
+    q.close();
+    const bad = await fetch(`${s.base}/api/events`, { headers: { "Last-Event-ID": "x" } });
+    assert.equal(bad.status, 400);
+    await bad.body?.cancel();
+  } finally {
+    again.close();
+  }
+});
+
+Deno.test("no gap and no duplicate at the replay/live seam while firings keep coming", async () => {
+  await using s = await serveApp();
+  const trig = await s.t.call("POST", "/api/triggers", { name: uniqueName("seam"), type: "api" });
+  const other = await s.t.call("POST", "/api/triggers", { name: uniqueName("oth"), type: "api" });
+  const start = await s.fire(trig.body.id);
+  // 300 entries to replay, so the replay scan takes a while.
+  for (let i = 0; i < 300; i++) await s.fire(i % 2 ? trig.body.id : other.body.id, { i });
+  const firing = (async () => {
+    const ids = [];
+    for (let i = 0; i < 60; i++) ids.push((await s.fire(trig.body.id, { live: i })).id);
+    return ids;
+  })();
+  const sse = await SseReader.open(`${s.base}/api/events?trigger=${trig.body.id}`, {
+    "Last-Event-ID": start.id,
+  });
+  try {
+    const liveIds = await firing;
+    const all = (await s.t.call("GET", `/api/logs?trigger=${trig.body.id}&limit=500`)).body.items
+      .map((e: { id: string }) => e.id).reverse().filter((id: string) => id > start.id);
+    assert.equal(all.length, 150 + 60);
+    await sse.until(() => sse.fired().length >= all.length, "every entry after the seam");
+    await new Promise((r) => setTimeout(r, 200)); // a late duplicate would show up here
+    const got = sse.fired().map((e) => e.id);
+    assert.equal(new Set(got).size, got.length, "no duplicates");
+    assert.deepEqual([...got].sort(), all, "no gaps");
+    assert.ok(liveIds.every((id) => got.includes(id)));
+  } finally {
+    sse.close();
+  }
+});
+
+Deno.test("the server process streams scheduled firings and keeps the stream past the request timeout", async () => {
+  const server = await startServer({ args: ["--request-timeout", "2s"] });
+  try {
+    const res = await fetch(`${server.url}/api/triggers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        name: uniqueName("tick"),
+        type: "scheduled",
+        schedule: { everySeconds: 1 },
+      }),
+    });
+    assert.equal(res.status, 201);
+    const trig = await res.json();
+    const sse = await SseReader.open(`${server.url}/api/events`);
+    try {
+      await sse.until(() => sse.fired().length >= 4, "four scheduled firings", 20_000);
+      const fired = sse.fired();
+      assert.ok(fired.every((e) => e.data.triggerId === trig.id && e.data.source === "schedule"));
+      assert.equal(new Set(fired.map((e) => e.id)).size, fired.length);
+      assert.ok(!sse.ended, "the stream outlived the 2 s request timeout");
+    } finally {
+      sse.close();
+    }
+    await waitFor(
+      async () => {
+        const r = await fetch(`${server.url}/api/logs/stats`);
+        const stats = await r.json();
+        return stats.active >= 4;
+      },
+      10_000,
+      "stats to count the firings",
+    );
+  } finally {
+    await server.stop();
+  }
+});
