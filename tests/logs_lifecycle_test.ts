@@ -12,6 +12,7 @@ import { parseConfig } from "../config.ts";
 import { PayloadSchemas } from "../payload_schema.ts";
 import { sweepLogs } from "../scheduler/sweeper.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
+import { startServer, waitFor } from "./helpers/server.ts";
 
 const WINDOWS = { activeRetentionMs: 2000, archiveRetentionMs: 3000 };
 
@@ -281,4 +282,62 @@ Deno.test("a deleted trigger's logs stay listed by name and id until retention e
   await sweepLogs(t.deps, clock.now());
   assert.deepEqual((await t.call("GET", `/api/logs?trigger=${name}`)).body.items, []);
   assert.equal(await logKeys(t.kv), 0);
+});
+
+Deno.test("the server with --active-retention 2s --archive-retention 3s: active, archived, gone, then swept by its cron", async () => {
+  const server = await startServer({
+    args: ["--active-retention", "2s", "--archive-retention", "3s"],
+  });
+  const kv = await Deno.openKv(server.kvPath); // the same file, to count keys
+  try {
+    const get = async (path: string, init?: RequestInit) => {
+      const res = await fetch(`${server.url}${path}`, init);
+      return { status: res.status, body: await res.json() };
+    };
+    const post = (path: string, body: unknown) =>
+      get(path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const trig = await post("/api/triggers", { name: uniqueName("proc"), type: "api" });
+    const log = (await post(`/api/triggers/${trig.body.id}/fire`, { a: 1 })).body;
+    const firedAt = Date.parse(log.firedAt);
+    assert.equal(await logKeys(kv), 3);
+    const seen: string[] = [];
+    // Poll until gone; where a poll does not straddle a deadline, stats and listing must agree.
+    for (;;) {
+      const before = Date.now();
+      const one = await get(`/api/logs/${log.id}`);
+      const stats = (await get("/api/logs/stats")).body;
+      const list = (await get("/api/logs?state=all")).body.items;
+      const after = Date.now();
+      const state = one.status === 200 ? one.body.state : String(one.status);
+      if (seen.at(-1) !== state) seen.push(state);
+      const near = (deadline: number) => before - 100 <= deadline && deadline <= after + 100;
+      if (!near(firedAt + 2000) && !near(firedAt + 5000)) {
+        const want = state === "active" ? [1, 0] : state === "archived" ? [0, 1] : [0, 0];
+        assert.deepEqual([stats.active, stats.archived], want, `stats when ${state}`);
+        assert.deepEqual(
+          list.map((e: { state: string }) => e.state),
+          state === "404" ? [] : [state],
+        );
+      }
+      if (state === "404") break;
+      assert.ok(Date.now() < firedAt + 20_000, "entry outlived its retention");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(seen, ["active", "archived", "404"]);
+    assert.ok(Date.now() >= firedAt + 5000);
+    // Listings hid it at once; the keys go at the next housekeeping run (once a minute).
+    await waitFor(async () => (await logKeys(kv)) === 0, 75_000, "the cron sweep to delete keys");
+    assert.deepEqual((await get("/api/logs/stats")).body, {
+      active: 0,
+      archived: 0,
+      byTrigger: [],
+    });
+  } finally {
+    kv.close();
+    await server.stop();
+  }
 });
