@@ -35,12 +35,18 @@ class SseReader {
     return r;
   }
 
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+
   async #pump(body: ReadableStream<Uint8Array>) {
     let buf = "";
     let cur: Frame = { at: 0 };
+    const dec = new TextDecoder();
+    this.#reader = body.getReader();
     try {
-      for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
-        buf += chunk;
+      for (;;) {
+        const { value, done } = await this.#reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
         let nl: number;
         while ((nl = buf.indexOf("\n")) !== -1) {
           const line = buf.slice(0, nl).replace(/\r$/, "");
@@ -90,7 +96,9 @@ class SseReader {
     }
   }
 
+  /** Disconnects: cancels the body (which closes the connection) and aborts the fetch. */
   close() {
+    this.#reader?.cancel().catch(() => {});
     this.#abort.abort();
   }
 }
@@ -225,6 +233,7 @@ Deno.test("no gap and no duplicate at the replay/live seam while firings keep co
   } finally {
     sse.close();
   }
+  await waitFor(() => s.subscribers() === 0, 10_000, "the disconnect to unsubscribe");
 });
 
 Deno.test("the server process streams scheduled firings and keeps the stream past the request timeout", async () => {

@@ -86,9 +86,16 @@ async function listed(deps: Deps): Promise<[number, number]> {
   return out;
 }
 
+const tempDirs: string[] = [];
 async function tempPath(): Promise<string> {
-  return (await Deno.makeTempDir({ prefix: "tock-sweep-" })) + "/tock.kv";
+  const dir = await Deno.makeTempDir({ prefix: "tock-sweep-" });
+  tempDirs.push(dir);
+  return dir + "/tock.kv";
 }
+
+globalThis.addEventListener("unload", () => {
+  for (const dir of tempDirs) Deno.removeSync(dir, { recursive: true });
+});
 
 Deno.test("runHousekeeping runs once per minute when several instances share the KV", async () => {
   const path = await tempPath();
