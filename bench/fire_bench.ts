@@ -17,6 +17,7 @@ import { keys } from "../db/keys.ts";
 import { type LoadResult, spawnLoad } from "./load.ts";
 import { type BaselineMode, type Running, startBaseline, startTock } from "./fire_servers.ts";
 import { threadCpuMs } from "./fire_profile.ts";
+import type { KvCeiling } from "./fire_kv_ceiling.ts";
 
 export interface FireTarget {
   name: string;
@@ -39,6 +40,8 @@ export interface FireBenchResult {
   seconds: number;
   rounds: number;
   targets: FireTarget[];
+  /** The same writes without HTTP: one process, 50 writers, single vs group commits. */
+  kvCeiling: KvCeiling | null;
 }
 
 const BODY = '{"n":{{n}}}';
@@ -63,6 +66,7 @@ async function drive(
   urls: string[],
   o: { seconds: number; connections: number },
   ids = false,
+  client: "fetch" | "tcp" = "fetch",
 ) {
   const cpu0 = await cpuOf(srv.pid);
   const load = await spawnLoad({
@@ -73,6 +77,7 @@ async function drive(
     durationMs: o.seconds * 1000,
     warmupMs: 1000,
     collectIds: ids,
+    client,
   });
   const cpu = (await cpuOf(srv.pid)) - cpu0;
   return {
@@ -87,11 +92,13 @@ async function measureBaseline(
   what: string,
   dir: string,
   o: { seconds: number; connections: number },
+  client: "fetch" | "tcp" = "fetch",
 ): Promise<FireTarget> {
   const srv = await startBaseline(mode, `${dir}/${mode}-${crypto.randomUUID()}.kv`);
   try {
-    const d = await drive(srv, [`${srv.url}/fire`], o);
-    return { name: mode, what, ...d, loadavg: await loadavg1() };
+    const d = await drive(srv, [`${srv.url}/fire`], o, false, client);
+    const name = client === "tcp" ? `${mode}-tcp` : mode;
+    return { name, what, ...d, loadavg: await loadavg1() };
   } finally {
     await srv.stop();
   }
@@ -115,10 +122,11 @@ async function measureTock(
   const kvPath = `${dir}/tock-${crypto.randomUUID()}.kv`;
   const srv = await startTock(kvPath);
   const out: FireTarget[] = [];
-  let rest: { id: string }, legacy: { id: string };
+  let rest: { id: string }, legacy: { id: string }, tcp: { id: string };
   try {
     rest = await createApiTrigger(srv, "bench-rest");
     legacy = await createApiTrigger(srv, "bench-legacy");
+    tcp = await createApiTrigger(srv, "bench-tcp");
     const restRun = await drive(srv, [`${srv.url}/api/triggers/${rest.id}/fire`], o, true);
     out.push({
       name: "tock",
@@ -133,12 +141,19 @@ async function measureTock(
       ...legacyRun,
       loadavg: await loadavg1(),
     });
+    const tcpRun = await drive(srv, [`${srv.url}/api/triggers/${tcp.id}/fire`], o, true, "tcp");
+    out.push({
+      name: "tock-tcp",
+      what: "Tock POST /api/triggers/:id/fire, raw-TCP client",
+      ...tcpRun,
+      loadavg: await loadavg1(),
+    });
   } finally {
     await srv.stop();
   }
   const kv = await Deno.openKv(kvPath);
   try {
-    for (const [t, trig] of [[out[0], rest], [out[1], legacy]] as const) {
+    for (const [t, trig] of [[out[0], rest], [out[1], legacy], [out[2], tcp]] as const) {
       const answered = t.load.warmupOk + t.load.ok;
       t.stored = await countPrefix(kv, keys.logsByTriggerPrefix(trig.id));
       t.lost = Math.max(0, answered - t.stored);
@@ -151,6 +166,16 @@ async function measureTock(
   return out;
 }
 
+/** bench/fire_kv_ceiling.ts in its own process. */
+async function ceilingOnce(): Promise<KvCeiling> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./fire_kv_ceiling.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
 /** Runs every target `rounds` times (interleaved) and keeps each one's best round. */
 export async function benchFire(
   o: { seconds?: number; connections?: number; rounds?: number } = {},
@@ -159,6 +184,7 @@ export async function benchFire(
   const rounds = o.rounds ?? 1;
   const dir = await Deno.makeTempDir({ prefix: "tock-fire-bench-" });
   const best = new Map<string, FireTarget>();
+  let kvCeiling: KvCeiling | null = null;
   const keep = (t: FireTarget) => {
     const prev = best.get(t.name);
     if (prev && t.lost !== undefined) {
@@ -177,11 +203,24 @@ export async function benchFire(
       );
       keep(await measureBaseline("kv-group", "Deno.serve + GroupCommitter", dir, opts));
       for (const t of await measureTock(dir, opts)) keep(t);
+      keep(
+        await measureBaseline(
+          "hello",
+          "raw Deno.serve hello-world, raw-TCP client",
+          dir,
+          opts,
+          "tcp",
+        ),
+      );
+      const ceiling = await ceilingOnce();
+      if (!kvCeiling || ceiling.grouped.perSecond > kvCeiling.grouped.perSecond) {
+        kvCeiling = ceiling;
+      }
     }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
-  return { ...opts, rounds, targets: [...best.values()] };
+  return { ...opts, rounds, targets: [...best.values()], kvCeiling };
 }
 
 export const FIRE_HEADER = [
@@ -232,10 +271,15 @@ if (import.meta.main) {
     connections: Number(values.connections),
     rounds: Number(values.rounds),
   });
-  printTable(
-    FIRE_HEADER,
-    fireRows(result),
-  );
+  printTable(FIRE_HEADER, fireRows(result));
+  const k = result.kvCeiling;
+  if (k) {
+    console.log(
+      `KV alone, ${k.writers} writers in one process: ${k.single.perSecond}/s with one commit ` +
+        `each, ${k.grouped.perSecond}/s group-committed (${k.grouped.avgBatch} per commit, ` +
+        `${k.grouped.msPerCommit} ms per commit)`,
+    );
+  }
   await Deno.mkdir("bench/results", { recursive: true });
   await Deno.writeTextFile(values.out!, JSON.stringify(result, null, 2) + "\n");
   console.log(`wrote ${values.out}`);

@@ -223,7 +223,7 @@ const dms = (d: Json) => (d ? `${d.p50} / ${d.p99} / ${d.max}` : "n/a");
 if (fire) {
   const f = fire as FireBenchResult;
   const by = (n: string) => f.targets.find((t) => t.name === n);
-  const tock = by("tock"), legacy = by("tock-legacy");
+  const tock = by("tock"), legacy = by("tock-legacy"), tcp = by("tock-tcp");
   const base = ["hello", "hono", "kv-single", "kv-group"].map((n) => by(n)).filter((t) => t)
     .map((t) => `${t!.what}: ${t!.load.rps}/s (p99 ${t!.load.latencyMs.p99})`).join("; ");
   if (tock) {
@@ -240,6 +240,24 @@ if (fire) {
       } answered: lost ${tock.lost}, duplicated ${tock.duplicated}`,
       "",
       "0 lost, 0 duplicated",
+    ]);
+  }
+  if (tcp) {
+    const hello = by("hello-tcp");
+    rows.push([
+      "fire throughput, raw-TCP load client",
+      `${tcp.load.rps}/s, p50 ${tcp.load.latencyMs.p50} ms, p99 ${tcp.load.latencyMs.p99} ms; lost ${tcp.lost}, dup ${tcp.duplicated}`,
+      hello ? `raw Deno.serve hello-world, same client: ${hello.load.rps}/s` : "",
+      "",
+    ]);
+  }
+  if (f.kvCeiling) {
+    const k = f.kvCeiling;
+    rows.push([
+      `KV alone (no HTTP), ${k.writers} writers, group-committed`,
+      `${k.grouped.perSecond}/s (${k.grouped.avgBatch} per commit, ${k.grouped.msPerCommit} ms each)`,
+      `one kv.atomic per firing: ${k.single.perSecond}/s`,
+      "",
     ]);
   }
   if (legacy) {
