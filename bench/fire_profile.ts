@@ -4,7 +4,7 @@
  * inspector's Profiler, and reads every server thread's CPU time from /proc. Prints the
  * functions with the most self time and the CPU each thread used per request.
  *
- *   deno run -A bench/fire_profile.ts [--seconds 8] [--connections 50]
+ *   deno run -A bench/fire_profile.ts [--seconds 8] [--connections 50] [--client fetch|tcp]
  */
 import { parseArgs } from "node:util";
 import { spawnLoad } from "./load.ts";
@@ -82,6 +82,7 @@ if (import.meta.main) {
     options: {
       seconds: { type: "string", default: "8" },
       connections: { type: "string", default: "50" },
+      client: { type: "string", default: "fetch" },
     },
   });
   const dir = await Deno.makeTempDir({ prefix: "tock-prof-" });
@@ -135,6 +136,7 @@ if (import.meta.main) {
     body: '{"n":{{n}}}',
     connections: Number(values.connections),
     durationMs: Number(values.seconds) * 1000,
+    client: values.client === "tcp" ? "tcp" : "fetch",
   });
   const wall = performance.now() - t0;
   const { profile } = await session.send<{ profile: Parameters<typeof selfTimes>[0] }>(
@@ -158,8 +160,8 @@ if (import.meta.main) {
   }
   const st = selfTimes(profile);
   const total = st.reduce((a, [, v]) => a + v, 0);
-  console.log("\nJS thread, self time by function (top 30):");
-  for (const [name, ms] of st.slice(0, 30)) {
+  console.log("\nJS thread, self time by function (top 45):");
+  for (const [name, ms] of st.slice(0, 45)) {
     console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
   }
   proc.kill("SIGTERM");

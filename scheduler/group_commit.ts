@@ -91,11 +91,16 @@ export function keySize(key: Deno.KvKey): number {
 
 /** A string that is equal for equal keys and different for different ones. */
 function keyId(key: Deno.KvKey): string {
-  let id = "";
+  for (const part of key) if (typeof part !== "string") return taggedKeyId(key);
+  return JSON.stringify(key); // the common case, and native: starts with "["
+}
+
+function taggedKeyId(key: Deno.KvKey): string {
+  let id = "\u0000";
   for (const part of key) {
-    id += part instanceof Uint8Array
-      ? `u${part.join(",")}\u0000`
-      : `${(typeof part)[0]}${String(part)}\u0000`;
+    if (typeof part === "string") id += `s${JSON.stringify(part)}\u0000`;
+    else if (part instanceof Uint8Array) id += `u${part.join(",")}\u0000`;
+    else id += `${(typeof part)[0]}${String(part)}\u0000`;
   }
   return id;
 }

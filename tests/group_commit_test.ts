@@ -260,8 +260,10 @@ Deno.test("GroupCommitter merges calls on one key in a shared commit without cha
       gc.submit((op) => op.set(["name"], "a").set(["mixed"], new Deno.KvU64(1n)), 10),
       gc.submit((op) => op.set(["name"], "b").sum(["mixed"], 2n).delete(["gone"]), 10),
       gc.submit((op) => op.set(["gone"], "back").sum(["mixed"], 4n), 10),
+      gc.submit((op) => op.sum(["part", 1], 1n).sum(["part", "1"], 10n), 10),
+      gc.submit((op) => op.sum(["part", 1], 2n).sum(["part", 1n], 100n), 10),
     ];
-    assert.deepEqual((await Promise.all(writes)).map((r) => r.ok), Array(6).fill(true));
+    assert.deepEqual((await Promise.all(writes)).map((r) => r.ok), Array(8).fill(true));
     assert.equal(gc.stats().commits, 1, "writes of one tick share one commit");
     const value = async (key: Deno.KvKey) => {
       const v = (await kv.get(key)).value;
@@ -273,6 +275,9 @@ Deno.test("GroupCommitter merges calls on one key in a shared commit without cha
     assert.equal(await value(["name"]), "b");
     assert.equal(await value(["mixed"]), 7n, "set, then the sums after it, in order");
     assert.equal(await value(["gone"]), "back", "delete, then the set after it");
+    assert.equal(await value(["part", 1]), 3n, "keys differing only in part types stay apart");
+    assert.equal(await value(["part", "1"]), 10n);
+    assert.equal(await value(["part", 1n]), 100n);
   } finally {
     kv.close();
   }
