@@ -261,6 +261,8 @@ async function tallyRange(kv: Deno.Kv, from: string, to: string): Promise<Tally>
 
 interface StatsSnapshot {
   cursor: SweepCursor;
+  /** The cursor's versionstamp in this snapshot (null before the first sweep). */
+  stamp: string | null;
   count: Tally;
   archived: Tally;
   names: Map<CounterId, string>;
@@ -277,23 +279,23 @@ async function readStatsSnapshot(kv: Deno.Kv): Promise<StatsSnapshot> {
     const before = await kv.get<SweepCursor>(keys.logSweepCursor());
     const snap: StatsSnapshot = {
       cursor: INITIAL_CURSOR,
+      stamp: null,
       count: new Map(),
       archived: new Map(),
       names: new Map(),
     };
     let seen = 0;
-    let cursorStamp: string | null = null;
     for await (const e of kv.list({ prefix: keys.logStatsPrefix() }, { batchSize: 1000 })) {
       seen++;
       const [, counter, field] = e.key as [string, string, string | undefined];
       if (field === undefined) {
         snap.cursor = e.value as SweepCursor;
-        cursorStamp = e.versionstamp;
+        snap.stamp = e.versionstamp;
       } else if (field === "count") snap.count.set(counter, signed(e.value as Deno.KvU64));
       else if (field === "archived") snap.archived.set(counter, signed(e.value as Deno.KvU64));
       else if (field === "name") snap.names.set(counter, e.value as string);
     }
-    if (seen <= 1000 || cursorStamp === before.versionstamp || attempt >= 20) return snap;
+    if (seen <= 1000 || snap.stamp === before.versionstamp || attempt >= 20) return snap;
     await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
   }
 }
@@ -304,18 +306,26 @@ async function readStatsSnapshot(kv: Deno.Kv): Promise<StatsSnapshot> {
  * cursor and the current boundaries.
  */
 export async function logStats(kv: Deno.Kv, nowMs: number, w: Windows): Promise<LogStats> {
-  const snap = await readStatsSnapshot(kv);
   const { retainedFrom, activeFrom } = retentionBounds(nowMs, w);
-  const { archivedBefore: a, deletedBefore: d } = snap.cursor;
   const future = listedBefore(nowMs);
-  // Entries below activeFrom = counted archived, plus or minus those between cursor and bound.
-  const [between, gone, ahead] = await Promise.all([
-    a <= activeFrom ? tallyRange(kv, a, activeFrom) : tallyRange(kv, activeFrom, a),
-    // Past retention but not yet deleted (nothing below d exists any more).
-    tallyRange(kv, d, retainedFrom),
-    // Beyond what listings show (only with clocks far ahead): left out, like the listings do.
-    tallyRange(kv, future, "~"),
-  ]);
+  let snap: StatsSnapshot;
+  let between: Tally, gone: Tally, ahead: Tally;
+  for (let attempt = 1;; attempt++) {
+    snap = await readStatsSnapshot(kv);
+    const { archivedBefore: a, deletedBefore: d } = snap.cursor;
+    // Entries below activeFrom = counted archived, plus or minus those between cursor and bound.
+    [between, gone, ahead] = await Promise.all([
+      a <= activeFrom ? tallyRange(kv, a, activeFrom) : tallyRange(kv, activeFrom, a),
+      // Past retention but not yet deleted (nothing below d exists any more).
+      tallyRange(kv, d, retainedFrom),
+      // Beyond what listings show (only with clocks far ahead): left out, like the listings do.
+      tallyRange(kv, future, "~"),
+    ]);
+    // A sweep commit during the scans (it deletes entries they count) means: read again.
+    const after = await kv.get(keys.logSweepCursor());
+    if (after.versionstamp === snap.stamp || attempt >= 20) break;
+  }
+  const a = snap.cursor.archivedBefore;
   const sign = a <= activeFrom ? 1 : -1;
   const ids = new Set([...snap.count.keys(), ...between.keys(), ...gone.keys()]);
   const out: LogStats = { active: 0, archived: 0, byTrigger: [] };

@@ -206,3 +206,33 @@ Deno.test("housekeeping fires a delayed test firing whose process died, exactly 
     deps.kv.close();
   }
 });
+
+Deno.test("stats read while a sweep is deleting stay exact", async () => {
+  const path = await tempPath();
+  const t0 = nextBase += 3600_000;
+  const clock = new ManualClock(t0);
+  const [sweeper, reader] = await Promise.all([openStore(path, clock), openStore(path, clock)]);
+  try {
+    await seed(sweeper, t0, 4000, 4000);
+    clock.set(t0 + 7000); // 0..2000 past retention: a sweep of many commits
+    const expected = await logStats(reader.kv, clock.now(), reader.config);
+    assert.deepEqual([expected.active, expected.archived], [0, 1999]);
+    let done = false;
+    const sweeping = sweepLogs(sweeper, clock.now()).finally(() => (done = true));
+    let reads = 0;
+    // Several readers at once, so that sweep commits land between their reads and scans.
+    await Promise.all([1, 2, 3, 4].map(async () => {
+      while (!done) {
+        assert.deepEqual(await logStats(reader.kv, clock.now(), reader.config), expected);
+        reads++;
+      }
+    }));
+    const res = await sweeping;
+    assert.equal(res.deleted, 2001);
+    assert.ok(reads > 0);
+    assert.deepEqual(await logStats(reader.kv, clock.now(), reader.config), expected);
+  } finally {
+    sweeper.kv.close();
+    reader.kv.close();
+  }
+});
