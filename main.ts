@@ -85,7 +85,12 @@ if (outbox.usesQueues) {
   });
 }
 
-const app = createApp(deps, { schedulerStatus: () => scheduler.status(), log });
+const stopStreams = new AbortController();
+const app = createApp(deps, {
+  schedulerStatus: () => scheduler.status(),
+  log,
+  shutdown: stopStreams.signal,
+});
 await scheduler.start();
 await outbox.start();
 
@@ -107,7 +112,8 @@ async function shutdown(signal: string) {
   stopping = true;
   console.log(`Tock stopping (${signal}): no new claims, finishing commits in flight`);
   await scheduler.stop();
-  // An open event stream never ends by itself: let requests finish for a moment, then go on.
+  stopStreams.abort();
+  // Event streams end on the abort above; the bound is a backstop for anything else that hangs.
   let grace: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     server.shutdown(),

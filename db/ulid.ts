@@ -16,12 +16,11 @@ let lastRandom = new Uint8Array(16);
 
 /**
  * A ULID for `timeMs`. Within one millisecond the random part increments, so ids made by
- * this process sort in creation order (monotonic ULIDs).
+ * this process in the same millisecond sort in creation order (monotonic ULIDs). The time part
+ * is always `timeMs` itself: retention reads an entry's age from its id.
  */
 export function ulid(timeMs: number): string {
-  if (timeMs <= lastTime) {
-    // Same (or a backwards) millisecond: keep the last time and increment the random part.
-    timeMs = lastTime;
+  if (timeMs === lastTime) {
     for (let i = 15; i >= 0; i--) {
       if (lastRandom[i] < 31) {
         lastRandom[i]++;
