@@ -84,6 +84,16 @@ function stored(over: Partial<Trigger> & { name: string }): Trigger {
   };
 }
 
+/** A webhook as the API stores one given only its URL. */
+const WEBHOOK = {
+  url: "http://127.0.0.1:9/hook",
+  method: "POST" as const,
+  headers: {},
+  timeoutMs: 10000,
+  retries: 3,
+  backoffMs: 1000,
+};
+
 Deno.test("planApply() counts stored normal forms as no change", () => {
   const desired: TriggerSpec[] = [
     { name: "delay", schedule: { delaySeconds: 30 } },
@@ -92,14 +102,7 @@ Deno.test("planApply() counts stored normal forms as no change", () => {
     {
       name: "hook",
       type: "api",
-      webhook: {
-        url: "http://127.0.0.1:9/h",
-        method: "POST",
-        headers: {},
-        timeoutMs: 10000,
-        retries: 3,
-        backoffMs: 1000,
-      },
+      webhook: WEBHOOK,
     },
     { name: "at", schedule: { at: "2030-01-01T01:00:00+01:00" }, status: "active" },
   ];
@@ -111,14 +114,7 @@ Deno.test("planApply() counts stored normal forms as no change", () => {
       name: "hook",
       type: "api",
       schedule: null,
-      webhook: {
-        url: "http://127.0.0.1:9/h",
-        method: "POST",
-        headers: {},
-        timeoutMs: 10000,
-        retries: 3,
-        backoffMs: 1000,
-      },
+      webhook: WEBHOOK,
     }),
     stored({ name: "at", schedule: { at: "2030-01-01T00:00:00.000Z" } }),
   ];
@@ -302,35 +298,82 @@ Deno.test("runCli() prints help with an example for every command and rejects ba
 // ---------------------------------------------------------------------------------------------
 // Subcommands against a real server
 
-/** Reads lines from a stream until one matches, with a deadline. */
-async function readLineUntil(
-  reader: ReadableStreamDefaultReader<string>,
-  state: { buffer: string },
-  match: (line: string) => boolean,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const lines = state.buffer.split("\n");
-    for (let i = 0; i < lines.length - 1; i++) {
-      if (match(lines[i])) {
-        state.buffer = lines.slice(i + 1).join("\n");
-        return lines[i];
-      }
-    }
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`Timed out waiting for ${what}; got: ${state.buffer}`);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const chunk = await Promise.race([
-      reader.read(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), left);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    if (chunk.done) throw new Error(`Stream ended while waiting for ${what}: ${state.buffer}`);
-    state.buffer += chunk.value;
+/** Lines of a subprocess's output, awaited one match at a time with a deadline. */
+class LineReader {
+  #reader: ReadableStreamDefaultReader<string>;
+  #buffer = "";
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   }
+
+  /** The next line that `match` accepts; lines before it are dropped. */
+  async until(match: (line: string) => boolean, what: string, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const lines = this.#buffer.split("\n");
+      for (let i = 0; i < lines.length - 1; i++) {
+        if (match(lines[i])) {
+          this.#buffer = lines.slice(i + 1).join("\n");
+          return lines[i];
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`Timed out waiting for ${what}; got: ${this.#buffer}`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const chunk = await Promise.race([
+        this.#reader.read(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), left);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (chunk.done) throw new Error(`Output ended while waiting for ${what}: ${this.#buffer}`);
+      this.#buffer += chunk.value;
+    }
+  }
+
+  cancel(): Promise<void> {
+    return this.#reader.cancel().catch(() => {});
+  }
+}
+
+/** `tock logs --follow <args>` as a long-running subprocess with line readers on its output. */
+function spawnFollow(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ENTRY, "logs", "--follow", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = new LineReader(child.stdout);
+  const err = new LineReader(child.stderr);
+  return {
+    child,
+    out,
+    err,
+    /** Kills it if it still runs and releases its pipes. */
+    async dispose() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await out.cancel();
+      await err.cancel();
+      await child.status;
+    },
+  };
+}
+
+/** Fires a trigger through the HTTP API directly (no subprocess), returning the log entry. */
+async function fireViaApi(url: string, id: string, payload: unknown): Promise<LogEntry> {
+  const res = await fetch(`${url}/api/triggers/${id}/fire`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(payload),
+  });
+  assert.equal(res.status, 202);
+  return (await res.json()) as LogEntry;
 }
 
 /** A port nothing listens on: bound, then released. */
@@ -391,14 +434,7 @@ Deno.test("tock triggers, logs and test against a running server", async (t) => 
         assert.equal(api.status, "active");
         assert.equal(api.version, 1);
         assert.deepEqual(api.payloadSchema, { type: "object", required: ["ref"] });
-        assert.deepEqual(api.webhook, {
-          url: "http://127.0.0.1:9/hook",
-          method: "POST",
-          headers: { "X-Team": "ops" },
-          timeoutMs: 10000,
-          retries: 3,
-          backoffMs: 1000,
-        });
+        assert.deepEqual(api.webhook, { ...WEBHOOK, headers: { "X-Team": "ops" } });
       },
     );
 
@@ -504,64 +540,20 @@ Deno.test("tock triggers, logs and test against a running server", async (t) => 
     });
 
     await t.step("logs --follow streams new firings, filtered, until interrupted", async () => {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          ENTRY,
-          "logs",
-          "--follow",
-          "--json",
-          "--trigger",
-          apiName,
-          "--url",
-          url,
-        ],
-        cwd: ROOT,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-      const err = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      const follow = spawnFollow(["--json", "--trigger", apiName, "--url", url]);
       try {
-        await readLineUntil(
-          err,
-          { buffer: "" },
-          (l) => l.startsWith("Following firings"),
-          "the stream",
-        );
-        const post = (tid: string, payload: unknown) =>
-          fetch(`${url}/api/triggers/${tid}/fire`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify(payload),
-          }).then(async (res) => {
-            assert.equal(res.status, 202);
-            return (await res.json()) as LogEntry;
-          });
-        await post(id, { skipped: true });
-        const log = await post(apiId, { ref: "v2" });
-        const line = await readLineUntil(
-          out,
-          { buffer: "" },
-          (l) => l.trim() !== "",
-          "a fired event",
-        );
+        await follow.err.until((l) => l.startsWith("Following firings"), "the stream");
+        await fireViaApi(url, id, { skipped: true });
+        const log = await fireViaApi(url, apiId, { ref: "v2" });
+        const line = await follow.out.until((l) => l.trim() !== "", "a fired event");
         const streamed = JSON.parse(line) as LogEntry;
         assert.equal(streamed.id, log.id);
         assert.equal(streamed.triggerName, apiName);
         assert.deepEqual(streamed.payload, { ref: "v2" });
-        child.kill("SIGINT");
-        const status = await child.status;
-        assert.equal(status.code, 0);
+        follow.child.kill("SIGINT");
+        assert.equal((await follow.child.status).code, 0);
       } finally {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already exited */ }
-        await out.cancel().catch(() => {});
-        await err.cancel().catch(() => {});
-        await child.status;
+        await follow.dispose();
       }
     });
 
@@ -759,14 +751,7 @@ Deno.test("tock export and apply keep triggers in a file", async (t) => {
           schedule: null,
           payload: null,
           payloadSchema: { type: "object" },
-          webhook: {
-            url: "http://127.0.0.1:9/hook",
-            method: "POST",
-            headers: {},
-            timeoutMs: 10000,
-            retries: 3,
-            backoffMs: 1000,
-          },
+          webhook: WEBHOOK,
           misfire: "fire_once",
         });
         assert.deepEqual(Object.keys(exported.triggers[1].schedule as object), ["at"]);
@@ -941,15 +926,6 @@ Deno.test("tock sends the API key from --api-key or TOCK_API_KEY", async () => {
 Deno.test("tock logs --follow reconnects after a server restart without repeating entries", async () => {
   let server = await startServer();
   const { url, port, kvPath } = server;
-  const fire = async (tid: string, payload: unknown) => {
-    const res = await fetch(`${url}/api/triggers/${tid}/fire`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(payload),
-    });
-    assert.equal(res.status, 202);
-    return (await res.json()) as LogEntry;
-  };
   const created = await fetch(`${url}/api/triggers`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -957,41 +933,26 @@ Deno.test("tock logs --follow reconnects after a server restart without repeatin
   });
   assert.equal(created.status, 201);
   const tid = ((await created.json()) as Trigger).id;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ENTRY, "logs", "--follow", "--url", url],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const err = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const outState = { buffer: "" };
-  const errState = { buffer: "" };
+  const follow = spawnFollow(["--url", url]);
   try {
-    const header = await readLineUntil(out, outState, () => true, "the header");
+    const header = await follow.out.until(() => true, "the header");
     assert.match(header, /^FIRED AT {18}TRIGGER {19}SOURCE {4}OUTCOME {3}LATE {6}STATE {5}ID$/);
-    await readLineUntil(err, errState, (l) => l.startsWith("Following firings"), "the stream");
-    const first = await fire(tid, { n: 1 });
-    const row = await readLineUntil(out, outState, (l) => l.trim() !== "", "the first firing");
+    await follow.err.until((l) => l.startsWith("Following firings"), "the stream");
+    const first = await fireViaApi(url, tid, { n: 1 });
+    const row = await follow.out.until((l) => l.trim() !== "", "the first firing");
     assert.ok(row.startsWith(`${first.firedAt}  restart-probe`), row);
     assert.ok(row.endsWith(first.id), row);
 
     await server.stop();
     server = await startServer({ port, kvPath });
-    await readLineUntil(err, errState, (l) => l.startsWith("Reconnected to"), "a reconnection");
-    const second = await fire(tid, { n: 2 });
-    const next = await readLineUntil(out, outState, (l) => l.trim() !== "", "the second firing");
+    await follow.err.until((l) => l.startsWith("Reconnected to"), "a reconnection");
+    const second = await fireViaApi(url, tid, { n: 2 });
+    const next = await follow.out.until((l) => l.trim() !== "", "the second firing");
     assert.ok(next.endsWith(second.id), `expected ${second.id}, got: ${next}`);
-    child.kill("SIGTERM");
-    assert.equal((await child.status).code, 0);
+    follow.child.kill("SIGTERM");
+    assert.equal((await follow.child.status).code, 0);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already exited */ }
-    await out.cancel().catch(() => {});
-    await err.cancel().catch(() => {});
-    await child.status;
+    await follow.dispose();
     await server.stop();
   }
 });
