@@ -109,12 +109,12 @@ export async function runCli(args: string[], io: Io = {}): Promise<number> {
   const stdout = io.stdout ?? stdWriter(Deno.stdout);
   const stderr = io.stderr ?? stdWriter(Deno.stderr);
   const env = io.env ?? Deno.env.toObject();
-  let { name, rest } = commandOf(args);
+  const { name, rest } = commandOf(args);
   try {
     if (name === "help" || name === "") {
-      name = rest.filter((a) => !a.startsWith("-")).join(" ");
-      const text = helpText(name);
-      if (text === undefined) throw new UsageError(`Unknown command "${name}"`);
+      const topic = rest.filter((a) => !a.startsWith("-")).join(" ");
+      const text = helpText(topic);
+      if (text === undefined) throw new UsageError(`Unknown command "${topic}"`);
       stdout(text + "\n");
       return 0;
     }
