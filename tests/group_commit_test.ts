@@ -282,3 +282,46 @@ Deno.test("GroupCommitter merges calls on one key in a shared commit without cha
     kv.close();
   }
 });
+
+Deno.test("two instances on one KV file keep every one of 2,000 concurrent firings", async () => {
+  const first = await startServer();
+  const second = await startServer({ kvPath: first.kvPath });
+  try {
+    const created = await fetch(`${first.url}/api/triggers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: name("shared"), type: "api" }),
+    });
+    const trigger = await created.json();
+    const N = 2000;
+    let next = 0;
+    const ids = new Set<string>();
+    const bad: string[] = [];
+    await Promise.all(Array.from({ length: 50 }, async (_, c) => {
+      const base = c % 2 === 0 ? first.url : second.url;
+      while (next < N) {
+        const n = next++;
+        const res = await fetch(`${base}/api/triggers/${trigger.id}/fire`, {
+          method: "POST",
+          body: JSON.stringify({ n }),
+        });
+        const body = await res.json();
+        if (res.status === 202) ids.add(body.id);
+        else bad.push(`${res.status} ${JSON.stringify(body)}`);
+      }
+    }));
+    assert.deepEqual(bad, []);
+    assert.equal(ids.size, N);
+    const after = await (await fetch(`${second.url}/api/triggers/${trigger.id}`)).json();
+    assert.equal(after.runCount, N);
+  } finally {
+    await second.stop();
+    await first.stop();
+  }
+  const kv = await Deno.openKv(first.kvPath);
+  try {
+    assert.equal(await countPrefix(kv, keys.logsPrefix()), 2000);
+  } finally {
+    kv.close();
+  }
+});
