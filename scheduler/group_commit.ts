@@ -1,7 +1,8 @@
 /**
  * Group commit: concurrent writers share one atomic commit, so many on-demand firings cost one
- * KV commit instead of one each (KV does no group commit of its own; a commit costs about the
- * same with 1 or 100 mutations).
+ * KV commit instead of one each. KV does no group commit of its own, and every commit has a
+ * fixed cost (a transaction, a versionstamp, a sync; ~0.3-0.4 ms on a local file here) that
+ * sharing spreads over many firings.
  *
  * There is no fixed delay. When idle, what is pending is committed at once (after the current
  * microtasks, so writers of the same tick join). While a commit is in flight, new writes queue
@@ -255,7 +256,6 @@ export class GroupCommitter {
   readonly #kv: Deno.Kv;
   readonly #opts: Required<GroupCommitOptions>;
   #queue: Member[] = [];
-  #head = 0;
   #inFlight = 0;
   #scheduled = false;
   #idle: PromiseWithResolvers<void> | null = null;
@@ -299,7 +299,7 @@ export class GroupCommitter {
 
   /** Writes waiting for a commit (not counting the one in flight). */
   get pending(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.length;
   }
 
   stats(): GroupCommitStats {
@@ -343,11 +343,11 @@ export class GroupCommitter {
   #take(): Member[] {
     const o = this.#opts;
     let mutations = 0, checks = 0, bytes = 0, keyBytes = 0;
-    let end = this.#head;
-    while (end < this.#queue.length && end - this.#head < o.maxMembers) {
+    let end = 0;
+    while (end < this.#queue.length && end < o.maxMembers) {
       const m = this.#queue[end];
       if (
-        end > this.#head && (
+        end > 0 && (
           mutations + m.mutations > o.maxMutations || checks + m.checks > o.maxChecks ||
           bytes + m.bytes > o.maxBytes || keyBytes + m.keyBytes > o.maxKeyBytes
         )
@@ -358,13 +358,7 @@ export class GroupCommitter {
       keyBytes += m.keyBytes;
       end++;
     }
-    const batch = this.#queue.slice(this.#head, end);
-    this.#head = end;
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    return batch;
+    return this.#queue.splice(0, end);
   }
 
   async #commit(batch: Member[], top: boolean): Promise<void> {

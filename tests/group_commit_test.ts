@@ -265,6 +265,8 @@ Deno.test("GroupCommitter merges calls on one key in a shared commit without cha
     ];
     assert.deepEqual((await Promise.all(writes)).map((r) => r.ok), Array(8).fill(true));
     assert.equal(gc.stats().commits, 1, "writes of one tick share one commit");
+    assert.equal(gc.pending, 0);
+    await gc.idle(); // nothing queued or in flight: resolves at once
     const value = async (key: Deno.KvKey) => {
       const v = (await kv.get(key)).value;
       return v instanceof Deno.KvU64 ? v.value : v;
