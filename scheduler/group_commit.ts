@@ -57,6 +57,10 @@ type Rec =
 
 interface Member {
   recs: Rec[];
+  /** Keys this writer checks; null when it checks none (the common case: plain firings). */
+  checkIds: string[] | null;
+  /** Keys this writer mutates, computed only when a batch holds checks. */
+  writeIds?: string[];
   mutations: number;
   checks: number;
   bytes: number;
@@ -242,6 +246,27 @@ function buildMerged(op: Deno.AtomicOperation, recLists: Rec[][]): void {
   }
 }
 
+function writeIdsOf(m: Member): string[] {
+  m.writeIds ??= m.recs.flatMap((r) =>
+    r.kind === "check" || r.kind === "enqueue"
+      ? []
+      : r.kind === "mutate"
+      ? r.mutations.map((x) => keyId(x.key))
+      : [keyId(r.key)]
+  );
+  return m.writeIds;
+}
+
+function addKeys(m: Member, checked: Set<string>, written: Set<string>): void {
+  for (const id of m.checkIds ?? []) checked.add(id);
+  for (const id of writeIdsOf(m)) written.add(id);
+}
+
+function conflicts(m: Member, checked: Set<string>, written: Set<string>): boolean {
+  if (m.checkIds?.some((id) => checked.has(id) || written.has(id))) return true;
+  return checked.size > 0 && writeIdsOf(m).some((id) => checked.has(id));
+}
+
 /**
  * Collects writes from concurrent callers and commits them in shared atomic operations, bounded
  * in writers, mutations, checks and bytes. "database is locked" is retried. If a shared commit
@@ -284,8 +309,12 @@ export class GroupCommitter {
     const { promise, resolve, reject } = Promise.withResolvers<
       Deno.KvCommitResult | Deno.KvCommitError
     >();
+    const checkIds = rec.checks === 0
+      ? null
+      : rec.recs.flatMap((r) => r.kind === "check" ? r.checks.map((c) => keyId(c.key)) : []);
     this.#queue.push({
       recs: rec.recs,
+      checkIds,
       mutations: rec.mutations,
       checks: rec.checks,
       bytes: valueBytes + rec.keyBytes,
@@ -339,11 +368,20 @@ export class GroupCommitter {
     }
   }
 
-  /** The next batch from the queue's head, within every bound (a lone oversize write goes alone). */
+  /**
+   * The next batch from the queue's head, within every bound (a lone oversize write goes
+   * alone). Checks in one commit are all evaluated against the state before it, so a writer
+   * whose checks touch a key another member checks or writes (or who writes a key another
+   * member checks) would pass a check that its neighbour invalidates: it waits for a later
+   * batch instead.
+   */
   #take(): Member[] {
     const o = this.#opts;
     let mutations = 0, checks = 0, bytes = 0, keyBytes = 0;
     let end = 0;
+    /** Keys checked and written by the batch so far; built only once a check is involved. */
+    let checked: Set<string> | null = null;
+    let written: Set<string> | null = null;
     while (end < this.#queue.length && end < o.maxMembers) {
       const m = this.#queue[end];
       if (
@@ -352,6 +390,15 @@ export class GroupCommitter {
           bytes + m.bytes > o.maxBytes || keyBytes + m.keyBytes > o.maxKeyBytes
         )
       ) break;
+      if (m.checkIds !== null && checked === null) {
+        checked = new Set();
+        written = new Set();
+        for (const prev of this.#queue.slice(0, end)) addKeys(prev, checked, written);
+      }
+      if (checked !== null && written !== null) {
+        if (end > 0 && conflicts(m, checked, written)) break;
+        addKeys(m, checked, written);
+      }
       mutations += m.mutations;
       checks += m.checks;
       bytes += m.bytes;

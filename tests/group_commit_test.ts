@@ -327,3 +327,42 @@ Deno.test("two instances on one KV file keep every one of 2,000 concurrent firin
     kv.close();
   }
 });
+
+Deno.test("GroupCommitter never lets two writers in one batch pass checks on the same key", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const gc = new GroupCommitter(kv);
+    // 50 writers in one tick race to claim one key (check-and-set), interleaved with plain
+    // writes; and 20 writers check a key that another member of the same tick sets.
+    const claims = Array.from(
+      { length: 50 },
+      (_, i) =>
+        gc.submit((op) => op.check({ key: ["claim"], versionstamp: null }).set(["claim"], i), 8),
+    );
+    const plain = Array.from({ length: 50 }, (_, i) => gc.submit((op) => op.set(["p", i], i), 8));
+    const before = await kv.get(["guarded"]);
+    const setter = gc.submit((op) => op.set(["guarded"], "changed"), 8);
+    const guarded = Array.from(
+      { length: 20 },
+      (_, i) => gc.submit((op) => op.check(before).set(["g", i], i), 8),
+    );
+    const claimResults = await Promise.all(claims);
+    assert.equal(claimResults.filter((r) => r.ok).length, 1, "exactly one claim wins");
+    assert.ok((await Promise.all(plain)).every((r) => r.ok));
+    assert.ok((await setter).ok);
+    const guardedResults = await Promise.all(guarded);
+    const won = (await kv.get(["claim"])).value as number;
+    assert.ok(won >= 0 && won < 50);
+    assert.equal(
+      guardedResults.filter((r) => r.ok).length,
+      await countPrefix(kv, ["g"]),
+    );
+    assert.equal(
+      guardedResults.filter((r) => r.ok).length,
+      0,
+      "the setter ran first in queue order",
+    );
+  } finally {
+    kv.close();
+  }
+});
