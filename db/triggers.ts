@@ -150,6 +150,9 @@ export async function toTriggerViews(kv: Deno.Kv, recs: TriggerRecord[]): Promis
   });
 }
 
+/** Most records one listing call reads; past it a short page comes with a cursor. */
+export const LIST_SCAN_BUDGET = 2_000;
+
 /** Lists triggers in creation order (ids are ULIDs) with optional filters and a cursor. */
 export async function listTriggers(
   kv: Deno.Kv,
@@ -165,17 +168,20 @@ export async function listTriggers(
     ? { start: [...keys.triggersPrefix(), q.cursor, ""], end: [...keys.triggersPrefix(), "\uffff"] }
     : { prefix: keys.triggersPrefix() };
   const items: TriggerRecord[] = [];
-  let more = false;
+  let scanned = 0;
   for await (
     const e of kv.list<TriggerRecord>(selector, { batchSize: Math.min(500, q.limit + 1) })
   ) {
     const r = e.value;
-    if ((q.type && r.type !== q.type) || (q.status && r.status !== q.status)) continue;
-    if (items.length === q.limit) {
-      more = true;
-      break;
+    if (!(q.type && r.type !== q.type) && !(q.status && r.status !== q.status)) {
+      if (items.length === q.limit) return { items, nextCursor: items[items.length - 1].id };
+      items.push(r);
     }
-    items.push(r);
+    if (++scanned >= LIST_SCAN_BUDGET && items.length < q.limit) {
+      // A filter that matches little: answer what was found and let the client go on from
+      // here, so one request never reads the whole store.
+      return { items, nextCursor: r.id };
+    }
   }
-  return { items, nextCursor: more ? items[items.length - 1].id : null };
+  return { items, nextCursor: null };
 }

@@ -434,3 +434,53 @@ Deno.test("unknown routes answer 404 problem+json", async () => {
   assert.equal(res.status, 404);
   assert.equal(res.headers.get("content-type"), "application/problem+json");
 });
+
+Deno.test("GET /api/triggers with a rare filter reads a bounded slice per page and still finds all", async () => {
+  await using t = await testApp();
+  const { insertTrigger, LIST_SCAN_BUDGET } = await import("../db/triggers.ts");
+  const { ulid } = await import("../db/ulid.ts");
+  const total = LIST_SCAN_BUDGET + 150;
+  const pausedAt = new Set([10, LIST_SCAN_BUDGET + 20, LIST_SCAN_BUDGET + 140]);
+  const now = new Date().toISOString();
+  const ids: string[] = [];
+  for (let i = 0; i < total; i++) ids.push(ulid(Date.now()));
+  for (let i = 0; i < total; i += 100) {
+    await Promise.all(
+      ids.slice(i, i + 100).map((id, j) =>
+        insertTrigger(t.kv, {
+          id,
+          name: `bulk-${i + j}`,
+          type: "api",
+          schedule: null,
+          payload: null,
+          payloadSchema: null,
+          webhook: null,
+          misfire: "fire_once",
+          status: pausedAt.has(i + j) ? "paused" : "active",
+          nextRunAt: null,
+          scheduledRuns: 0,
+          lastScheduledRunAt: null,
+          createdAt: now,
+          updatedAt: now,
+          version: 1,
+        })
+      ),
+    );
+  }
+  const found: string[] = [];
+  const pageSizes: number[] = [];
+  let cursor: string | null = null;
+  do {
+    const res: { status: number; body: { items: { name: string }[]; nextCursor: string | null } } =
+      await t.call(
+        "GET",
+        `/api/triggers?status=paused&limit=50${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+    assert.equal(res.status, 200);
+    found.push(...res.body.items.map((x) => x.name));
+    pageSizes.push(res.body.items.length);
+    cursor = res.body.nextCursor;
+  } while (cursor);
+  assert.deepEqual(found, [...pausedAt].map((i) => `bulk-${i}`));
+  assert.deepEqual(pageSizes, [1, 2], "the first page stops at the scan budget with a cursor");
+});
