@@ -6,7 +6,7 @@
  * Parts, in order: microbenchmarks (`deno bench`), on-demand firing throughput
  * (bench/fire_bench.ts), scheduled lateness and burst claims (the scheduler's
  * bench/scheduler_lateness.ts, as a subprocess), log listing and stats at 100,000 entries
- * (bench/logs_bench.ts when it exists, else bench/scale_logs.ts), and 100,000 stored triggers
+ * (bench/logs_bench.ts), and 100,000 stored triggers
  * (bench/scale_bench.ts). All load is generated on 127.0.0.1, bounded in count and time; the
  * suite takes about ten minutes.
  *
@@ -22,7 +22,6 @@ import {
   printTable,
 } from "./fire_bench.ts";
 import { benchScale, SCALE_HEADER, type ScaleResult, scaleRows } from "./scale_bench.ts";
-import { benchLogsScale, type LogsScaleResult } from "./scale_logs.ts";
 
 const RESULTS = new URL("./results/", import.meta.url);
 const BENCH = new URL("./", import.meta.url);
@@ -183,22 +182,12 @@ await step("scheduler", async () => {
 });
 
 let logs: Json = null;
-let logsOwn: LogsScaleResult | null = null;
 await step("logs", async () => {
-  if (await exists(new URL("logs_bench.ts", BENCH))) {
-    if (!(await runScript("bench/logs_bench.ts", quick ? ["--entries", "5000"] : []))) {
-      throw new Error("bench/logs_bench.ts failed");
-    }
-    logs = await readJson("logs.json");
-    results.logs = logs;
-  } else {
-    logsOwn = await benchLogsScale({ entries: quick ? 5000 : 100_000 });
-    results.logs = logsOwn;
-    await Deno.writeTextFile(
-      new URL("logs_scale.json", RESULTS),
-      JSON.stringify(logsOwn, null, 2) + "\n",
-    );
+  if (!(await runScript("bench/logs_bench.ts", quick ? ["--entries", "5000"] : []))) {
+    throw new Error("bench/logs_bench.ts failed");
   }
+  logs = await readJson("logs.json");
+  results.logs = logs;
 });
 
 let scale: ScaleResult | null = null;
@@ -215,9 +204,7 @@ if (render) {
   microRows = (results.micro as MicroRow[]) ?? [];
   fire = (results.fire as FireBenchResult) ?? null;
   scheduler = results.scheduler ?? null;
-  const l = results.logs as Json;
-  if (l?.http) logs = l;
-  else if (l) logsOwn = l;
+  logs = (results.logs as Json) ?? null;
   scale = (results.scale as ScaleResult) ?? null;
   errors.push(...((results.errors as string[]) ?? []));
 } else {
@@ -314,14 +301,7 @@ if (scheduler) {
     ]);
   }
 }
-if (logsOwn) {
-  const l = logsOwn as LogsScaleResult;
-  const raw = `raw kv.list 50: ${dms(l.baselineKvList50Ms)}`;
-  rows.push([`GET /api/logs?limit=50, ${l.entries} entries`, dms(l.listFirstPageMs), raw, ""]);
-  rows.push(["  following the cursor", dms(l.listCursorPageMs), "", ""]);
-  rows.push(["  ?trigger=<name>", dms(l.listByTriggerMs), "", ""]);
-  rows.push([`GET /api/logs/stats, ${l.entries} entries`, dms(l.statsMs), "", ""]);
-} else if (logs) {
+if (logs) {
   const h = logs.http;
   const raw = `raw kv.list 50: ${dms(logs.baseline?.kvList50)}; GET /healthz: ${
     dms(h.healthBaseline)
