@@ -280,3 +280,45 @@ Deno.test("the real server's /metrics moves after a scheduled firing", async () 
     await server.stop();
   }
 });
+
+Deno.test("webhook deliveries show in /metrics once the series ends", async () => {
+  const received = Promise.withResolvers<void>();
+  const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    await req.body?.cancel();
+    received.resolve();
+    return new Response("ok");
+  });
+  const server = await startServer();
+  try {
+    const created = await fetch(`${server.url}/api/triggers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        name: uniqueName("hook"),
+        type: "api",
+        webhook: { url: `http://127.0.0.1:${receiver.addr.port}/hook`, retries: 0 },
+      }),
+    });
+    assert.equal(created.status, 201);
+    const { id } = await created.json();
+    const fired = await fetch(`${server.url}/api/triggers/${id}/fire`, { method: "POST" });
+    assert.equal(fired.status, 202);
+    assert.equal((await fired.json()).outcome, "pending");
+    await received.promise;
+    const samples = await waitFor(
+      async () => {
+        const s = parseProm(await (await fetch(`${server.url}/metrics`)).text()).samples;
+        return value(s, "tock_webhook_deliveries_total", { outcome: "ok" }) === 1 ? s : null;
+      },
+      20_000,
+      "the delivery to be counted",
+    );
+    assert.equal(value(samples, "tock_firings_total", { source: "api", outcome: "pending" }), 1);
+    assert.equal(value(samples, "tock_webhook_delivery_attempts_count"), 1);
+    assert.equal(value(samples, "tock_webhook_delivery_attempts_bucket", { le: "1" }), 1);
+    assert.equal(value(samples, "tock_webhook_deliveries_pending"), 0);
+  } finally {
+    await server.stop();
+    await receiver.shutdown();
+  }
+});
