@@ -36,7 +36,15 @@ export function addTriggerWrites(
   if (newDue) op.set(newDue, next.id);
 }
 
-async function commitOrExplain(kv: Deno.Kv, build: () => Deno.AtomicOperation, name: string) {
+/**
+ * Commits a trigger write. A failed check is a name clash only when another trigger owns the
+ * name; otherwise the record itself moved (a claim, another request) and the caller retries.
+ */
+async function commitOrExplain(
+  kv: Deno.Kv,
+  build: () => Deno.AtomicOperation,
+  rec: Pick<TriggerRecord, "id" | "name">,
+) {
   let res: Deno.KvCommitResult | Deno.KvCommitError;
   try {
     res = await retryLocked(() => build().commit());
@@ -47,8 +55,10 @@ async function commitOrExplain(kv: Deno.Kv, build: () => Deno.AtomicOperation, n
     throw err;
   }
   if (!res.ok) {
-    const owner = await kv.get<string>(keys.triggerName(name));
-    if (owner.value !== null) throw new ConflictError(`A trigger named "${name}" already exists`);
+    const owner = await kv.get<string>(keys.triggerName(rec.name));
+    if (owner.value !== null && owner.value !== rec.id) {
+      throw new ConflictError(`A trigger named "${rec.name}" already exists`);
+    }
   }
   return res;
 }
@@ -59,7 +69,7 @@ export async function insertTrigger(kv: Deno.Kv, rec: TriggerRecord): Promise<vo
     const op = kv.atomic().check({ key: keys.trigger(rec.id), versionstamp: null });
     addTriggerWrites(op, null, rec);
     return op;
-  }, rec.name);
+  }, rec);
   if (!res.ok) throw new ConflictError(`Trigger "${rec.id}" changed concurrently, try again`);
 }
 
@@ -96,7 +106,7 @@ export async function updateTrigger(
       const op = kv.atomic().check(entry);
       addTriggerWrites(op, entry.value, next);
       return op;
-    }, next.name);
+    }, next);
     if (res.ok) return next;
   }
   throw new ConflictError(`Trigger "${id}" is changing too often to update, try again`);

@@ -484,3 +484,24 @@ Deno.test("GET /api/triggers with a rare filter reads a bounded slice per page a
   assert.deepEqual(found, [...pausedAt].map((i) => `bulk-${i}`));
   assert.deepEqual(pageSizes, [1, 2], "the first page stops at the scan budget with a cursor");
 });
+
+Deno.test("updateTrigger() retries, not 409s, when a concurrent change to the same trigger wins", async () => {
+  await using t = await testApp();
+  const { updateTrigger } = await import("../db/triggers.ts");
+  const { keys } = await import("../db/keys.ts");
+  const { id } =
+    (await t.call("POST", "/api/triggers", { name: "busy", schedule: { everySeconds: 60 } })).body;
+  let interfered = false;
+  const rec = await updateTrigger(t.kv, id, (cur) => {
+    if (!interfered) {
+      // Between this read and its commit, something else (a claim, say) changes the record.
+      interfered = true;
+      void t.kv.set(keys.trigger(id), { ...cur, scheduledRuns: cur.scheduledRuns + 1 });
+    }
+    return { ...cur, payload: { edited: true } };
+  });
+  assert.deepEqual(rec.payload, { edited: true });
+  assert.equal(rec.scheduledRuns, 1, "the second attempt started from the changed record");
+  const paused = await t.call("POST", `/api/triggers/${id}/pause`);
+  assert.equal(paused.status, 200);
+});
