@@ -115,3 +115,14 @@ Deno.test("main.ts --help lists the flags and exits 0", async () => {
   const text = new TextDecoder().decode(out.stdout);
   assert.match(text, /--max-payload.*TOCK_MAX_PAYLOAD.*32KiB/);
 });
+
+Deno.test("parseConfig() on Deno Deploy limits writes and allows for cold starts by default", () => {
+  const deploy = { DENO_DEPLOYMENT_ID: "abc123" };
+  const c = parseConfig([], deploy);
+  assert.equal(c.rateLimit, 600, "public on Deploy although it binds loopback");
+  assert.equal(c.misfireGraceMs, 90_000, "an instance woken by the minute cron is not 'missed'");
+  const explicit = parseConfig(["--rate-limit", "0", "--misfire-grace", "2s"], deploy);
+  assert.equal(explicit.rateLimit, 0);
+  assert.equal(explicit.misfireGraceMs, 2000);
+  assert.equal(parseConfig([], {}).misfireGraceMs, 5000);
+});
