@@ -33,6 +33,9 @@ export const LegacyScheduleBody = z.object({
 });
 type LegacyScheduleBody = z.infer<typeof LegacyScheduleBody>;
 
+/** The reference app's request body for /remove_trigger. */
+export const LegacyRemoveBody = z.object({ trigger_name: z.string() });
+
 /** Most entries /list_logs answers with (the reference app had no paging). */
 const LEGACY_LOG_LIMIT = 500;
 
@@ -114,11 +117,7 @@ export function legacyRoutes(deps: Deps): Hono {
   });
 
   app.post("/remove_trigger", async (c) => {
-    const { trigger_name } = parseWith(
-      z.object({ trigger_name: z.string() }),
-      await readJson(c, max),
-      "request",
-    );
+    const { trigger_name } = parseWith(LegacyRemoveBody, await readJson(c, max), "request");
     const rec = await byName(deps, trigger_name);
     await deleteTrigger(deps.kv, rec.id);
     deps.scheduler?.notify(null);

@@ -17,7 +17,7 @@ import {
   TriggerListQuery,
   TriggerPatch,
 } from "../schemas.ts";
-import { LegacyScheduleBody } from "./legacy.ts";
+import { LegacyRemoveBody, LegacyScheduleBody } from "./legacy.ts";
 
 type Method = "get" | "post" | "patch" | "delete";
 type Io = "input" | "output";
@@ -78,7 +78,6 @@ const Problem = z.object({
 });
 const LegacyError = z.object({ error: z.string() });
 /** /remove_trigger's body (the route parses the same shape). */
-const LegacyRemoveBody = z.object({ trigger_name: z.string() });
 const LegacyTrigger = z.object({
   trigger_name: z.string(),
   trigger_type: z.enum(["scheduled", "api"]),
