@@ -134,15 +134,7 @@ export const TriggerCreate = z.strictObject({
 export type TriggerCreate = z.infer<typeof TriggerCreate>;
 
 /** Body of `PATCH /api/triggers/:id`: any definition field. */
-export const TriggerPatch = z.strictObject({
-  name: TriggerName.optional(),
-  type: TriggerType.optional(),
-  schedule: ScheduleInput.nullable().optional(),
-  payload: z.json().optional(),
-  payloadSchema: JsonSchemaDoc.nullable().optional(),
-  webhook: WebhookInput.nullable().optional(),
-  misfire: Misfire.optional(),
-});
+export const TriggerPatch = z.strictObject({ ...definitionFields, name: TriggerName.optional() });
 export type TriggerPatch = z.infer<typeof TriggerPatch>;
 
 /** Body of `POST /api/test` and `POST /api/preview`: a definition plus an optional payload. */

@@ -26,6 +26,7 @@ import { ulid } from "../db/ulid.ts";
 import type { StoredLog } from "../schemas.ts";
 import { sweepLogs } from "../scheduler/sweeper.ts";
 import { fireNow } from "../scheduler/fire.ts";
+import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -197,23 +198,10 @@ for (const lagMinutes of [10, 60]) {
 
 // --- SSE: commit -> event at a streaming client ---------------------------------------------
 {
-  const rec = {
-    id: ulid(Date.now()),
-    name: "sse-bench",
-    type: "api" as const,
-    schedule: null,
-    payload: null,
-    payloadSchema: null,
-    webhook: null,
-    misfire: "fire_once" as const,
-    status: "active" as const,
-    nextRunAt: null,
-    scheduledRuns: 0,
-    lastScheduledRunAt: null,
-    createdAt: new Date().toISOString(),
-    updatedAt: new Date().toISOString(),
-    version: 1,
-  };
+  const rec = newTriggerRecord(
+    buildDefinition({ name: "sse-bench", type: "api" }, Date.now(), null),
+    Date.now(),
+  );
   const abort = new AbortController();
   const res = await fetch(`${base}/api/events`, { signal: abort.signal });
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();

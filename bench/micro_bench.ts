@@ -8,7 +8,7 @@
  */
 import { keys } from "../db/keys.ts";
 import { ulid } from "../db/ulid.ts";
-import { buildDefinition, firstRun } from "../scheduler/definition.ts";
+import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { planClaim } from "../scheduler/claim.ts";
 import { GroupCommitter, keySize } from "../scheduler/group_commit.ts";
 import type { ScheduleInput, TriggerRecord } from "../schemas.ts";
@@ -16,20 +16,10 @@ import type { ScheduleInput, TriggerRecord } from "../schemas.ts";
 const NOW = Date.parse("2026-11-29T12:00:00.000Z");
 
 function record(schedule: ScheduleInput): TriggerRecord {
-  const def = buildDefinition({ name: "bench", schedule, payload: { n: 1 } }, NOW, null);
-  const next = firstRun(def.schedule, NOW)!;
-  const at = new Date(NOW).toISOString();
-  return {
-    id: ulid(NOW),
-    ...def,
-    status: "active",
-    nextRunAt: new Date(next).toISOString(),
-    scheduledRuns: 0,
-    lastScheduledRunAt: null,
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-  };
+  return newTriggerRecord(
+    buildDefinition({ name: "bench", schedule, payload: { n: 1 } }, NOW, null),
+    NOW,
+  );
 }
 
 const every = record({ everySeconds: 10 });

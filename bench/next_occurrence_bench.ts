@@ -8,7 +8,6 @@ import { systemClock } from "../clock.ts";
 import type { Deps } from "../deps.ts";
 import { keys } from "../db/keys.ts";
 import { addTriggerWrites } from "../db/triggers.ts";
-import { ulid } from "../db/ulid.ts";
 import { FiringBus } from "../events.ts";
 import {
   claimBatch,
@@ -17,7 +16,7 @@ import {
   planClaim,
   type RecordCache,
 } from "../scheduler/claim.ts";
-import { buildDefinition, firstRun } from "../scheduler/definition.ts";
+import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { lastMissed, nextOccurrence } from "../scheduler/next_occurrence.ts";
 import type { Schedule, ScheduleInput, TriggerRecord } from "../schemas.ts";
 
@@ -48,19 +47,10 @@ Deno.bench("lastMissed: per-10s cron missed for a day", { group: "next" }, () =>
 });
 
 function record(name: string, schedule: ScheduleInput, nowMs: number): TriggerRecord {
-  const def = buildDefinition({ name, schedule, payload: { name } }, nowMs, null);
-  const next = firstRun(def.schedule, nowMs);
-  return {
-    id: ulid(nowMs),
-    ...def,
-    status: "active",
-    nextRunAt: next === null ? null : new Date(next).toISOString(),
-    scheduledRuns: 0,
-    lastScheduledRunAt: null,
-    createdAt: new Date(nowMs).toISOString(),
-    updatedAt: new Date(nowMs).toISOString(),
-    version: 1,
-  };
+  return newTriggerRecord(
+    buildDefinition({ name, schedule, payload: { name } }, nowMs, null),
+    nowMs,
+  );
 }
 
 const rec = record("plan", { everySeconds: 1, startAt: new Date(NOW).toISOString() }, NOW);

@@ -14,8 +14,7 @@
 import { parseArgs } from "node:util";
 import { addTriggerWrites } from "../db/triggers.ts";
 import { keys } from "../db/keys.ts";
-import { ulid } from "../db/ulid.ts";
-import { buildDefinition, firstRun } from "../scheduler/definition.ts";
+import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import type { ScheduleInput, StoredLog, TriggerRecord } from "../schemas.ts";
 import { type RunningServer, startServer, waitFor } from "../tests/helpers/server.ts";
 
@@ -48,20 +47,10 @@ function stats(xs: number[]): Stats {
 
 /** A record exactly as `POST /api/triggers` would store it, created at `nowMs`. */
 function record(name: string, schedule: ScheduleInput, nowMs: number): TriggerRecord {
-  const def = buildDefinition({ name, schedule, payload: { name } }, nowMs, null);
-  const now = new Date(nowMs).toISOString();
-  const next = firstRun(def.schedule, nowMs);
-  return {
-    id: ulid(nowMs),
-    ...def,
-    status: "active",
-    nextRunAt: next === null ? null : new Date(next).toISOString(),
-    scheduledRuns: 0,
-    lastScheduledRunAt: null,
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  };
+  return newTriggerRecord(
+    buildDefinition({ name, schedule, payload: { name } }, nowMs, null),
+    nowMs,
+  );
 }
 
 /** Writes records straight into the KV file, 40 per commit (each is one check + 3 writes). */

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
 import { toLogView } from "../db/logs.ts";
-import { buildDefinition, type Definition } from "../scheduler/definition.ts";
+import { buildDefinition, type Definition, newTriggerRecord } from "../scheduler/definition.ts";
 import { fireTest } from "../scheduler/fire.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
 import { PreviewQuery, TestRequest, type TriggerRecord } from "../schemas.ts";
@@ -16,20 +16,9 @@ export function maxTestDelayMs(requestTimeoutMs: number): number {
   return Math.max(0, Math.min(25_000, requestTimeoutMs - 5_000));
 }
 
-/** A throwaway record for a definition that is not saved. */
+/** A throwaway record (no id) for a definition that is not saved. */
 export function unsavedRecord(def: Definition, nowMs: number): TriggerRecord {
-  const at = new Date(nowMs).toISOString();
-  return {
-    id: "",
-    ...def,
-    status: "active",
-    nextRunAt: null,
-    scheduledRuns: 0,
-    lastScheduledRunAt: null,
-    createdAt: at,
-    updatedAt: at,
-    version: 0,
-  };
+  return newTriggerRecord(def, nowMs, { id: "" });
 }
 
 /** Validates a test/preview body into a definition and its next `count` occurrences. */

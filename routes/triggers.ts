@@ -11,8 +11,7 @@ import {
   updateTrigger,
 } from "../db/triggers.ts";
 import { toLogView } from "../db/logs.ts";
-import { ulid } from "../db/ulid.ts";
-import { buildDefinition, firstRun } from "../scheduler/definition.ts";
+import { buildDefinition, firstRun, newTriggerRecord } from "../scheduler/definition.ts";
 import { fireNow } from "../scheduler/fire.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
 import {
@@ -30,21 +29,13 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export async function createTrigger(deps: Deps, body: TriggerCreate): Promise<TriggerRecord> {
   const now = deps.clock.now();
   const def = buildDefinition(body, now, deps.schemas.check);
-  const next = firstRun(def.schedule, now);
-  const nowIso = iso(now)!;
-  const rec: TriggerRecord = {
-    id: ulid(now),
-    ...def,
+  const rec = newTriggerRecord(def, now, {
     status: body.status === "paused" ? "paused" : "active",
-    nextRunAt: iso(next),
-    scheduledRuns: 0,
-    lastScheduledRunAt: null,
-    createdAt: nowIso,
-    updatedAt: nowIso,
-    version: 1,
-  };
+  });
   await insertTrigger(deps.kv, rec);
-  if (rec.status === "active") deps.scheduler?.notify(next);
+  if (rec.status === "active") {
+    deps.scheduler?.notify(rec.nextRunAt ? Date.parse(rec.nextRunAt) : null);
+  }
   return rec;
 }
 

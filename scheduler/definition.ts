@@ -5,6 +5,7 @@
 import { ValidationError } from "../errors.ts";
 import type { Schedule, TriggerCreate, TriggerPatch, TriggerRecord, Webhook } from "../schemas.ts";
 import { nextOccurrence, normalizeSchedule } from "./next_occurrence.ts";
+import { ulid } from "../db/ulid.ts";
 
 /** The definition fields of a record: what create takes and patch changes. */
 export type Definition = Pick<
@@ -73,4 +74,28 @@ export function buildDefinition(
 /** The first occurrence of a freshly (re)scheduled definition, as ms or null. */
 export function firstRun(schedule: Schedule | null, nowMs: number): number | null {
   return schedule ? nextOccurrence(schedule, nowMs - 1) : null;
+}
+
+/**
+ * A new record for `def` made at `nowMs`: version 1, no runs yet, its first occurrence pending.
+ * Shared by trigger creation, unsaved (test) definitions and the benchmarks' fixtures.
+ */
+export function newTriggerRecord(
+  def: Definition,
+  nowMs: number,
+  opts: { id?: string; status?: "active" | "paused" } = {},
+): TriggerRecord {
+  const next = firstRun(def.schedule, nowMs);
+  const at = new Date(nowMs).toISOString();
+  return {
+    id: opts.id ?? ulid(nowMs),
+    ...def,
+    status: opts.status ?? "active",
+    nextRunAt: next === null ? null : new Date(next).toISOString(),
+    scheduledRuns: 0,
+    lastScheduledRunAt: null,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+  };
 }

@@ -441,29 +441,24 @@ Deno.test("GET /api/triggers with a rare filter reads a bounded slice per page a
   const { ulid } = await import("../db/ulid.ts");
   const total = LIST_SCAN_BUDGET + 150;
   const pausedAt = new Set([10, LIST_SCAN_BUDGET + 20, LIST_SCAN_BUDGET + 140]);
-  const now = new Date().toISOString();
+  const { buildDefinition, newTriggerRecord } = await import("../scheduler/definition.ts");
+  const now = Date.now();
   const ids: string[] = [];
   for (let i = 0; i < total; i++) ids.push(ulid(Date.now()));
   for (let i = 0; i < total; i += 100) {
     await Promise.all(
       ids.slice(i, i + 100).map((id, j) =>
-        insertTrigger(t.kv, {
-          id,
-          name: `bulk-${i + j}`,
-          type: "api",
-          schedule: null,
-          payload: null,
-          payloadSchema: null,
-          webhook: null,
-          misfire: "fire_once",
-          status: pausedAt.has(i + j) ? "paused" : "active",
-          nextRunAt: null,
-          scheduledRuns: 0,
-          lastScheduledRunAt: null,
-          createdAt: now,
-          updatedAt: now,
-          version: 1,
-        })
+        insertTrigger(
+          t.kv,
+          newTriggerRecord(
+            buildDefinition({ name: `bulk-${i + j}`, type: "api" }, now, null),
+            now,
+            {
+              id,
+              status: pausedAt.has(i + j) ? "paused" : "active",
+            },
+          ),
+        )
       ),
     );
   }
