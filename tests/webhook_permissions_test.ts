@@ -4,45 +4,17 @@
  * allowed hosts and fails deliveries to any other host at once, without retrying.
  */
 import assert from "node:assert/strict";
-import { waitFor } from "./helpers/server.ts";
+import { startServer, waitFor } from "./helpers/server.ts";
 import { receiver } from "./webhook_helpers.ts";
-
-const ROOT = new URL("../", import.meta.url);
 
 Deno.test("with --allow-net=127.0.0.1 a webhook to another host fails at once, unretried", async () => {
   const rx = receiver();
   const port = new URL(rx.url).port;
-  const dir = await Deno.makeTempDir({ prefix: "tock-perm-" });
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "main.ts",
-      "--port",
-      "0",
-      "--kv",
-      `${dir}/tock.kv`,
-      "--log-format",
-      "off",
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const c of s.pipeThrough(new TextDecoderStream())) out += c;
-  };
-  const pumped = Promise.all([pump(proc.stdout), pump(proc.stderr)]);
+  const server = await startServer({
+    denoFlags: ["--allow-net=127.0.0.1", "--allow-read", "--allow-write", "--allow-env"],
+  });
   try {
-    const base = await waitFor(
-      () => /Tock listening on (http:\/\/\S+)/.exec(out)?.[1],
-      30_000,
-      "the server to listen",
-    );
+    const base = server.url;
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(base + path, {
         method,
@@ -84,12 +56,7 @@ Deno.test("with --allow-net=127.0.0.1 a webhook to another host fails at once, u
     );
     assert.equal(rx.hits.length, 1);
   } finally {
-    try {
-      proc.kill("SIGTERM");
-    } catch { /* gone */ }
-    await proc.status;
-    await pumped;
+    await server.stop();
     await rx.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });

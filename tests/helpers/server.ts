@@ -18,6 +18,8 @@ export interface RunningServer {
 
 export interface StartOptions {
   args?: string[];
+  /** Deno's own flags (permissions); `-A` unless given. */
+  denoFlags?: string[];
   env?: Record<string, string>;
   /** Reuse a KV file (restart tests); a fresh temp file otherwise. */
   kvPath?: string;
@@ -26,13 +28,13 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-/** Starts `deno run main.ts --port 0 --kv <file>` and resolves once it is listening. */
+/** Starts `deno run <flags> main.ts --port 0 --kv <file>` and resolves once it is listening. */
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const kvPath = opts.kvPath ?? (await Deno.makeTempDir({ prefix: "tock-test-" })) + "/tock.kv";
   const cmd = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "-A",
+      ...(opts.denoFlags ?? ["-A"]),
       "main.ts",
       "--port",
       String(opts.port ?? 0),
