@@ -388,7 +388,7 @@ Deno.test("a hanging receiver does not hold up firings or other triggers' delive
 });
 
 Deno.test("the README's signature verification snippet accepts a real delivery and rejects a forgery", async () => {
-  const doc = await Deno.readTextFile(new URL("../docs/readme/webhooks.md", import.meta.url));
+  const doc = await Deno.readTextFile(new URL("../README.md", import.meta.url));
   const section = doc.slice(doc.indexOf("### Verifying signatures"));
   const code = /```ts\n([\s\S]*?)```/.exec(section)![1];
   const file = await Deno.makeTempFile({ suffix: ".ts" });
