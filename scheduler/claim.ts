@@ -88,11 +88,16 @@ export function planClaim(
 }
 
 /**
- * Rough bytes a batch member adds to the commit, to stay well under KV's 800 KiB limit: the
- * payload is stored twice (record and log entry) and dominates; the rest is under ~2 KiB.
+ * Rough bytes a batch member adds to the commit, to stay well under KV's 800 KiB limit. The
+ * payload is stored in the record, the log entry and the outbox record; the webhook (its
+ * headers can be large) in the record and the outbox record; the rest is under ~3 KiB.
+ * Estimates are a heuristic: `commitBatch` still splits a batch KV refuses as too large.
  */
 function weight(rec: TriggerRecord): number {
-  return rec.payload === null ? 3072 : 2 * (JSON.stringify(rec.payload)?.length ?? 0) + 3072;
+  let w = 3072;
+  if (rec.payload !== null) w += 3 * (JSON.stringify(rec.payload)?.length ?? 0);
+  if (rec.webhook !== null) w += 2 * JSON.stringify(rec.webhook).length;
+  return w;
 }
 
 /**
@@ -227,7 +232,18 @@ async function commitBatch(
 ): Promise<void> {
   let members = batch;
   for (let round = 0; members.length > 0; round++) {
-    const res = await retryLocked(() => build(deps, members).commit());
+    let res: Deno.KvCommitResult | Deno.KvCommitError;
+    try {
+      res = await retryLocked(() => build(deps, members).commit());
+    } catch (err) {
+      // KV refused the commit as a whole (too large, say): halve it so one oversize member
+      // cannot hold back the others forever. A lone member's error is the caller's to see.
+      if (members.length === 1) throw err;
+      const mid = members.length >> 1;
+      await commitBatch(deps, members.slice(0, mid), result, cache);
+      await commitBatch(deps, members.slice(mid), result, cache);
+      return;
+    }
     if (res.ok) {
       accept(members, res.versionstamp, result, cache);
       return;

@@ -287,3 +287,26 @@ Deno.test("claimDue() fires an occurrence whose payload was edited after it was 
   assert.deepEqual(await s.due(), []);
   assert.equal((await s.logs()).length, 1);
 });
+
+Deno.test("claimDue() fires large triggers due together without exceeding a commit's size", async () => {
+  await using s = await setup();
+  // Records of ~28 KiB (webhook headers, which the record stores), 40 due at one instant:
+  // together far above KV's 800 KiB per commit, each well within its limits.
+  const headers = Object.fromEntries(
+    Array.from({ length: 7 }, (_, i) => [`x-big-${i}`, "h".repeat(4000)]),
+  );
+  const ids: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    ids.push((await s.create({
+      schedule: { at: iso(T0 + 10_000) },
+      webhook: { url: "http://127.0.0.1:9/hook", headers },
+    })).id);
+  }
+  s.clock.set(T0 + 10_001);
+  const res = await claimDue(s.deps, await s.due(), new Map());
+  assert.equal(res.fired.length, 40);
+  assert.equal(res.lost, 0);
+  assert.deepEqual(new Set(res.fired.map((l) => l.triggerId)), new Set(ids));
+  assert.equal((await s.logs()).length, 40);
+  assert.deepEqual(await s.due(), [], "every trigger moved on");
+});
