@@ -297,10 +297,12 @@ Deno.test("claimDue() fires large triggers due together without exceeding a comm
   );
   const ids: string[] = [];
   for (let i = 0; i < 40; i++) {
-    ids.push((await s.create({
-      schedule: { at: iso(T0 + 10_000) },
-      webhook: { url: "http://127.0.0.1:9/hook", headers },
-    })).id);
+    ids.push(
+      (await s.create({
+        schedule: { at: iso(T0 + 10_000) },
+        webhook: { url: "http://127.0.0.1:9/hook", headers },
+      })).id,
+    );
   }
   s.clock.set(T0 + 10_001);
   const res = await claimDue(s.deps, await s.due(), new Map());
