@@ -42,4 +42,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["deno", "eval", "--no-config", "const r = await fetch(`http://127.0.0.1:${Deno.env.get('PORT') ?? '8000'}/healthz`).catch(() => null); Deno.exit(r?.ok ? 0 : 1)"]
 # SIGTERM (docker stop) lets Tock finish the commits in flight before it exits.
 STOPSIGNAL SIGTERM
-CMD ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--cached-only", "main.ts"]
+# --hostname as a flag, not only ENV: podman and Kubernetes overwrite HOSTNAME with the
+# container's or pod's name, and Tock would bind that address instead of all interfaces.
+CMD ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--cached-only", "main.ts", "--hostname", "0.0.0.0"]
