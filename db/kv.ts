@@ -19,10 +19,6 @@ export async function retryLocked<T>(attempt: () => Promise<T>, maxAttempts = 50
   }
 }
 
-/** KvU64 arithmetic wraps modulo 2^64, so adding this subtracts one. */
-export const KV_MINUS_ONE = new Deno.KvU64(0xffff_ffff_ffff_ffffn);
-export const KV_ONE = new Deno.KvU64(1n);
-
 /** Reads many keys in chunks of ten (the `getMany` limit), in parallel. */
 export async function getManyChunked<T>(
   kv: Deno.Kv,

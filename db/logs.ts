@@ -3,7 +3,7 @@ import type { Config } from "../config.ts";
 import type { LogEntry, LogListQuery, StoredLog } from "../schemas.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { type CounterId, keys } from "./keys.ts";
-import { getManyChunked, KV_ONE, retryLocked } from "./kv.ts";
+import { getManyChunked, retryLocked } from "./kv.ts";
 import { isUlid, ulidFloor, ulidTime } from "./ulid.ts";
 
 type Windows = Pick<Config, "activeRetentionMs" | "archiveRetentionMs">;
@@ -29,7 +29,7 @@ export function addLogWrites(op: Deno.AtomicOperation, log: StoredLog, w: Window
     op.set(keys.logByTrigger(log.triggerId, log.id), log.id, { expireIn });
   }
   op.set(keys.logByName(log.triggerName, log.id), log.id, { expireIn });
-  op.sum(keys.logCount(counterOf(log)), KV_ONE.value);
+  op.sum(keys.logCount(counterOf(log)), 1n);
   op.set(keys.logCounterName(counterOf(log)), log.triggerName);
 }
 
@@ -92,11 +92,6 @@ export async function getLog(
   const view = entry?.value ? toLogView(entry.value, nowMs, w) : null;
   if (!view) throw new NotFoundError(`No log entry with id "${id}"`);
   return view;
-}
-
-/** The raw stored entry with its versionstamp, for updates (delivery outcome). */
-export function getStoredLog(kv: Deno.Kv, id: string): Promise<Deno.KvEntryMaybe<StoredLog>> {
-  return kv.get<StoredLog>(keys.log(id));
 }
 
 /** How many index keys one listing call reads at most before answering with a cursor. */
