@@ -6,9 +6,8 @@
  *   deno run -A bench/fire_kv_ceiling.ts [--seconds 3] [--writers 50]
  */
 import { parseArgs } from "node:util";
-import { keys } from "../db/keys.ts";
-import { ulid } from "../db/ulid.ts";
 import { GroupCommitter } from "../scheduler/group_commit.ts";
+import { addFiringWrites } from "./fire_servers.ts";
 
 export interface KvCeiling {
   writers: number;
@@ -16,34 +15,8 @@ export interface KvCeiling {
   grouped: { perSecond: number; commits: number; avgBatch: number; msPerCommit: number };
 }
 
-const TRIGGER = ulid(Date.now());
-const EXPIRE = { expireIn: 3600_000 };
-
 function firing(op: Deno.AtomicOperation): void {
-  const now = Date.now();
-  const id = ulid(now);
-  const log = {
-    id,
-    triggerId: TRIGGER,
-    triggerName: "bench",
-    triggerType: "api",
-    source: "api",
-    test: false,
-    scheduledFor: null,
-    firedAt: new Date(now).toISOString(),
-    lateMs: null,
-    catchUp: false,
-    payload: { n: 1 },
-    outcome: "ok",
-    delivery: null,
-  };
-  op.set(keys.log(id), log, EXPIRE)
-    .set(keys.logByTrigger(TRIGGER, id), id, EXPIRE)
-    .set(keys.logByName("bench", id), id, EXPIRE)
-    .sum(keys.logCount(TRIGGER), 1n)
-    .set(keys.logCounterName(TRIGGER), "bench")
-    .sum(keys.triggerRuns(TRIGGER), 1n)
-    .max(keys.triggerLastRun(TRIGGER), BigInt(now));
+  addFiringWrites(op, { n: 1 }, Date.now());
 }
 
 export async function kvCeiling(seconds = 3, writers = 50): Promise<KvCeiling> {

@@ -12,7 +12,11 @@
  */
 import { parseArgs } from "node:util";
 import { Hono } from "hono";
+import { parseConfig } from "../config.ts";
+import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
+import { addManualFiringWrites, manualLog } from "../scheduler/fire.ts";
 import { GroupCommitter } from "../scheduler/group_commit.ts";
+import type { StoredLog } from "../schemas.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -133,30 +137,21 @@ export async function rssMb(pid: number): Promise<number> {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-/** The writes of one firing as Tock makes them, spelled out for the baselines. */
-function addFiringWrites(op: Deno.AtomicOperation, id: string, payload: unknown, now: number) {
-  const log = {
-    id,
-    triggerId: "BENCH",
-    triggerName: "bench",
-    triggerType: "api",
-    source: "api",
-    test: false,
-    scheduledFor: null,
-    firedAt: new Date(now).toISOString(),
-    lateMs: null,
-    catchUp: false,
-    payload,
-    outcome: "ok",
-    delivery: null,
-  };
-  op.set(["logs", id], log, { expireIn: 3600_000 })
-    .set(["logs_by_trigger", "BENCH", id], id, { expireIn: 3600_000 })
-    .set(["logs_by_name", "bench", id], id, { expireIn: 3600_000 })
-    .sum(["log_count", "BENCH"], 1n)
-    .set(["log_counter_name", "BENCH"], "bench")
-    .sum(["trigger_runs", "BENCH"], 1n)
-    .max(["trigger_last_run", "BENCH"], BigInt(now));
+/** The api trigger the baselines fire; its firings are written exactly as Tock writes them. */
+const BENCH_TRIGGER = newTriggerRecord(
+  buildDefinition({ name: "bench", type: "api" }, Date.now(), null),
+  Date.now(),
+);
+const WRITE_DEPS = { config: parseConfig(["--kv", ":memory:"], {}) };
+
+/** Adds the writes of one firing of the bench trigger (Tock's own write functions, no HTTP). */
+export function addFiringWrites(
+  op: Deno.AtomicOperation,
+  payload: unknown,
+  now: number,
+): StoredLog {
+  const log = manualLog(BENCH_TRIGGER, payload, now);
+  addManualFiringWrites(WRITE_DEPS, op, BENCH_TRIGGER, log);
   return log;
 }
 
@@ -178,17 +173,16 @@ async function serveBaseline(mode: BaselineMode, kvPath: string | undefined): Pr
   const committer = new GroupCommitter(kv);
   Deno.serve(opts, async (req) => {
     const payload = await req.json().catch(() => null);
-    const id = crypto.randomUUID();
     let log;
     if (mode === "kv-single") {
       const op = kv.atomic();
-      log = addFiringWrites(op, id, payload, Date.now());
+      log = addFiringWrites(op, payload, Date.now());
       const res = await op.commit();
       if (!res.ok) return new Response("conflict", { status: 409 });
     } else {
       const now = Date.now();
       const res = await committer.submit((op) => {
-        log = addFiringWrites(op, id, payload, now);
+        log = addFiringWrites(op, payload, now);
       }, 1024);
       if (!res.ok) return new Response("conflict", { status: 409 });
     }

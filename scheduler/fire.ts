@@ -35,7 +35,7 @@ export function manualLog(rec: TriggerRecord, payload: unknown, nowMs: number): 
  * concurrent firings of one trigger never conflict), plus the webhook outbox record.
  */
 export function addManualFiringWrites(
-  deps: Deps,
+  deps: Pick<Deps, "config" | "outbox">,
   op: Deno.AtomicOperation,
   rec: TriggerRecord,
   log: StoredLog,
