@@ -14,6 +14,7 @@
  *     [--log-format json] [--out bench/results/cost.json]
  */
 import { parseArgs } from "node:util";
+import { spawnUntil } from "./fire_servers.ts";
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +30,7 @@ const PHASE_S = Number(values.seconds);
 const RATE = Number(values.rate);
 const BUSY_S = Number(values["busy-seconds"] ?? values.seconds);
 const ROOT = new URL("../", import.meta.url);
+const LISTENING = /listening on (http:\/\/[^\s]+)/i;
 
 const CLK_TCK = await (async () => {
   try {
@@ -105,39 +107,6 @@ function round(n: number, digits: number): number {
   return Math.round(n * 10 ** digits) / 10 ** digits;
 }
 
-/** Starts a process and resolves with its base URL once it prints "listening on". */
-async function spawn(args: string[]): Promise<{ proc: Deno.ChildProcess; url: string }> {
-  const proc = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const ready = Promise.withResolvers<string>();
-  let seen = "";
-  const drain = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) {
-      if (seen.length < 10_000) {
-        seen += dec.decode(chunk, { stream: true });
-        const m = /listening on (http:\/\/[^\s]+)/i.exec(seen);
-        if (m) ready.resolve(m[1].replace("0.0.0.0", "127.0.0.1"));
-      }
-    }
-  };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
-  proc.status.then((s) => ready.reject(new Error(`exited ${s.code}: ${seen}`)));
-  return { proc, url: await ready.promise };
-}
-
-async function stop(proc: Deno.ChildProcess): Promise<void> {
-  try {
-    proc.kill("SIGTERM");
-  } catch { /* gone */ }
-  await proc.status;
-}
-
 async function kvBytes(path: string): Promise<number> {
   let total = 0;
   for (const suffix of ["", "-wal", "-shm"]) {
@@ -175,18 +144,18 @@ const results: PhaseResult[] = [];
 
 // Baseline: the Deno runtime itself serving HTTP, nothing else.
 {
-  const { proc } = await spawn([
+  const bare = await spawnUntil([
     "eval",
     "Deno.serve({ port: 0, onListen: ({ port }) => console.log(`listening on http://127.0.0.1:${port}`) }, () => new Response('ok'))",
-  ]);
+  ], LISTENING);
   await new Promise((r) => setTimeout(r, 2000));
-  results.push(await measure("baseline: bare Deno.serve", proc.pid, Math.min(PHASE_S, 20)));
-  await stop(proc);
+  results.push(await measure("baseline: bare Deno.serve", bare.pid, Math.min(PHASE_S, 20)));
+  await bare.stop();
 }
 
 const dir = await Deno.makeTempDir({ prefix: "tock-cost-" });
 const kvPath = `${dir}/tock.kv`;
-const { proc, url } = await spawn([
+const tock = await spawnUntil([
   "run",
   "--allow-net",
   "--allow-read",
@@ -199,7 +168,8 @@ const { proc, url } = await spawn([
   kvPath,
   "--log-format",
   values["log-format"]!,
-]);
+], LISTENING);
+const { proc, url } = tock;
 try {
   await new Promise((r) => setTimeout(r, 3000));
   results.push(await measure("idle: no triggers", proc.pid, PHASE_S));
@@ -270,7 +240,7 @@ try {
   await new Promise((r) => setTimeout(r, 2000));
   results.push(await measure("after: those triggers paused", proc.pid, Math.min(PHASE_S, 30)));
 } finally {
-  await stop(proc);
+  await tock.stop();
   await Deno.remove(dir, { recursive: true });
 }
 

@@ -32,7 +32,8 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-async function spawnUntil(
+/** Starts `deno <args>` and resolves once its output matches `ready` (group 1: the URL). */
+export async function spawnUntil(
   args: string[],
   ready: RegExp,
   env: Record<string, string> = {},
