@@ -7,9 +7,9 @@
  *   deno run -A bench/fire_profile.ts [--seconds 8] [--connections 50] [--client fetch|tcp]
  */
 import { parseArgs } from "node:util";
+import { startTock } from "./fire_servers.ts";
 import { spawnLoad } from "./load.ts";
 
-const ROOT = new URL("../", import.meta.url);
 
 interface ProfileNode {
   id: number;
@@ -87,34 +87,11 @@ if (import.meta.main) {
   });
   const dir = await Deno.makeTempDir({ prefix: "tock-prof-" });
   const inspectPort = 19229 + Math.floor(Math.random() * 500);
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `--inspect=127.0.0.1:${inspectPort}`,
-      "main.ts",
-      "--port",
-      "0",
-      "--kv",
-      `${dir}/tock.kv`,
-      "--log-format",
-      "off",
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  const ready = Promise.withResolvers<string>();
-  void (async () => {
-    for await (const c of proc.stdout.pipeThrough(new TextDecoderStream())) {
-      out += c;
-      const m = /Tock listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) ready.resolve(m[1]);
-    }
-  })();
-  void proc.stderr.cancel();
-  const url = await ready.promise;
+  const tock = await startTock(`${dir}/tock.kv`, [], [
+    "-A",
+    `--inspect=127.0.0.1:${inspectPort}`,
+  ]);
+  const { proc, url } = tock;
   const trigger = await (await fetch(`${url}/api/triggers`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -164,7 +141,6 @@ if (import.meta.main) {
   for (const [name, ms] of st.slice(0, 45)) {
     console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
   }
-  proc.kill("SIGTERM");
-  await proc.status;
+  await tock.stop();
   await Deno.remove(dir, { recursive: true });
 }

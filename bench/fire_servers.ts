@@ -104,11 +104,15 @@ export async function spawnUntil(
 }
 
 /** Starts Tock (main.ts) on a free port; ready = listening and /healthz answering 200. */
-export function startTock(kvPath: string, extraArgs: string[] = []): Promise<Running> {
+export function startTock(
+  kvPath: string,
+  extraArgs: string[] = [],
+  denoFlags: string[] = ["-A"],
+): Promise<Running> {
   return spawnUntil(
     [
       "run",
-      "-A",
+      ...denoFlags,
       "main.ts",
       "--port",
       "0",
