@@ -10,7 +10,6 @@ import { parseArgs } from "node:util";
 import { startTock } from "./fire_servers.ts";
 import { spawnLoad } from "./load.ts";
 
-
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
