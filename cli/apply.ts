@@ -1,23 +1,45 @@
 /** `tock export` and `tock apply`: triggers as a JSON file that lives in version control. */
 import type { Trigger } from "../schemas.ts";
 import { ApiError, describeApiError, prefixErrors } from "./client.ts";
-import { type Ctx, readInput, str } from "./context.ts";
+import { type Ctx, pathOf, readInput, str } from "./context.ts";
 import { type Change, changedFields, planApply } from "./plan.ts";
-import { parseTriggerFile, SpecError, toTriggerFile } from "./spec.ts";
+import {
+  parseTriggerFile,
+  redactSecrets,
+  restoreSecrets,
+  SpecError,
+  toTriggerFile,
+} from "./spec.ts";
 import { listAllTriggers } from "./triggers.ts";
 
-/** `tock export [--out file]`: every trigger as a file that `tock apply` accepts. */
+/**
+ * `tock export [--out file] [--include-secrets]`: every trigger as a file that `tock apply`
+ * accepts. Header values stay out unless asked for: the file usually goes into git.
+ */
 export async function exportCommand(ctx: Ctx): Promise<number> {
-  const file = toTriggerFile(await listAllTriggers(ctx.client));
+  const full = toTriggerFile(await listAllTriggers(ctx.client));
+  const { file, redacted } = ctx.values["include-secrets"]
+    ? { file: full, redacted: 0 }
+    : redactSecrets(full);
   const text = JSON.stringify(file, null, 2) + "\n";
   const out = str(ctx.values, "out");
-  if (out === undefined) {
-    ctx.out(text);
-    return 0;
+  if (out === undefined) ctx.out(text);
+  else await Deno.writeTextFile(pathOf(ctx, out), text);
+  if (redacted > 0) {
+    ctx.err(
+      `Left out ${redacted} webhook header value(s) (written as "<redacted>"; tock apply ` +
+        "keeps the server's values); --include-secrets writes them",
+    );
   }
-  await Deno.writeTextFile(out, text);
-  ctx.err(`Exported ${file.triggers.length} trigger(s) to ${out}`);
+  if (out !== undefined) ctx.err(`Exported ${file.triggers.length} trigger(s) to ${out}`);
   return 0;
+}
+
+function reportInvalid(ctx: Ctx, err: SpecError): number {
+  if (ctx.json) ctx.out(JSON.stringify({ valid: false, problems: err.problems }, null, 2));
+  ctx.err(`error: ${err.message}`);
+  for (const p of err.problems) ctx.err(`  ${p}`);
+  return 2;
 }
 
 const SIGN: Record<Change["action"], string> = {
@@ -54,22 +76,20 @@ interface Failure {
  */
 export async function applyCommand(ctx: Ctx): Promise<number> {
   const source = ctx.positionals[0];
-  const text = await readInput(source, "apply");
+  const text = await readInput(ctx, source, "apply");
+  const label = source === "-" ? "stdin" : source;
   let file;
   try {
-    file = parseTriggerFile(text, source === "-" ? "stdin" : source);
+    file = parseTriggerFile(text, label);
   } catch (err) {
     if (!(err instanceof SpecError)) throw err;
-    if (ctx.json) {
-      ctx.out(JSON.stringify({ valid: false, problems: err.problems }, null, 2));
-    }
-    ctx.err(`error: ${err.message}`);
-    for (const p of err.problems) ctx.err(`  ${p}`);
-    return 2;
+    return reportInvalid(ctx, err);
   }
   const dryRun = ctx.values["dry-run"] === true;
   const prune = ctx.values.prune === true;
   const current = await listAllTriggers(ctx.client);
+  const missing = restoreSecrets(file.triggers, current);
+  if (missing.length > 0) return reportInvalid(ctx, new SpecError(label, missing));
   const plan = planApply(file.triggers, current, { prune });
   const changes = plan.filter((c) => c.action !== "unchanged" && c.action !== "keep");
   const unchanged = plan.filter((c) => c.action === "unchanged").length;

@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors: FieldProblem[] = [],
+    /** What to try next, printed after the problem (a server that cannot be reached). */
+    readonly hint = "",
   ) {
     super(detail ? `${title}: ${detail}` : title);
     this.name = "ApiError";
@@ -36,6 +38,7 @@ export function describeApiError(err: ApiError, pathPrefix = ""): string[] {
   for (const e of prefixErrors(err.errors, pathPrefix)) {
     lines.push(`  ${e.path ? `${e.path}: ` : ""}${e.message}`);
   }
+  if (err.hint) lines.push(`hint: ${err.hint}`);
   return lines;
 }
 
@@ -97,7 +100,14 @@ export class Client {
       });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      throw new ApiError(0, `Cannot reach Tock at ${this.baseUrl}`, errorMessage(err));
+      throw new ApiError(
+        0,
+        `Cannot reach Tock at ${this.baseUrl}`,
+        errorMessage(err),
+        [],
+        "is the server running there? Start it with `tock serve`, or point tock at it " +
+          "with --url or TOCK_URL.",
+      );
     }
     if (res.ok) return res;
     throw await toApiError(res);

@@ -1,10 +1,11 @@
 /** `--help` for every command: usage, flags and at least one example each. */
 
-const COMMON = `Common flags:
-  --url <url>        Tock server (env TOCK_URL, default http://127.0.0.1:8000)
-  --api-key <key>    bearer key (env TOCK_API_KEY)
-  --json             machine-readable JSON output
-  -h, --help         show help`;
+const COMMON = `Common flags (before or after the command):
+  --url <url>             Tock server (env TOCK_URL, default http://127.0.0.1:8000)
+  --api-key <key>         bearer key (env TOCK_API_KEY)
+  --api-key-file <path>   read the key from a file, keeping it out of ps (env TOCK_API_KEY_FILE)
+  --json                  machine-readable JSON output
+  -h, --help              show help`;
 
 const DEFINITION = `Definition flags:
   -f, --file <path>            JSON definition (create body); flags override it; - is stdin
@@ -31,7 +32,7 @@ const TEXTS: Record<string, string> = {
 Usage: tock <command> [arguments] [flags]
 
 Commands:
-  serve                       start the server (the default; see tock --help)
+  serve                       start the server (tock serve --help lists its flags)
   triggers list               list triggers
   triggers get <ref>          show one trigger (<ref> is an id or a name)
   triggers create <name>      create a trigger
@@ -44,9 +45,11 @@ Commands:
   test <file>                 fire a definition once without saving it
   export                      print every trigger as a file for tock apply
   apply <file>                create, update (and with --prune delete) triggers to match a file
-  help [command]              show help for a command
+  help [command]              show help for a command (same as --help)
+  version                     print the version (same as --version)
 
-Exit codes: 0 ok, 1 the server refused (or could not be reached), 2 bad usage or invalid file.
+Exit codes: 0 ok, 1 the server refused (or could not be reached, or a tested webhook
+failed), 2 bad usage or invalid file.
 
 ${COMMON}
 
@@ -160,24 +163,29 @@ Examples:
   tock logs --trigger nightly-report --state archived
   tock logs --follow --json | jq .triggerName`,
 
-  test: `Usage: tock test <file|-> [--name <name>] [--payload <json>] [flags]
+  test: `Usage: tock test <file|-> [--name <name>] [--payload <json>] [--wait <duration>] [flags]
 
 Send a trigger definition to the server, which validates it and fires it once now, marked
 as a test, without saving a trigger. The file is one definition (a create body), or a
-trigger file from tock export, with --name choosing the entry. Prints the log entry and the
-next runs. Exits 1 when the server refuses the definition or the webhook delivery failed.
+trigger file from tock export, with --name choosing the entry. With a webhook, waits until
+the delivery is done (at most --wait: 30s by default; 500ms, 10s, 2m; 0 does not wait).
+Prints the log entry and the next runs. Exits 1 when the server refuses the definition or
+the webhook delivery failed, or is still pending when the wait ends.
 
 ${COMMON}
 
 Example:
   tock test nightly.json --payload '{"dry":true}'`,
 
-  export: `Usage: tock export [--out <path>] [flags]
+  export: `Usage: tock export [--out <path>] [--include-secrets] [flags]
 
 Print every trigger as a trigger file, sorted by name:
   { "version": 1, "triggers": [ { name, type, schedule, payload, payloadSchema, webhook,
     misfire, status? } ] }
-Applying it to the same server changes nothing.
+Webhook header values (often credentials) are written as "<redacted>" unless
+--include-secrets is given; stderr says how many were left out. tock apply keeps the
+server's value for a "<redacted>" header. Applying the export to the same server changes
+nothing.
 
 ${COMMON}
 
@@ -191,7 +199,8 @@ created, entries that differ are updated (only the changed fields), "status": "p
 pauses. --prune deletes triggers that are not in the file. --dry-run prints the plan and
 changes nothing. The file is validated first with the API's schemas; problems name the
 entry and field (triggers[2].schedule.cron: ...) and exit 2. A second apply of the same
-file reports "No changes".
+file reports "No changes". A webhook header whose value is "<redacted>" (from tock export)
+keeps the value the server has; for a trigger the server lacks, it is an error.
 
 ${COMMON}
 

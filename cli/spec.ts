@@ -102,3 +102,45 @@ function rawName(entry: unknown): string | undefined {
 function dropEmpty(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
 }
+
+/** What `tock export` writes in place of a webhook header value (often a credential). */
+export const REDACTED = "<redacted>";
+
+/** The file with every webhook header value replaced by `REDACTED`, and how many were. */
+export function redactSecrets(file: TriggerFile): { file: TriggerFile; redacted: number } {
+  let redacted = 0;
+  const triggers = file.triggers.map((spec) => {
+    const headers = spec.webhook?.headers;
+    if (!spec.webhook || !headers || Object.keys(headers).length === 0) return spec;
+    const hidden = Object.fromEntries(Object.keys(headers).map((k) => [k, REDACTED]));
+    redacted += Object.keys(hidden).length;
+    return { ...spec, webhook: { ...spec.webhook, headers: hidden } };
+  });
+  return { file: { ...file, triggers }, redacted };
+}
+
+/**
+ * Puts the server's values back in place of `REDACTED` header values, by trigger and header
+ * name, so an export applies without changing (or leaking into the file) any credential.
+ * Returns one problem per redacted value the server has no value for.
+ */
+export function restoreSecrets(specs: TriggerSpec[], current: Trigger[]): string[] {
+  const byName = new Map(current.map((t) => [t.name, t]));
+  const problems: string[] = [];
+  specs.forEach((spec, i) => {
+    const headers = spec.webhook?.headers ?? {};
+    for (const [key, value] of Object.entries(headers)) {
+      if (value !== REDACTED) continue;
+      const stored = byName.get(spec.name)?.webhook?.headers ?? {};
+      const match = Object.keys(stored).find((k) => k.toLowerCase() === key.toLowerCase());
+      if (match !== undefined) headers[key] = stored[match];
+      else {
+        problems.push(
+          `triggers[${i}].webhook.headers.${key}: ${REDACTED} stands for the server's value, ` +
+            "and the server has none: write the value in the file",
+        );
+      }
+    }
+  });
+  return problems;
+}

@@ -15,12 +15,11 @@ import { table } from "./table.ts";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
 
-/** Every trigger on the server, following cursors. */
-export async function listAllTriggers(
+/** The server's triggers page by page, following cursors, for callers that may stop early. */
+export async function* triggerPages(
   client: Client,
   query: { type?: string; status?: string } = {},
-): Promise<Trigger[]> {
-  const all: Trigger[] = [];
+): AsyncGenerator<Trigger[]> {
   let cursor: string | undefined;
   do {
     const page = await client.request<{ items: Trigger[]; nextCursor: string | null }>(
@@ -28,15 +27,25 @@ export async function listAllTriggers(
       "/api/triggers",
       { query: { ...query, limit: 500, cursor } },
     );
-    all.push(...page.items);
+    yield page.items;
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
+}
+
+/** Every trigger on the server, following cursors. */
+export async function listAllTriggers(
+  client: Client,
+  query: { type?: string; status?: string } = {},
+): Promise<Trigger[]> {
+  const all: Trigger[] = [];
+  for await (const page of triggerPages(client, query)) all.push(...page);
   return all;
 }
 
 /**
  * Finds a trigger by id or by name: an id-shaped reference is tried as an id first, then
- * every reference is looked up by name. Unknown is a 404 `ApiError`.
+ * the reference is looked up by name. The API has no by-name route, so the lookup pages
+ * through the listing and stops at the first page holding the name. Unknown is a 404.
  */
 export async function resolveTrigger(client: Client, ref: string): Promise<Trigger> {
   if (ULID.test(ref)) {
@@ -47,9 +56,11 @@ export async function resolveTrigger(client: Client, ref: string): Promise<Trigg
     }
   }
   const name = ref.trim();
-  const found = (await listAllTriggers(client)).find((t) => t.name === name);
-  if (!found) throw new ApiError(404, "Not found", `No trigger with id or name "${ref}"`);
-  return found;
+  for await (const page of triggerPages(client)) {
+    const found = page.find((t) => t.name === name);
+    if (found) return found;
+  }
+  throw new ApiError(404, "Not found", `No trigger with id or name "${ref}"`);
 }
 
 /** Flags that describe a trigger definition, shared by `create` and `update`. */
@@ -90,7 +101,7 @@ export async function definitionFromFlags(
   let body: Record<string, unknown> = {};
   const file = str(v, "file");
   if (file !== undefined) {
-    const parsed = await readJsonInput(file, command);
+    const parsed = await readJsonInput(ctx, file, command);
     if (!isRecord(parsed)) throw new UsageError(`${file}: expected a JSON object`, command);
     body = parsed;
   }
@@ -274,7 +285,7 @@ export async function fireCommand(ctx: Ctx): Promise<number> {
     if (payload !== undefined) {
       throw new UsageError("Give --payload or --payload-file, not both", "triggers fire");
     }
-    payload = await readJsonInput(file, "triggers fire");
+    payload = await readJsonInput(ctx, file, "triggers fire");
   }
   const t = await resolveTrigger(ctx.client, ctx.positionals[0]);
   const log = await ctx.client.request<LogEntry>("POST", `/api/triggers/${t.id}/fire`, {
