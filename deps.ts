@@ -3,7 +3,7 @@ import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { FiringBus } from "./events.ts";
 import type { Metrics } from "./metrics.ts";
-import type { GroupCommitter } from "./scheduler/group_commit.ts";
+import type { GroupCommitter } from "./db/group_commit.ts";
 import type { PayloadSchemas } from "./payload_schema.ts";
 import type { StoredLog, TriggerRecord } from "./schemas.ts";
 

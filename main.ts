@@ -12,7 +12,7 @@ import { PayloadSchemas } from "./payload_schema.ts";
 import { Scheduler } from "./scheduler/engine.ts";
 import { runHousekeeping } from "./scheduler/sweeper.ts";
 import { OutboxMessage, WebhookOutbox } from "./webhook/outbox.ts";
-import { GroupCommitter } from "./scheduler/group_commit.ts";
+import { GroupCommitter } from "./db/group_commit.ts";
 import { CLI_COMMANDS, runCli } from "./cli/main.ts";
 import { Metrics } from "./metrics.ts";
 import { openAccessWarning } from "./middleware/auth.ts";

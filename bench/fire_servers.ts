@@ -15,7 +15,7 @@ import { Hono } from "hono";
 import { parseConfig } from "../config.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { addManualFiringWrites, manualLog } from "../scheduler/fire.ts";
-import { GroupCommitter } from "../scheduler/group_commit.ts";
+import { GroupCommitter } from "../db/group_commit.ts";
 import type { StoredLog } from "../schemas.ts";
 
 const ROOT = new URL("../", import.meta.url);

@@ -9,7 +9,7 @@ import { keys } from "../db/keys.ts";
 import { addLogWrites } from "../db/logs.ts";
 import { ulid } from "../db/ulid.ts";
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
-import { GroupCommitter, type WriteFn } from "./group_commit.ts";
+import { GroupCommitter, type WriteFn } from "../db/group_commit.ts";
 
 /** The log entry of an on-demand firing at `nowMs`. */
 export function manualLog(rec: TriggerRecord, payload: unknown, nowMs: number): StoredLog {

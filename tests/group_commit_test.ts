@@ -6,7 +6,7 @@ import type { Deps } from "../deps.ts";
 import { keys } from "../db/keys.ts";
 import { FiringBus } from "../events.ts";
 import { PayloadSchemas } from "../payload_schema.ts";
-import { GroupCommitter } from "../scheduler/group_commit.ts";
+import { GroupCommitter } from "../db/group_commit.ts";
 import type { StoredLog } from "../schemas.ts";
 import { startServer } from "./helpers/server.ts";
 

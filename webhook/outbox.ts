@@ -18,7 +18,7 @@ import { keys } from "../db/keys.ts";
 import { backstopMs, toLogView } from "../db/logs.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { StoredLog, TriggerRecord, Webhook } from "../schemas.ts";
-import { GroupCommitter, type WriteFn } from "../scheduler/group_commit.ts";
+import { GroupCommitter, type WriteFn } from "../db/group_commit.ts";
 import { AttemptAborted, sendAttempt } from "./deliver.ts";
 import { HostLimiter } from "./host_limiter.ts";
 import { type AttemptResult, isRetryable, isSuccess, nextDelay } from "./policy.ts";
