@@ -3,7 +3,7 @@
  * Unlike the old app, errors carry real status codes; bodies are `{ error }` (see app.ts).
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import type { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { listTriggers } from "../db/triggers.ts";
 import { listLogs } from "../db/log_list.ts";
@@ -17,6 +17,8 @@ import {
 import { fireTestLater } from "../services/pending_test_firing.ts";
 import { createTrigger, deleteTrigger, getTriggerByName } from "../services/triggers.ts";
 import {
+  LegacyRemoveBody,
+  LegacyScheduleBody,
   type LogEntry,
   type ScheduleInput,
   type StoredLog,
@@ -26,19 +28,9 @@ import {
 } from "../schemas.ts";
 import { parseWith, readJson } from "./body.ts";
 
-/** The reference app's request body for /schedule_trigger and /test_trigger. */
-export const LegacyScheduleBody = z.object({
-  trigger_name: z.string(),
-  trigger_type: z.enum(["scheduled", "api"]),
-  delay_seconds: z.number().nullable().optional(),
-  interval_seconds: z.number().nullable().optional(),
-  schedule: z.string().nullable().optional(),
-  payload: z.json().optional(),
-});
+// The bodies are declared with the other schemas; re-exported for the OpenAPI table.
+export { LegacyRemoveBody, LegacyScheduleBody };
 type LegacyScheduleBody = z.infer<typeof LegacyScheduleBody>;
-
-/** The reference app's request body for /remove_trigger. */
-export const LegacyRemoveBody = z.object({ trigger_name: z.string() });
 
 /** Most entries /list_logs answers with (the reference app had no paging). */
 const LEGACY_LOG_LIMIT = 500;

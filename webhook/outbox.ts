@@ -15,6 +15,7 @@
  * due poll already make them durable.
  */
 import {
+  countDeliveryBacklog,
   type DeliveryEntry,
   dropDelivery,
   type DueDelivery,
@@ -25,7 +26,6 @@ import {
   recordDelivery,
   releaseDelivery,
 } from "../db/deliveries.ts";
-import { countDeliveryBacklog } from "../db/deliveries.ts";
 import { kvHasQueues, type QueueEnv } from "../db/queues.ts";
 import type { Deps } from "../deps.ts";
 import type { StoredLog } from "../schemas.ts";
