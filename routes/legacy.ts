@@ -29,13 +29,13 @@ import {
 import { parseWith, readJson } from "./body.ts";
 
 // The bodies are declared with the other schemas; re-exported for the OpenAPI table.
-export { LegacyRemoveBody, LegacyScheduleBody };
-type LegacyScheduleBody = z.infer<typeof LegacyScheduleBody>;
+export { LegacyRemoveBody, LegacyScheduleBody } from "../schemas.ts";
+type ScheduleBody = z.infer<typeof LegacyScheduleBody>;
 
 /** Most entries /list_logs answers with (the reference app had no paging). */
 const LEGACY_LOG_LIMIT = 500;
 
-function legacySchedule(b: LegacyScheduleBody): ScheduleInput | null {
+function legacySchedule(b: ScheduleBody): ScheduleInput | null {
   if (b.trigger_type === "api") return null;
   if (b.delay_seconds != null) return { delaySeconds: b.delay_seconds };
   if (b.interval_seconds != null) return { everySeconds: b.interval_seconds };
@@ -48,7 +48,7 @@ function legacySchedule(b: LegacyScheduleBody): ScheduleInput | null {
   return null;
 }
 
-function toCreate(b: LegacyScheduleBody): TriggerCreate {
+function toCreate(b: ScheduleBody): TriggerCreate {
   return {
     name: b.trigger_name,
     type: b.trigger_type,
