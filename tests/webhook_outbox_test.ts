@@ -10,6 +10,7 @@ import { createDeps } from "../deps.ts";
 import type { DeliveryRecord } from "../webhook/record.ts";
 import { WebhookOutbox } from "../webhook/outbox.ts";
 import { waitFor } from "./helpers/server.ts";
+import { testApp, uniqueName } from "./helpers/app.ts";
 import { receiver, webhookApp } from "./webhook_helpers.ts";
 
 Deno.test("on local KV a retry is woken by its queue message, in another instance", async () => {
@@ -182,3 +183,40 @@ async function webhookAppOn(kv: Deno.Kv, pollMs = 50, queues = false) {
   await outbox.start();
   return { outbox, [Symbol.asyncDispose]: () => outbox.stop() };
 }
+
+Deno.test("a webhook firing writes its delivery record with no outbox running, and one started later delivers it", async () => {
+  const rx = receiver();
+  await using t = await testApp();
+  try {
+    const created = await t.call("POST", "/api/triggers", {
+      name: uniqueName("durable"),
+      type: "api",
+      webhook: { url: rx.url },
+    });
+    assert.equal(created.status, 201);
+    const fired = await t.call("POST", `/api/triggers/${created.body.id}/fire`, { n: 1 });
+    assert.equal(fired.status, 202);
+    assert.equal(fired.body.outcome, "pending");
+    const rec = (await t.kv.get<DeliveryRecord>(keys.delivery(fired.body.id))).value;
+    assert.equal(rec?.state, "pending");
+    assert.equal(rec?.attempts, 0);
+    const due = await Array.fromAsync(t.kv.list({ prefix: keys.deliveriesDuePrefix() }));
+    assert.deepEqual(due.map((e) => e.key[2]), [fired.body.id]);
+    assert.equal(rx.hits.length, 0);
+
+    await using later = await webhookAppOn(t.kv);
+    const log = await waitFor(
+      async () => {
+        const res = await t.call("GET", `/api/logs/${fired.body.id}`);
+        return res.body.outcome === "ok" ? res.body : null;
+      },
+      10_000,
+      "the delivery",
+    );
+    assert.equal(log.delivery.attempts, 1);
+    assert.equal(rx.hits.length, 1);
+    void later;
+  } finally {
+    await rx.close();
+  }
+});
