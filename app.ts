@@ -14,7 +14,6 @@ import { logRoutes } from "./routes/logs.ts";
 import { testRoutes } from "./routes/test.ts";
 import { triggerRoutes } from "./routes/triggers.ts";
 import { uiRoutes } from "./routes/ui.ts";
-import { Metrics } from "./metrics.ts";
 import { apiKeyAuth } from "./middleware/auth.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { type LogSink, observeRequests } from "./middleware/request_log.ts";
@@ -88,11 +87,6 @@ export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
     );
   });
 
-  // Metrics follow the deps (the webhook engine reports into them); made here when absent.
-  if (!deps.metrics) {
-    deps.metrics = new Metrics();
-    deps.metrics.attach(deps.bus);
-  }
   // Outermost first: observe sees the final status of all that follows (401, 429, 503).
   app.use(observeRequests(deps.metrics, opts.log ?? null));
   app.use(requestTimeout(deps.config.requestTimeoutMs));

@@ -1,37 +1,46 @@
-/** What the app and the scheduler receive instead of importing: KV, time, configuration. */
+/**
+ * What every layer receives instead of importing: KV, time, configuration, the bus, the shared
+ * group committer, metrics and payload schemas. Built once by `createDeps`, all required and
+ * never reassigned: runtimes (scheduler, outbox, housekeeping) are not in here; they subscribe
+ * to the bus instead of being called.
+ */
 import type { Clock } from "./clock.ts";
+import { systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import type { FiringBus } from "./events.ts";
-import type { Metrics } from "./metrics.ts";
-import type { GroupCommitter } from "./scheduler/group_commit.ts";
-import type { PayloadSchemas } from "./payload_schema.ts";
-import type { StoredLog, TriggerRecord } from "./schemas.ts";
-
-/** A durable outbox for webhook deliveries (see webhook/). */
-export interface Outbox {
-  /** Adds the durable delivery record of a new firing to the commit that writes its log. */
-  addWrites(op: Deno.AtomicOperation, log: StoredLog, trigger: TriggerRecord): void;
-  /** After that commit: start delivering now (durability does not depend on this). */
-  kick(logs: StoredLog[]): void;
-  /** A new attempt series for a logged webhook firing; answers the entry, now pending. */
-  redeliver(logId: string): Promise<StoredLog>;
-}
-
-/** Reacts to local trigger changes so the timer is re-armed without waiting for a poll. */
-export interface SchedulerHandle {
-  notify(nextRunAtMs: number | null): void;
-}
+import { GroupCommitter } from "./db/group_commit.ts";
+import { FiringBus } from "./events.ts";
+import { Metrics } from "./metrics.ts";
+import { PayloadSchemas } from "./payload_schema.ts";
 
 export interface Deps {
-  kv: Deno.Kv;
-  clock: Clock;
-  config: Config;
-  bus: FiringBus;
-  schemas: PayloadSchemas;
-  outbox?: Outbox;
-  scheduler?: SchedulerHandle;
-  /** Shares commits between concurrent on-demand firings; made per KV on first use if absent. */
-  committer?: GroupCommitter;
-  /** Prometheus metrics (metrics.ts); createApp makes them when absent. */
-  metrics?: Metrics;
+  readonly kv: Deno.Kv;
+  readonly clock: Clock;
+  readonly config: Config;
+  /** Committed firings and trigger changes, for the runtimes and observers. */
+  readonly bus: FiringBus;
+  /** Shares commits between concurrent firings and delivery updates (one per KV handle). */
+  readonly committer: GroupCommitter;
+  /** Prometheus metrics; counts every firing published on `bus`. */
+  readonly metrics: Metrics;
+  readonly schemas: PayloadSchemas;
+}
+
+/** Builds the dependencies of one instance on `kv`; the parts not given are made here. */
+export function createDeps(
+  kv: Deno.Kv,
+  config: Config,
+  opts: { clock?: Clock; bus?: FiringBus; schemas?: PayloadSchemas } = {},
+): Deps {
+  const bus = opts.bus ?? new FiringBus();
+  const metrics = new Metrics();
+  metrics.attach(bus);
+  return Object.freeze({
+    kv,
+    clock: opts.clock ?? systemClock,
+    config,
+    bus,
+    committer: new GroupCommitter(kv),
+    metrics,
+    schemas: opts.schemas ?? new PayloadSchemas(),
+  });
 }

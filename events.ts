@@ -1,28 +1,68 @@
-/** In-process fan-out of firings to the event stream, metrics and the log printer. */
+/**
+ * The in-process bus between the layers. Services publish here after their commits; the
+ * runtimes (scheduler, webhook outbox) and the observers (event stream, metrics, log printer)
+ * subscribe. Three topics: committed firings, trigger changes (re-arm the scheduler's timer)
+ * and deliveries made due outside a firing (a redelivery).
+ */
 import type { StoredLog } from "./schemas.ts";
 
 export type FiringListener = (logs: StoredLog[]) => void;
+/** `nextRunAtMs`: the changed trigger's pending occurrence; null when it has none (any more). */
+export type TriggerChangeListener = (nextRunAtMs: number | null) => void;
+export type DeliveryListener = (logIds: string[]) => void;
+
+/** Calls every listener; one that throws is reported and does not stop the others. */
+function emit<T>(listeners: Set<(v: T) => void>, v: T, what: string): void {
+  for (const fn of listeners) {
+    try {
+      fn(v);
+    } catch (err) {
+      console.error(`${what} listener failed:`, err);
+    }
+  }
+}
+
+function add<T>(listeners: Set<T>, fn: T): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
 
 /**
  * Every committed firing of this instance is published here once, after its commit.
  * Listeners must not throw; they run synchronously and should hand off slow work.
  */
 export class FiringBus {
-  #listeners = new Set<FiringListener>();
+  #firings = new Set<FiringListener>();
+  #changes = new Set<TriggerChangeListener>();
+  #deliveries = new Set<DeliveryListener>();
 
+  /** Listens for committed firings; returns the unsubscribe function. */
   subscribe(fn: FiringListener): () => void {
-    this.#listeners.add(fn);
-    return () => this.#listeners.delete(fn);
+    return add(this.#firings, fn);
   }
 
+  /** After a commit that wrote these firings' log entries. */
   publish(logs: StoredLog[]): void {
-    if (logs.length === 0) return;
-    for (const fn of this.#listeners) {
-      try {
-        fn(logs);
-      } catch (err) {
-        console.error("firing listener failed:", err);
-      }
-    }
+    if (logs.length > 0) emit(this.#firings, logs, "firing");
+  }
+
+  /** Listens for local trigger changes (the scheduler re-reads its view). */
+  onTriggerChange(fn: TriggerChangeListener): () => void {
+    return add(this.#changes, fn);
+  }
+
+  /** After a commit that created, changed or removed a trigger. */
+  triggerChanged(nextRunAtMs: number | null): void {
+    emit(this.#changes, nextRunAtMs, "trigger change");
+  }
+
+  /** Listens for deliveries made due outside a firing (the outbox starts them). */
+  onDeliveryDue(fn: DeliveryListener): () => void {
+    return add(this.#deliveries, fn);
+  }
+
+  /** After a commit that made these log entries' deliveries due now. */
+  deliveryDue(logIds: string[]): void {
+    if (logIds.length > 0) emit(this.#deliveries, logIds, "delivery");
   }
 }

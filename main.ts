@@ -4,17 +4,13 @@
  * subcommand (`triggers`, `logs`, ...) it is instead the command-line client.
  */
 import { createApp } from "./app.ts";
-import { systemClock } from "./clock.ts";
 import { ConfigError, helpText, parseConfig } from "./config.ts";
-import type { Deps } from "./deps.ts";
-import { FiringBus } from "./events.ts";
-import { PayloadSchemas } from "./payload_schema.ts";
+import { createDeps } from "./deps.ts";
+import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
 import { Scheduler } from "./scheduler/engine.ts";
-import { runHousekeeping } from "./scheduler/sweeper.ts";
-import { OutboxMessage, WebhookOutbox } from "./webhook/outbox.ts";
-import { GroupCommitter } from "./scheduler/group_commit.ts";
+import { Housekeeper } from "./services/housekeeping.ts";
+import { WebhookOutbox } from "./webhook/outbox.ts";
 import { CLI_COMMANDS, runCli } from "./cli/main.ts";
-import { Metrics } from "./metrics.ts";
 import { openAccessWarning } from "./middleware/auth.ts";
 import { firingLogger, logSink } from "./middleware/request_log.ts";
 
@@ -37,18 +33,13 @@ try {
   Deno.exit(2);
 }
 
-/** Set once KV is open; the cron handlers below run only after that. */
-let deps: Deps | null = null;
+/** Set once KV is open; the cron handler below runs only after that. */
+let housekeeper: Housekeeper | null = null;
 
 // Registered at top level, before serving (Deno Deploy requires it); a no-op until KV is open.
 // Every instance runs it; a per-minute lock in KV lets one of them do the work.
 Deno.cron("tock-housekeeping", "* * * * *", async () => {
-  if (!deps) return;
-  try {
-    await runHousekeeping(deps, deps.clock.now());
-  } catch (err) {
-    console.error("housekeeping failed:", err);
-  }
+  await housekeeper?.tick();
 });
 
 // On Deno Deploy the disk is read-only and Deno.openKv() without a path is the app's own KV;
@@ -60,30 +51,16 @@ if (kvTarget !== undefined && kvTarget !== ":memory:" && !/^https?:\/\//.test(kv
   if (dir) await Deno.mkdir(dir, { recursive: true });
 }
 const kv = await Deno.openKv(kvTarget);
-const bus = new FiringBus();
-deps = {
-  kv,
-  clock: systemClock,
-  config,
-  bus,
-  schemas: new PayloadSchemas(),
-  committer: new GroupCommitter(kv),
-};
-deps.metrics = new Metrics();
-deps.metrics.attach(bus);
+const deps = createDeps(kv, config);
 const log = logSink(config.logFormat);
-if (log) bus.subscribe(firingLogger(log));
+if (log) deps.bus.subscribe(firingLogger(log));
+// The runtimes: each subscribes to the bus on start and lets go on stop.
 const scheduler = new Scheduler(deps);
-deps.scheduler = scheduler;
-const outbox = new WebhookOutbox(deps);
-deps.outbox = outbox;
-if (outbox.usesQueues) {
-  // One listener per KV handle, routing on the message kind; KV Connect has no queues.
-  void kv.listenQueue((msg: unknown) => {
-    if (OutboxMessage.safeParse(msg).success) return outbox.onMessage(msg);
-    console.error("dropped a queue message of unknown kind:", JSON.stringify(msg));
-  });
-}
+// KV Connect and Deno Deploy have no queues: there Tock never calls listenQueue or enqueue.
+const queues = kvHasQueues(config.kv, { DENO_DEPLOYMENT_ID: Deno.env.get("DENO_DEPLOYMENT_ID") });
+const outbox = new WebhookOutbox(deps, { queues });
+if (queues) void listenForWakeups(kv, (logId) => outbox.wake(logId));
+housekeeper = new Housekeeper(deps);
 
 const stopStreams = new AbortController();
 const app = createApp(deps, {
@@ -93,6 +70,7 @@ const app = createApp(deps, {
 });
 await scheduler.start();
 await outbox.start();
+housekeeper.start();
 
 const openWarning = openAccessWarning(config);
 if (openWarning) console.warn(openWarning);
@@ -121,6 +99,7 @@ async function shutdown(signal: string) {
   ]);
   clearTimeout(grace);
   await outbox.stop();
+  await housekeeper?.stop();
   kv.close();
   Deno.exit(0);
 }

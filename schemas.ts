@@ -290,3 +290,18 @@ function pickScheduleBranch(branches: Issue[][]): number | null {
 function dotted(path: (string | number)[]): string {
   return path.map(String).join(".");
 }
+
+// --- The reference design's request bodies (routes/legacy.ts) ---
+
+/** The reference app's request body for /schedule_trigger and /test_trigger. */
+export const LegacyScheduleBody = z.object({
+  trigger_name: z.string(),
+  trigger_type: z.enum(["scheduled", "api"]),
+  delay_seconds: z.number().nullable().optional(),
+  interval_seconds: z.number().nullable().optional(),
+  schedule: z.string().nullable().optional(),
+  payload: z.json().optional(),
+});
+
+/** The reference app's request body for /remove_trigger. */
+export const LegacyRemoveBody = z.object({ trigger_name: z.string() });

@@ -6,7 +6,7 @@
  *   deno run -A bench/fire_kv_ceiling.ts [--seconds 3] [--writers 50]
  */
 import { parseArgs } from "node:util";
-import { GroupCommitter } from "../scheduler/group_commit.ts";
+import { GroupCommitter } from "../db/group_commit.ts";
 import { addFiringWrites } from "./fire_servers.ts";
 
 export interface KvCeiling {

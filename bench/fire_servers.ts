@@ -14,8 +14,9 @@ import { parseArgs } from "node:util";
 import { Hono } from "hono";
 import { parseConfig } from "../config.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
-import { addManualFiringWrites, manualLog } from "../scheduler/fire.ts";
-import { GroupCommitter } from "../scheduler/group_commit.ts";
+import { addManualFiringWrites } from "../db/firings.ts";
+import { manualLog } from "../services/firings.ts";
+import { GroupCommitter } from "../db/group_commit.ts";
 import type { StoredLog } from "../schemas.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -156,7 +157,7 @@ export function addFiringWrites(
   now: number,
 ): StoredLog {
   const log = manualLog(BENCH_TRIGGER, payload, now);
-  addManualFiringWrites(WRITE_DEPS, op, BENCH_TRIGGER, log);
+  addManualFiringWrites(op, BENCH_TRIGGER, log, WRITE_DEPS.config);
   return log;
 }
 

@@ -17,15 +17,13 @@ import { parseArgs } from "node:util";
 import { createApp } from "../app.ts";
 import { systemClock } from "../clock.ts";
 import { parseConfig } from "../config.ts";
-import type { Deps } from "../deps.ts";
-import { FiringBus } from "../events.ts";
-import { PayloadSchemas } from "../payload_schema.ts";
+import { createDeps, type Deps } from "../deps.ts";
 import { keys } from "../db/keys.ts";
-import { addLogWrites } from "../db/logs.ts";
+import { addLogWrites } from "../db/log_writes.ts";
 import { ulid } from "../db/ulid.ts";
 import type { StoredLog } from "../schemas.ts";
-import { sweepLogs } from "../scheduler/sweeper.ts";
-import { fireNow } from "../scheduler/fire.ts";
+import { sweepLogs } from "../services/housekeeping.ts";
+import { fireNow } from "../services/firings.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 
 const { values } = parseArgs({
@@ -66,13 +64,7 @@ const dir = await Deno.makeTempDir({ prefix: "tock-logs-bench-" });
 const kvPath = `${dir}/tock.kv`;
 const kv = await Deno.openKv(kvPath);
 const config = parseConfig(["--kv", kvPath, "--log-format", "off"], {});
-const deps: Deps = {
-  kv,
-  clock: systemClock,
-  config,
-  bus: new FiringBus(),
-  schemas: new PayloadSchemas(),
-};
+const deps: Deps = createDeps(kv, config, { clock: systemClock });
 
 // --- fill -----------------------------------------------------------------------------------
 const now = Date.now();

@@ -10,7 +10,7 @@ import { keys } from "../db/keys.ts";
 import { ulid } from "../db/ulid.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { planClaim } from "../scheduler/claim.ts";
-import { GroupCommitter, keySize } from "../scheduler/group_commit.ts";
+import { GroupCommitter, keySize } from "../db/group_commit.ts";
 import type { ScheduleInput, TriggerRecord } from "../schemas.ts";
 
 const NOW = Date.parse("2026-11-29T12:00:00.000Z");

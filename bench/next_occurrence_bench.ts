@@ -5,10 +5,9 @@
  */
 import { parseConfig } from "../config.ts";
 import { systemClock } from "../clock.ts";
-import type { Deps } from "../deps.ts";
+import { createDeps, type Deps } from "../deps.ts";
 import { keys } from "../db/keys.ts";
 import { addTriggerWrites } from "../db/triggers.ts";
-import { FiringBus } from "../events.ts";
 import {
   claimBatch,
   type DueItem,
@@ -62,13 +61,7 @@ Deno.bench("planClaim: everySeconds on time", { group: "claim" }, () => {
 // engine's prefetch leaves them): the cost of firing MAX_BATCH occurrences.
 const path = (await Deno.makeTempDir({ prefix: "tock-bench-" })) + "/bench.kv";
 const kv = await Deno.openKv(path);
-const deps: Deps = {
-  kv,
-  clock: systemClock,
-  config: parseConfig(["--kv", path], {}),
-  bus: new FiringBus(),
-  schemas: null as unknown as Deps["schemas"],
-};
+const deps: Deps = createDeps(kv, parseConfig(["--kv", path], {}), { clock: systemClock });
 let seq = 0;
 async function dueBatch(n: number, cache: RecordCache): Promise<DueItem[]> {
   const now = Date.now();

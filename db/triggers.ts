@@ -14,6 +14,11 @@ export function dueKeyOf(rec: TriggerRecord): Deno.KvKey | null {
     : null;
 }
 
+/** When `rec` is next due in the due index, or null when it is not waiting to fire. */
+export function dueAtOf(rec: TriggerRecord): number | null {
+  return rec.status === "active" && rec.nextRunAt !== null ? Date.parse(rec.nextRunAt) : null;
+}
+
 /**
  * Adds the writes that store `next` in place of `prev` (null when new): the record, the name
  * index if the name changed, and the due entry. The due entry is rewritten on every change so

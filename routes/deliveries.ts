@@ -1,16 +1,16 @@
 /** `POST /api/logs/:id/redeliver`: a new webhook delivery series for a logged firing. */
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
-import { toLogView } from "../db/logs.ts";
-import { NotFoundError, UnavailableError } from "../errors.ts";
+import { toLogView } from "../db/log_view.ts";
+import { NotFoundError } from "../errors.ts";
+import { redeliver } from "../services/deliveries.ts";
 
 export function deliveryRoutes(deps: Deps): Hono {
   const app = new Hono();
 
   app.post("/:id/redeliver", async (c) => {
-    if (!deps.outbox) throw new UnavailableError("Webhook delivery is not running");
     const id = c.req.param("id");
-    const log = await deps.outbox.redeliver(id);
+    const log = await redeliver(deps, id);
     const view = toLogView(log, deps.clock.now(), deps.config);
     if (!view) throw new NotFoundError(`No log entry with id "${id}"`);
     return c.json(view, 202);

@@ -12,8 +12,8 @@
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
 import { ValidationError } from "../errors.ts";
-import { keys } from "../db/keys.ts";
-import { listedBefore, retentionBounds, toLogView } from "../db/logs.ts";
+import { logsAfter } from "../db/log_list.ts";
+import { toLogView } from "../db/log_view.ts";
 import { isUlid, ulidTime } from "../db/ulid.ts";
 import type { StoredLog } from "../schemas.ts";
 
@@ -103,18 +103,11 @@ function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
   const replay = async (lastEventId: string): Promise<Set<string>> => {
     const recent = new Set<string>();
     const now = deps.clock.now();
-    const { retainedFrom } = retentionBounds(now, deps.config);
-    const from = lastEventId + "\0" > retainedFrom ? lastEventId + "\0" : retainedFrom;
-    const prefix = keys.logsPrefix();
-    const iter = deps.kv.list<StoredLog>({
-      start: [...prefix, from],
-      end: [...prefix, listedBefore(now)],
-    }, { batchSize: 200 });
-    for await (const e of iter) {
+    for await (const log of logsAfter(deps.kv, lastEventId, now, deps.config)) {
       if (closed) break;
-      if (!matches(e.value)) continue;
-      sendLog(e.value);
-      if (ulidTime(e.value.id) >= now - SEAM_WINDOW_MS) recent.add(e.value.id);
+      if (!matches(log)) continue;
+      sendLog(log);
+      if (ulidTime(log.id) >= now - SEAM_WINDOW_MS) recent.add(log.id);
       // Respect the client's pace: a long replay must not pile up in memory.
       while (!closed && (controller.desiredSize ?? 1) <= 0) {
         demand = Promise.withResolvers<void>();

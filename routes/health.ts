@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
 import type { SchedulerStatus } from "../scheduler/engine.ts";
-import { keys } from "../db/keys.ts";
+import { probeKv } from "../db/health.ts";
 
 export function healthRoutes(deps: Deps, schedulerStatus?: () => SchedulerStatus): Hono {
   const app = new Hono();
@@ -10,20 +10,11 @@ export function healthRoutes(deps: Deps, schedulerStatus?: () => SchedulerStatus
     const started = performance.now();
     let kvOk = true;
     let kvError: string | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      // A read that must reach storage, bounded in time.
-      await Promise.race([
-        deps.kv.list({ prefix: keys.duePrefix() }, { limit: 1 }).next(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error("KV did not answer in 2 s")), 2000);
-        }),
-      ]);
+      await probeKv(deps.kv);
     } catch (err) {
       kvOk = false;
       kvError = (err as Error).message;
-    } finally {
-      clearTimeout(timer);
     }
     const body = {
       ok: kvOk,

@@ -3,43 +3,39 @@
  * Unlike the old app, errors carry real status codes; bodies are `{ error }` (see app.ts).
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import type { z } from "zod";
 import type { Deps } from "../deps.ts";
-import { NotFoundError } from "../errors.ts";
-import { deleteTrigger, getTriggerEntry, idByName, listTriggers } from "../db/triggers.ts";
-import { listLogs } from "../db/logs.ts";
-import { fireNow, fireTest } from "../scheduler/fire.ts";
+import { listTriggers } from "../db/triggers.ts";
+import { listLogs } from "../db/log_list.ts";
 import {
+  fireNow,
+  fireTest,
+  maxTestDelayMs,
+  testDefinition,
+  unsavedRecord,
+} from "../services/firings.ts";
+import { fireTestLater } from "../services/pending_test_firing.ts";
+import { createTrigger, deleteTrigger, getTriggerByName } from "../services/triggers.ts";
+import {
+  LegacyRemoveBody,
+  LegacyScheduleBody,
   type LogEntry,
   type ScheduleInput,
   type StoredLog,
+  TestRequest,
   TriggerCreate,
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, readJson } from "./body.ts";
-import { createTrigger } from "./triggers.ts";
-import { maxTestDelayMs, testDefinition, unsavedRecord } from "./test.ts";
-import { fireWhenDue, schedulePendingTest } from "../scheduler/delayed_test.ts";
-import { triggerLogIndex } from "./logs.ts";
 
-/** The reference app's request body for /schedule_trigger and /test_trigger. */
-export const LegacyScheduleBody = z.object({
-  trigger_name: z.string(),
-  trigger_type: z.enum(["scheduled", "api"]),
-  delay_seconds: z.number().nullable().optional(),
-  interval_seconds: z.number().nullable().optional(),
-  schedule: z.string().nullable().optional(),
-  payload: z.json().optional(),
-});
-type LegacyScheduleBody = z.infer<typeof LegacyScheduleBody>;
-
-/** The reference app's request body for /remove_trigger. */
-export const LegacyRemoveBody = z.object({ trigger_name: z.string() });
+// The bodies are declared with the other schemas; re-exported for the OpenAPI table.
+export { LegacyRemoveBody, LegacyScheduleBody } from "../schemas.ts";
+type ScheduleBody = z.infer<typeof LegacyScheduleBody>;
 
 /** Most entries /list_logs answers with (the reference app had no paging). */
 const LEGACY_LOG_LIMIT = 500;
 
-function legacySchedule(b: LegacyScheduleBody): ScheduleInput | null {
+function legacySchedule(b: ScheduleBody): ScheduleInput | null {
   if (b.trigger_type === "api") return null;
   if (b.delay_seconds != null) return { delaySeconds: b.delay_seconds };
   if (b.interval_seconds != null) return { everySeconds: b.interval_seconds };
@@ -52,7 +48,7 @@ function legacySchedule(b: LegacyScheduleBody): ScheduleInput | null {
   return null;
 }
 
-function toCreate(b: LegacyScheduleBody): TriggerCreate {
+function toCreate(b: ScheduleBody): TriggerCreate {
   return {
     name: b.trigger_name,
     type: b.trigger_type,
@@ -89,12 +85,6 @@ function legacyLog(log: StoredLog | LogEntry, state: string) {
   };
 }
 
-async function byName(deps: Deps, name: string): Promise<TriggerRecord> {
-  const id = await idByName(deps.kv, name);
-  if (id === null) throw new NotFoundError(`No trigger named "${name}"`);
-  return (await getTriggerEntry(deps.kv, id)).value;
-}
-
 export function legacyRoutes(deps: Deps): Hono {
   const app = new Hono();
   const max = deps.config.maxPayloadBytes;
@@ -118,9 +108,8 @@ export function legacyRoutes(deps: Deps): Hono {
 
   app.post("/remove_trigger", async (c) => {
     const { trigger_name } = parseWith(LegacyRemoveBody, await readJson(c, max), "request");
-    const rec = await byName(deps, trigger_name);
-    await deleteTrigger(deps.kv, rec.id);
-    deps.scheduler?.notify(null);
+    const rec = await getTriggerByName(deps, trigger_name);
+    await deleteTrigger(deps, rec.id);
     return c.json({ message: `Trigger "${trigger_name}" removed` });
   });
 
@@ -129,12 +118,10 @@ export function legacyRoutes(deps: Deps): Hono {
     if (!name) {
       return c.json({ error: "Query parameter trigger_name is required" }, 400);
     }
-    const rec = await byName(deps, name);
+    const rec = await getTriggerByName(deps, name);
     const NONE = Symbol();
     const body = await readJson(c, max, NONE);
-    const payload = body === NONE ? rec.payload : body;
-    if (rec.type === "api") deps.schemas.validate(rec, payload);
-    const log = await fireNow(deps, rec, payload);
+    const log = await fireNow(deps, rec, body === NONE ? undefined : body);
     return c.json({ message: `Trigger "${name}" fired`, log: legacyLog(log, "active") });
   });
 
@@ -145,7 +132,6 @@ export function legacyRoutes(deps: Deps): Hono {
       { state: "all", limit: LEGACY_LOG_LIMIT },
       now,
       deps.config,
-      (ref) => triggerLogIndex(deps.kv, ref),
     );
     return c.json(page.items.map((l) => legacyLog(l, l.state)));
   });
@@ -155,7 +141,8 @@ export function legacyRoutes(deps: Deps): Hono {
     const delayMs = Math.max(0, (body.delay_seconds ?? 0) * 1000);
     // Validate the whole definition first; the delay only postpones the firing.
     const now = deps.clock.now();
-    const { def, occurrences } = testDefinition(deps, toCreate(body), now);
+    const input = parseWith(TestRequest, toCreate(body), "trigger definition");
+    const { def, occurrences } = testDefinition(deps, input, now);
     const maxDelayMs = maxTestDelayMs(deps.config.requestTimeoutMs);
     if (delayMs > maxDelayMs) {
       return c.json({
@@ -169,12 +156,11 @@ export function legacyRoutes(deps: Deps): Hono {
     } else {
       // Durable before we wait: a pending record in KV, fired by our timer (which a client
       // disconnect does not cancel) or, should this process die, by housekeeping.
-      const pending = await schedulePendingTest(deps, {
+      log = await fireTestLater(deps, {
         atMs: now + delayMs,
         def: unsavedRecord(def, now),
         payload: def.payload,
       });
-      log = await fireWhenDue(deps, pending);
     }
     return c.json({
       message: `Test trigger "${body.trigger_name}" fired`,

@@ -1,10 +1,9 @@
 /** `GET /metrics`: Prometheus text. KV-backed gauges are refreshed here, cheaply and capped. */
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
-import { keys } from "../db/keys.ts";
+import { countOverdue, countTriggersByStatus } from "../db/health.ts";
 import type { Metrics } from "../metrics.ts";
 import type { SchedulerStatus } from "../scheduler/engine.ts";
-import type { TriggerRecord } from "../schemas.ts";
 
 export interface MetricsRouteOptions {
   schedulerStatus?: () => SchedulerStatus;
@@ -26,16 +25,7 @@ export function metricsRoutes(deps: Deps, metrics: Metrics, opts: MetricsRouteOp
   // (a few thousand triggers) are counted afresh on every scrape.
   const countTriggers = async () => {
     const started = performance.now();
-    const byStatus: Record<TriggerRecord["status"], number> = {
-      active: 0,
-      paused: 0,
-      completed: 0,
-    };
-    const iter = deps.kv.list<TriggerRecord>({ prefix: keys.triggersPrefix() }, {
-      limit: maxCounted,
-      batchSize: 500,
-    });
-    for await (const e of iter) byStatus[e.value.status] = (byStatus[e.value.status] ?? 0) + 1;
+    const byStatus = await countTriggersByStatus(deps.kv, maxCounted);
     metrics.triggers.reset();
     for (const [status, n] of Object.entries(byStatus)) metrics.triggers.set({ status }, n);
     metrics.triggersCap.set({}, maxCounted);
@@ -43,14 +33,8 @@ export function metricsRoutes(deps: Deps, metrics: Metrics, opts: MetricsRouteOp
     reuseUntil = took < 20 ? -Infinity : performance.now() + Math.min(60_000, took * 100);
   };
 
-  const countOverdue = async () => {
-    let n = 0;
-    const end = [...keys.duePrefix(), deps.clock.now() - OVERDUE_MS];
-    for await (
-      const _ of deps.kv.list({ start: keys.duePrefix(), end }, {
-        limit: MAX_OVERDUE_COUNTED,
-      })
-    ) n++;
+  const refreshOverdue = async () => {
+    const n = await countOverdue(deps.kv, deps.clock.now() - OVERDUE_MS, MAX_OVERDUE_COUNTED);
     metrics.overdue.set({}, n);
   };
 
@@ -64,7 +48,7 @@ export function metricsRoutes(deps: Deps, metrics: Metrics, opts: MetricsRouteOp
     if (performance.now() >= reuseUntil) {
       counting ??= countTriggers().finally(() => (counting = null));
     }
-    const results = await Promise.allSettled([counting, countOverdue()]);
+    const results = await Promise.allSettled([counting, refreshOverdue()]);
     for (const r of results) {
       if (r.status === "rejected") console.error("metrics: KV read failed:", String(r.reason));
     }

@@ -5,21 +5,13 @@
  * so every occurrence fires exactly once.
  */
 import type { Deps } from "../deps.ts";
-import { keys } from "../db/keys.ts";
-import { getManyChunked, retryLocked } from "../db/kv.ts";
-import { addLogWrites } from "../db/logs.ts";
-import { addTriggerWrites, dueKeyOf } from "../db/triggers.ts";
+import { commitClaims, type DueItem, readTriggers, triggerEntry } from "../db/due.ts";
+import { dueAtOf } from "../db/triggers.ts";
 import { ulid } from "../db/ulid.ts";
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
 import { lastMissed, nextOccurrence } from "./next_occurrence.ts";
 
-/** A due-index entry as the scheduler sees it. */
-export interface DueItem {
-  atMs: number;
-  id: string;
-  /** The versionstamp of the due entry; equal to the record's when they are in step. */
-  versionstamp: string;
-}
+export type { DueItem };
 
 /** What one claim decides for one trigger: the new record and the firing (or none: skip). */
 export interface ClaimPlan {
@@ -137,9 +129,7 @@ export async function loadRecords(
 ): Promise<void> {
   const missing = items.filter((it) => cache.get(it.id)?.versionstamp !== it.versionstamp);
   if (missing.length === 0) return;
-  const entries = await retryLocked(() =>
-    getManyChunked<TriggerRecord>(deps.kv, missing.map((it) => keys.trigger(it.id)))
-  );
+  const entries = await readTriggers(deps.kv, missing.map((it) => it.id));
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     if (e.value) {
@@ -207,21 +197,12 @@ export async function claimBatch(
 }
 
 function isDueFor(rec: TriggerRecord, it: Pick<DueItem, "atMs">): boolean {
-  const due = dueKeyOf(rec);
-  return due !== null && due[1] === it.atMs && rec.schedule !== null;
+  return dueAtOf(rec) === it.atMs && rec.schedule !== null;
 }
 
-function build(deps: Deps, members: Member[]): Deno.AtomicOperation {
-  const op = deps.kv.atomic();
-  for (const { entry, plan } of members) {
-    op.check(entry);
-    addTriggerWrites(op, entry.value, plan.next);
-    if (plan.log) {
-      addLogWrites(op, plan.log, deps.config);
-      if (plan.next.webhook) deps.outbox?.addWrites(op, plan.log, plan.next);
-    }
-  }
-  return op;
+function commitMembers(deps: Deps, members: Member[]) {
+  const claims = members.map(({ entry, plan }) => ({ entry, next: plan.next, log: plan.log }));
+  return commitClaims(deps.kv, claims, deps.config);
 }
 
 async function commitBatch(
@@ -234,7 +215,7 @@ async function commitBatch(
   for (let round = 0; members.length > 0; round++) {
     let res: Deno.KvCommitResult | Deno.KvCommitError;
     try {
-      res = await retryLocked(() => build(deps, members).commit());
+      res = await commitMembers(deps, members);
     } catch (err) {
       // KV refused the commit as a whole (too large, say): halve it so one oversize member
       // cannot hold back the others forever. A lone member's error is the caller's to see.
@@ -251,9 +232,7 @@ async function commitBatch(
     // Some member lost its check: another instance claimed it, or it was edited. Re-read them
     // all; commit again those still at the version we planned from, and those edited in a way
     // that keeps this occurrence (a new payload, say), re-planned from the new version.
-    const fresh = await retryLocked(() =>
-      getManyChunked<TriggerRecord>(deps.kv, members.map((m) => keys.trigger(m.entry.value.id)))
-    );
+    const fresh = await readTriggers(deps.kv, members.map((m) => m.entry.value.id));
     const nowMs = deps.clock.now();
     const still: Member[] = [];
     let changed = 0;
@@ -293,11 +272,9 @@ function accept(
 ): void {
   for (const { plan } of members) {
     const rec = plan.next;
-    cache.set(rec.id, { key: keys.trigger(rec.id), value: rec, versionstamp });
+    cache.set(rec.id, triggerEntry(rec, versionstamp));
     if (plan.log) result.fired.push(plan.log);
-    const due = dueKeyOf(rec);
-    if (due) {
-      result.rescheduled.push({ item: { atMs: due[1] as number, id: rec.id, versionstamp }, rec });
-    }
+    const atMs = dueAtOf(rec);
+    if (atMs !== null) result.rescheduled.push({ item: { atMs, id: rec.id, versionstamp }, rec });
   }
 }

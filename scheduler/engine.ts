@@ -11,8 +11,8 @@
  *                write log, advance record, move due entry
  * ```
  */
-import type { Deps, SchedulerHandle } from "../deps.ts";
-import { keys } from "../db/keys.ts";
+import type { Deps } from "../deps.ts";
+import { listDue } from "../db/due.ts";
 import { retryLocked } from "../db/kv.ts";
 import {
   claimBatch,
@@ -48,7 +48,11 @@ export interface SchedulerStatus {
   lostTotal: number;
 }
 
-export class Scheduler implements SchedulerHandle {
+/**
+ * A runtime: `start()` subscribes to trigger changes on the bus (re-reading its view when one
+ * falls inside the horizon) and publishes the firings it claims; `stop()` undoes both.
+ */
+export class Scheduler {
   readonly #deps: Deps;
   readonly #horizonMs: number;
   readonly #pollMs: number;
@@ -78,6 +82,7 @@ export class Scheduler implements SchedulerHandle {
   /** A poll queued behind the running one; further requests share it. */
   #pollQueued: Promise<void> | null = null;
   #prefetching: Promise<void> | null = null;
+  #unsubscribe: (() => void) | null = null;
 
   constructor(deps: Deps, opts: SchedulerOptions = {}) {
     this.#deps = deps;
@@ -90,6 +95,7 @@ export class Scheduler implements SchedulerHandle {
   /** Loads what is due (including what was missed while down) and starts the timer and poll. */
   async start(): Promise<void> {
     this.#running = true;
+    this.#unsubscribe = this.#deps.bus.onTriggerChange((next) => this.notify(next));
     await this.poll();
     this.#pollTimer = setInterval(() => {
       // A claim burst under way holds the due entries it needs; re-listing them all now
@@ -103,6 +109,8 @@ export class Scheduler implements SchedulerHandle {
   /** Stops claiming; resolves once the commits in flight have finished. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
     clearInterval(this.#pollTimer);
     clearTimeout(this.#timer);
     this.#timerAt = Infinity;
@@ -187,20 +195,8 @@ export class Scheduler implements SchedulerHandle {
     this.#prefetch();
   }
 
-  async #readDue(now: number): Promise<DueItem[]> {
-    const items: DueItem[] = [];
-    const iter = this.#deps.kv.list<string>({
-      start: keys.duePrefix(),
-      end: [...keys.duePrefix(), now + this.#horizonMs + 1],
-    }, { limit: this.#maxHeld, batchSize: 100 });
-    for await (const e of iter) {
-      items.push({
-        atMs: e.key[1] as number,
-        id: e.key[2] as string,
-        versionstamp: e.versionstamp,
-      });
-    }
-    return items;
+  #readDue(now: number): Promise<DueItem[]> {
+    return listDue(this.#deps.kv, now + this.#horizonMs, this.#maxHeld);
   }
 
   /** Reads ahead the records of held items, so a claim at fire time is a single commit. */
@@ -276,8 +272,8 @@ export class Scheduler implements SchedulerHandle {
       this.#firedTotal += result.fired.length;
       this.#lostTotal += result.lost;
       for (const { item } of result.rescheduled) this.#insert(item);
+      // Observers and the webhook outbox follow the bus.
       this.#deps.bus.publish(result.fired);
-      this.#deps.outbox?.kick(result.fired.filter((l) => l.outcome === "pending"));
     } catch (err) {
       // KV trouble beyond the locked-retry: put the items back; the next poll re-reads the truth.
       console.error("scheduler claim failed:", (err as Error).message);

@@ -2,24 +2,15 @@ import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
 import { systemClock } from "../clock.ts";
 import { parseConfig } from "../config.ts";
-import type { Deps } from "../deps.ts";
+import { createDeps, type Deps } from "../deps.ts";
 import { keys } from "../db/keys.ts";
-import { FiringBus } from "../events.ts";
-import { PayloadSchemas } from "../payload_schema.ts";
-import { GroupCommitter } from "../scheduler/group_commit.ts";
+import { GroupCommitter } from "../db/group_commit.ts";
 import type { StoredLog } from "../schemas.ts";
 import { startServer } from "./helpers/server.ts";
 
 async function memoryDeps(args: string[] = []): Promise<Deps> {
   const kv = await Deno.openKv(":memory:");
-  return {
-    kv,
-    clock: systemClock,
-    config: parseConfig(["--kv", ":memory:", ...args], {}),
-    bus: new FiringBus(),
-    schemas: new PayloadSchemas(),
-    committer: new GroupCommitter(kv),
-  };
+  return createDeps(kv, parseConfig(["--kv", ":memory:", ...args], {}), { clock: systemClock });
 }
 
 async function countPrefix(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
@@ -79,7 +70,7 @@ Deno.test("POST /api/triggers/:id/fire keeps every one of 2,000 concurrent firin
     const after = await (await app.request(`/api/triggers/${trigger.id}`)).json();
     assert.equal(after.runCount, N);
 
-    const s = deps.committer!.stats();
+    const s = deps.committer.stats();
     assert.equal(s.committed, N);
     assert.equal(s.failed, 0);
     assert.ok(s.commits < N, `firings shared commits (${s.commits} commits for ${N} firings)`);
@@ -120,7 +111,7 @@ Deno.test("a firing too large to store fails only its own request, its batch mat
     assert.equal(await countPrefix(deps.kv, keys.logsPrefix()), N - BIG.length);
     const after = await (await app.request(`/api/triggers/${trigger.id}`)).json();
     assert.equal(after.runCount, N - BIG.length);
-    assert.equal(deps.committer!.stats().failed, BIG.length);
+    assert.equal(deps.committer.stats().failed, BIG.length);
   } finally {
     deps.kv.close();
   }

@@ -6,11 +6,9 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { createApp } from "../app.ts";
-import type { Deps } from "../deps.ts";
-import { FiringBus } from "../events.ts";
+import { createDeps, type Deps } from "../deps.ts";
 import { parseConfig } from "../config.ts";
-import { PayloadSchemas } from "../payload_schema.ts";
-import { sweepLogs } from "../scheduler/sweeper.ts";
+import { sweepLogs } from "../services/housekeeping.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 
@@ -209,13 +207,9 @@ Deno.test("stats stay correct after deletion sweeps and a restart on the same KV
   const t0 = clock.now();
   const open = async () => {
     const kv = await Deno.openKv(path);
-    const deps: Deps = {
-      kv,
+    const deps: Deps = createDeps(kv, { ...parseConfig(["--kv", path], {}), ...WINDOWS }, {
       clock,
-      config: { ...parseConfig(["--kv", path], {}), ...WINDOWS },
-      bus: new FiringBus(),
-      schemas: new PayloadSchemas(),
-    };
+    });
     const app = createApp(deps);
     const call: Call = async (method, p, body) => {
       const res = await app.request(p, {

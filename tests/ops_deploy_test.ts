@@ -1,7 +1,10 @@
 /** What Deno Deploy asks of main.ts: top-level Deno.cron, no queues for correctness, its KV. */
 import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
+import { kvHasQueues } from "../db/queues.ts";
+import { createDeps } from "../deps.ts";
 import { Scheduler } from "../scheduler/engine.ts";
+import { WebhookOutbox } from "../webhook/outbox.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 
@@ -22,15 +25,16 @@ Deno.test("main.ts registers Deno.cron at module top level, before Deno.serve", 
   assert.doesNotMatch(before, /Deno\.serve\(/);
 });
 
-function refuse(): never {
-  throw new TypeError("KV Connect does not support queues");
+/** Queue calls made on a KV handle from `withoutQueues`; each also throws, as on Deploy. */
+interface QueueCalls {
+  calls: string[];
 }
 
 /** An atomic operation whose `enqueue` throws; chained calls keep the proxy. */
-function atomicWithoutQueues(op: Deno.AtomicOperation): Deno.AtomicOperation {
+function atomicWithoutQueues(op: Deno.AtomicOperation, seen: QueueCalls): Deno.AtomicOperation {
   const proxy: Deno.AtomicOperation = new Proxy(op, {
     get(target, prop) {
-      if (prop === "enqueue") return refuse;
+      if (prop === "enqueue") return refuse(seen, "atomic().enqueue");
       const v = Reflect.get(target, prop, target);
       if (typeof v !== "function") return v;
       return (...args: unknown[]) => {
@@ -42,26 +46,34 @@ function atomicWithoutQueues(op: Deno.AtomicOperation): Deno.AtomicOperation {
   return proxy;
 }
 
-/** A KV handle like KV Connect's: every queue operation throws. */
-function withoutQueues(kv: Deno.Kv): Deno.Kv {
-  return new Proxy(kv, {
+function refuse(seen: QueueCalls, what: string) {
+  return (): never => {
+    seen.calls.push(what);
+    throw new TypeError("KV Connect does not support queues");
+  };
+}
+
+/** A KV handle like KV Connect's or Deploy's: every queue operation throws (and is noted). */
+function withoutQueues(kv: Deno.Kv): { kv: Deno.Kv; seen: QueueCalls } {
+  const seen: QueueCalls = { calls: [] };
+  const proxy = new Proxy(kv, {
     get(target, prop) {
-      if (prop === "enqueue" || prop === "listenQueue") return refuse;
-      if (prop === "atomic") return () => atomicWithoutQueues(target.atomic());
+      if (prop === "enqueue" || prop === "listenQueue") return refuse(seen, String(prop));
+      if (prop === "atomic") return () => atomicWithoutQueues(target.atomic(), seen);
       const v = Reflect.get(target, prop, target);
       return typeof v === "function" ? v.bind(target) : v;
     },
   });
+  return { kv: proxy, seen };
 }
 
 Deno.test("scheduled firings happen on a KV without queues (KV Connect, Deploy)", async () => {
   await using t = await testApp();
-  const kv = withoutQueues(t.kv);
+  const { kv } = withoutQueues(t.kv);
   await assert.rejects(async () => await kv.enqueue("x"), /does not support queues/);
-  const deps = { ...t.deps, kv };
+  const deps = createDeps(kv, t.deps.config);
   const app = createApp(deps);
   const scheduler = new Scheduler(deps);
-  deps.scheduler = scheduler;
   await scheduler.start();
   try {
     const name = uniqueName("noqueue");
@@ -83,6 +95,64 @@ Deno.test("scheduled firings happen on a KV without queues (KV Connect, Deploy)"
     assert.equal(log.catchUp, false);
   } finally {
     await scheduler.stop();
+  }
+});
+
+Deno.test("on Deno Deploy no queue is used: firings and a webhook retry work on a KV without queues", async () => {
+  const deploy = { DENO_DEPLOYMENT_ID: "test-deployment" };
+  // The default KV (a file, or the platform's KV) would have queues anywhere but on Deploy.
+  assert.equal(kvHasQueues("./data/tock.kv", {}), true);
+  assert.equal(kvHasQueues("./data/tock.kv", deploy), false);
+  assert.equal(kvHasQueues("https://api.deno.com/databases/x/connect", {}), false);
+
+  let hits = 0;
+  const receiver = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
+    await req.body?.cancel();
+    return new Response(null, { status: ++hits === 1 ? 503 : 200 });
+  });
+  await using t = await testApp();
+  const { kv, seen } = withoutQueues(t.kv);
+  const deps = createDeps(kv, t.deps.config);
+  const app = createApp(deps);
+  const scheduler = new Scheduler(deps);
+  const outbox = new WebhookOutbox(deps, { env: deploy, pollMs: 100 });
+  assert.equal(outbox.usesQueues, false);
+  await scheduler.start();
+  await outbox.start();
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await app.request(path, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  try {
+    const url = `http://127.0.0.1:${receiver.addr.port}/hook`;
+    const name = uniqueName("deploy");
+    const created = await call("POST", "/api/triggers", {
+      name,
+      schedule: { delaySeconds: 0.3 },
+      webhook: { url, retries: 2, backoffMs: 10 },
+    });
+    assert.equal(created.status, 201);
+    const log = await waitFor(
+      async () => {
+        const page = (await call("GET", `/api/logs?trigger=${name}`)).body;
+        return page.items[0]?.outcome === "ok" ? page.items[0] : null;
+      },
+      15_000,
+      "the scheduled firing's webhook to succeed on its retry",
+    );
+    assert.equal(log.source, "schedule");
+    assert.equal(log.delivery.attempts, 2);
+    assert.equal(log.delivery.status, 200);
+    assert.equal(hits, 2);
+    assert.deepEqual(seen.calls, []);
+  } finally {
+    await outbox.stop();
+    await scheduler.stop();
+    await receiver.shutdown();
   }
 });
 

@@ -14,7 +14,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function running(graceMs = 5000) {
   const t = await testApp({ config: { misfireGraceMs: graceMs } });
   const scheduler = new Scheduler(t.deps);
-  t.deps.scheduler = scheduler;
   await scheduler.start();
   const create = async (body: Record<string, unknown>) => {
     const res = await t.call("POST", "/api/triggers", { name: crypto.randomUUID(), ...body });

@@ -2,29 +2,24 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { parseConfig } from "../config.ts";
-import type { Deps } from "../deps.ts";
-import { FiringBus } from "../events.ts";
-import { PayloadSchemas } from "../payload_schema.ts";
+import { createDeps, type Deps } from "../deps.ts";
 import { keys } from "../db/keys.ts";
-import { addLogWrites, listLogs, logStats } from "../db/logs.ts";
+import { listLogs } from "../db/log_list.ts";
+import { logStats } from "../db/log_stats.ts";
+import { addLogWrites } from "../db/log_writes.ts";
 import { ulid } from "../db/ulid.ts";
 import type { StoredLog } from "../schemas.ts";
-import { runHousekeeping, sweepLogs } from "../scheduler/sweeper.ts";
-import { firePendingTest, schedulePendingTest } from "../scheduler/delayed_test.ts";
-import { unsavedRecord } from "../routes/test.ts";
+import { runHousekeeping, sweepLogs } from "../services/housekeeping.ts";
+import { firePendingTest, schedulePendingTest } from "../services/pending_test_firing.ts";
+import { unsavedRecord } from "../services/firings.ts";
 import { buildDefinition } from "../scheduler/definition.ts";
 
 const WINDOWS = { activeRetentionMs: 2000, archiveRetentionMs: 3000 };
 let nextBase = Date.now() - 20 * 3600_000;
 
 async function openStore(path: string, clock: ManualClock): Promise<Deps> {
-  return {
-    kv: await Deno.openKv(path),
-    clock,
-    config: { ...parseConfig(["--kv", path], {}), ...WINDOWS },
-    bus: new FiringBus(),
-    schemas: new PayloadSchemas(),
-  };
+  const config = { ...parseConfig(["--kv", path], {}), ...WINDOWS };
+  return createDeps(await Deno.openKv(path), config, { clock });
 }
 
 function entry(ms: number, triggerId: string | null, name: string): StoredLog {
@@ -78,7 +73,6 @@ async function listed(deps: Deps): Promise<[number, number]> {
       { state: "all", limit: 500, cursor },
       deps.clock.now(),
       deps.config,
-      () => Promise.reject(new Error("unused")),
     );
     for (const e of page.items) out[e.state === "active" ? 0 : 1]++;
     cursor = page.nextCursor ?? undefined;

@@ -86,7 +86,6 @@ export async function webhookApp(
 ): Promise<WebhookApp> {
   const base = await testApp({ args: ["--kv", ":memory:", ...(opts.args ?? [])] });
   const outbox = new WebhookOutbox(base.deps, { queues: false, ...opts.outbox });
-  base.deps.outbox = outbox;
   await outbox.start();
   const t: WebhookApp = {
     ...base,

@@ -5,19 +5,13 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../config.ts";
 import { keys } from "../db/keys.ts";
+import { listenForWakeups } from "../db/queues.ts";
+import { createDeps } from "../deps.ts";
 import type { DeliveryRecord } from "../webhook/record.ts";
 import { WebhookOutbox } from "../webhook/outbox.ts";
 import { waitFor } from "./helpers/server.ts";
+import { testApp, uniqueName } from "./helpers/app.ts";
 import { receiver, webhookApp } from "./webhook_helpers.ts";
-
-/** Makes firings commit their outbox records without starting delivery in this instance. */
-function withoutKick(outbox: WebhookOutbox) {
-  return {
-    addWrites: outbox.addWrites.bind(outbox),
-    kick: () => {},
-    redeliver: outbox.redeliver.bind(outbox),
-  };
-}
 
 Deno.test("on local KV a retry is woken by its queue message, in another instance", async () => {
   const rx = receiver((_req, n) =>
@@ -28,7 +22,7 @@ Deno.test("on local KV a retry is woken by its queue message, in another instanc
   await using t = await webhookApp({ outbox: { queues: true, pollMs: 600_000 } });
   try {
     let current = t.outbox;
-    const listening = t.kv.listenQueue((msg) => current.onMessage(msg));
+    const listening = listenForWakeups(t.kv, (logId) => current.wake(logId));
     const id = await t.apiTrigger({ url: rx.url, retries: 2 });
     const fired = await t.fire(id, { via: "queue" });
     // The first attempt is recorded (the entry stays pending), then this instance stops, which
@@ -57,9 +51,8 @@ Deno.test("on local KV a retry is woken by its queue message, in another instanc
 
 Deno.test("without queues the due poll alone delivers a firing and its retries", async () => {
   const rx = receiver((_req, n) => new Response(null, { status: n === 1 ? 503 : 200 }));
-  await using t = await webhookApp({ outbox: { queues: false, pollMs: 100 } });
+  await using t = await webhookApp({ outbox: { queues: false, pollMs: 100, subscribe: false } });
   try {
-    t.deps.outbox = withoutKick(t.outbox);
     const id = await t.apiTrigger({ url: rx.url, backoffMs: 10 });
     const fired = await t.fire(id, { via: "poll" });
     const log = await t.settled(fired.id);
@@ -90,9 +83,8 @@ async function leaveDeadLease(kv: Deno.Kv, logId: string, attempts: number, leas
 
 Deno.test("an attempt left leased by a dead instance is made again once the lease expires", async () => {
   const rx = receiver();
-  await using t = await webhookApp({ outbox: { queues: false, pollMs: 50 } });
+  await using t = await webhookApp({ outbox: { queues: false, pollMs: 50, subscribe: false } });
   try {
-    t.deps.outbox = withoutKick(t.outbox);
     // Stop the poll until the record looks abandoned.
     await t.outbox.stop();
     const id = await t.apiTrigger({ url: rx.url, retries: 2 });
@@ -114,9 +106,8 @@ Deno.test("an attempt left leased by a dead instance is made again once the leas
 
 Deno.test("a lost last attempt ends the series as failed", async () => {
   const rx = receiver();
-  await using t = await webhookApp({ outbox: { queues: false, pollMs: 50 } });
+  await using t = await webhookApp({ outbox: { queues: false, pollMs: 50, subscribe: false } });
   try {
-    t.deps.outbox = withoutKick(t.outbox);
     await t.outbox.stop();
     const id = await t.apiTrigger({ url: rx.url, retries: 1 });
     const fired = await t.fire(id, {});
@@ -164,9 +155,8 @@ Deno.test("stop() releases an attempt in flight uncounted, and the next start ma
 
 Deno.test("two instances on one KV deliver each firing once", async () => {
   const rx = receiver();
-  await using t = await webhookApp({ outbox: { queues: false, pollMs: 20 } });
+  await using t = await webhookApp({ outbox: { queues: false, pollMs: 20, subscribe: false } });
   try {
-    t.deps.outbox = withoutKick(t.outbox);
     await using t2 = await webhookAppOn(t.kv, 20);
     const id = await t.apiTrigger({ url: rx.url });
     const fired = await Promise.all(Array.from({ length: 30 }, (_, i) => t.fire(id, { i })));
@@ -186,10 +176,47 @@ Deno.test("two instances on one KV deliver each firing once", async () => {
 
 /** A second outbox ("instance") on the same KV, polling every `pollMs`. */
 async function webhookAppOn(kv: Deno.Kv, pollMs = 50, queues = false) {
-  const outbox = new WebhookOutbox(
-    { kv, clock: { now: () => Date.now() }, config: parseConfig(["--kv", ":memory:"], {}) },
-    { queues, pollMs },
-  );
+  const outbox = new WebhookOutbox(createDeps(kv, parseConfig(["--kv", ":memory:"], {})), {
+    queues,
+    pollMs,
+  });
   await outbox.start();
   return { outbox, [Symbol.asyncDispose]: () => outbox.stop() };
 }
+
+Deno.test("a webhook firing writes its delivery record with no outbox running, and one started later delivers it", async () => {
+  const rx = receiver();
+  await using t = await testApp();
+  try {
+    const created = await t.call("POST", "/api/triggers", {
+      name: uniqueName("durable"),
+      type: "api",
+      webhook: { url: rx.url },
+    });
+    assert.equal(created.status, 201);
+    const fired = await t.call("POST", `/api/triggers/${created.body.id}/fire`, { n: 1 });
+    assert.equal(fired.status, 202);
+    assert.equal(fired.body.outcome, "pending");
+    const rec = (await t.kv.get<DeliveryRecord>(keys.delivery(fired.body.id))).value;
+    assert.equal(rec?.state, "pending");
+    assert.equal(rec?.attempts, 0);
+    const due = await Array.fromAsync(t.kv.list({ prefix: keys.deliveriesDuePrefix() }));
+    assert.deepEqual(due.map((e) => e.key[2]), [fired.body.id]);
+    assert.equal(rx.hits.length, 0);
+
+    await using later = await webhookAppOn(t.kv);
+    const log = await waitFor(
+      async () => {
+        const res = await t.call("GET", `/api/logs/${fired.body.id}`);
+        return res.body.outcome === "ok" ? res.body : null;
+      },
+      10_000,
+      "the delivery",
+    );
+    assert.equal(log.delivery.attempts, 1);
+    assert.equal(rx.hits.length, 1);
+    void later;
+  } finally {
+    await rx.close();
+  }
+});

@@ -2,9 +2,7 @@
 import { createApp } from "../../app.ts";
 import { type Clock, systemClock } from "../../clock.ts";
 import { type Config, parseConfig } from "../../config.ts";
-import type { Deps } from "../../deps.ts";
-import { FiringBus } from "../../events.ts";
-import { PayloadSchemas } from "../../payload_schema.ts";
+import { createDeps, type Deps } from "../../deps.ts";
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
@@ -26,13 +24,7 @@ export async function testApp(
 ): Promise<TestApp> {
   const kv = await Deno.openKv(":memory:");
   const config = { ...parseConfig(opts.args ?? ["--kv", ":memory:"], {}), ...opts.config };
-  const deps: Deps = {
-    kv,
-    clock: opts.clock ?? systemClock,
-    config,
-    bus: new FiringBus(),
-    schemas: new PayloadSchemas(),
-  };
+  const deps: Deps = createDeps(kv, config, { clock: opts.clock ?? systemClock });
   const app = createApp(deps);
   return {
     app,

@@ -9,7 +9,10 @@
  * and go out together as the next commit when it returns ("natural batching"): the busier it
  * is, the larger the batches. Every writer's promise settles only with its own commit's result.
  */
-import { retryLocked } from "../db/kv.ts";
+import { retryLocked } from "./kv.ts";
+import { buildMerged, keyId, type Rec, Recorder } from "./group_commit_ops.ts";
+
+export { keySize } from "./group_commit_ops.ts";
 
 /** Adds one writer's mutations (and checks) to a commit it may share with others. */
 export type WriteFn = (op: Deno.AtomicOperation) => void;
@@ -42,19 +45,6 @@ export interface GroupCommitStats {
   largestBatch: number;
 }
 
-/** One recorded call on an operation. */
-type Rec =
-  | { kind: "set"; key: Deno.KvKey; value: unknown; options?: { expireIn?: number } }
-  | { kind: "delete"; key: Deno.KvKey }
-  | { kind: "sum" | "min" | "max"; key: Deno.KvKey; n: bigint }
-  | { kind: "check"; checks: Deno.AtomicCheck[] }
-  | { kind: "mutate"; mutations: Deno.KvMutation[] }
-  | {
-    kind: "enqueue";
-    value: unknown;
-    options?: { delay?: number; keysIfUndelivered?: Deno.KvKey[]; backoffSchedule?: number[] };
-  };
-
 interface Member {
   recs: Rec[];
   /** Keys this writer checks; null when it checks none (the common case: plain firings). */
@@ -77,174 +67,6 @@ const DEFAULTS: Required<GroupCommitOptions> = {
   maxKeyBytes: 64 * 1024,
   maxInFlight: 1,
 };
-
-const NON_ASCII = /[^ -~]/; // anything outside printable ASCII may take more bytes
-const encoder = new TextEncoder();
-const U64 = (1n << 64n) - 1n;
-
-/** Upper bound of a key's encoded size (tuple encoding adds a byte or two per part). */
-export function keySize(key: Deno.KvKey): number {
-  let n = 0;
-  for (const part of key) {
-    if (typeof part === "string") {
-      n += 2 + (NON_ASCII.test(part) ? encoder.encode(part).length : part.length);
-    } else if (part instanceof Uint8Array) n += 2 + part.length;
-    else n += 10; // number, bigint, boolean
-  }
-  return n;
-}
-
-/** A string that is equal for equal keys and different for different ones. */
-function keyId(key: Deno.KvKey): string {
-  for (const part of key) if (typeof part !== "string") return taggedKeyId(key);
-  return JSON.stringify(key); // the common case, and native: starts with "["
-}
-
-function taggedKeyId(key: Deno.KvKey): string {
-  let id = "\u0000";
-  for (const part of key) {
-    if (typeof part === "string") id += `s${JSON.stringify(part)}\u0000`;
-    else if (part instanceof Uint8Array) id += `u${part.join(",")}\u0000`;
-    else id += `${(typeof part)[0]}${String(part)}\u0000`;
-  }
-  return id;
-}
-
-/**
- * Records what a writer adds, so its size is known before it joins a batch and its calls
- * can be replayed into whichever commit carries it.
- */
-class Recorder {
-  recs: Rec[] = [];
-  mutations = 0;
-  checks = 0;
-  keyBytes = 0;
-
-  check(...checks: Deno.AtomicCheck[]): this {
-    for (const c of checks) this.keyBytes += keySize(c.key);
-    this.checks += checks.length;
-    this.recs.push({ kind: "check", checks });
-    return this;
-  }
-  mutate(...mutations: Deno.KvMutation[]): this {
-    for (const m of mutations) this.keyBytes += keySize(m.key);
-    this.mutations += mutations.length;
-    this.recs.push({ kind: "mutate", mutations });
-    return this;
-  }
-  sum(key: Deno.KvKey, n: bigint): this {
-    return this.#keyed({ kind: "sum", key, n });
-  }
-  min(key: Deno.KvKey, n: bigint): this {
-    return this.#keyed({ kind: "min", key, n });
-  }
-  max(key: Deno.KvKey, n: bigint): this {
-    return this.#keyed({ kind: "max", key, n });
-  }
-  set(key: Deno.KvKey, value: unknown, options?: { expireIn?: number }): this {
-    return this.#keyed({ kind: "set", key, value, options });
-  }
-  delete(key: Deno.KvKey): this {
-    return this.#keyed({ kind: "delete", key });
-  }
-  enqueue(
-    value: unknown,
-    options?: { delay?: number; keysIfUndelivered?: Deno.KvKey[]; backoffSchedule?: number[] },
-  ): this {
-    for (const k of options?.keysIfUndelivered ?? []) this.keyBytes += keySize(k);
-    this.mutations++;
-    this.recs.push({ kind: "enqueue", value, options });
-    return this;
-  }
-  commit(): never {
-    throw new Error("A grouped write is committed by its GroupCommitter, not by itself");
-  }
-  #keyed(r: Rec & { key: Deno.KvKey }): this {
-    this.keyBytes += keySize(r.key);
-    this.mutations++;
-    this.recs.push(r);
-    return this;
-  }
-}
-
-function apply(op: Deno.AtomicOperation, r: Rec): void {
-  switch (r.kind) {
-    case "set":
-      op.set(r.key, r.value, r.options);
-      break;
-    case "delete":
-      op.delete(r.key);
-      break;
-    case "sum":
-      op.sum(r.key, r.n);
-      break;
-    case "min":
-      op.min(r.key, r.n);
-      break;
-    case "max":
-      op.max(r.key, r.n);
-      break;
-    case "check":
-      op.check(...r.checks);
-      break;
-    case "mutate":
-      op.mutate(...r.mutations);
-      break;
-    case "enqueue":
-      op.enqueue(r.value, r.options);
-      break;
-  }
-}
-
-/**
- * Builds one operation from several writers' calls, merging what lands on the same key: the
- * sums of a key become one sum, its maxima one max, its minima one min, and of several sets of
- * a key only the last is kept. A key touched in more than one way keeps every call, in order.
- * The committed state is the same (a commit is applied as a whole); KV just does less work,
- * which matters because many firings of one trigger all bump that trigger's counters.
- */
-function buildMerged(op: Deno.AtomicOperation, recLists: Rec[][]): void {
-  if (recLists.length === 1) {
-    for (const r of recLists[0]) apply(op, r);
-    return;
-  }
-  /** Per key: the merged call, or null once the key is touched in mixed ways. */
-  const merged = new Map<string, Rec | null>();
-  let asRecorded = false;
-  for (const list of recLists) {
-    for (const r of list) {
-      if (r.kind === "check" || r.kind === "enqueue" || r.kind === "mutate") {
-        if (r.kind === "mutate") { for (const m of r.mutations) merged.set(keyId(m.key), null); }
-        asRecorded = true;
-        continue;
-      }
-      const id = keyId(r.key);
-      const prev = merged.get(id);
-      if (prev === undefined) {
-        merged.set(id, r.kind === "sum" || r.kind === "min" || r.kind === "max" ? { ...r } : r);
-      } else if (prev === null || prev.kind !== r.kind || r.kind === "delete") {
-        merged.set(id, null);
-        asRecorded = true;
-      } else if (r.kind === "set") {
-        merged.set(id, r);
-      } else {
-        const p = prev as { n: bigint };
-        if (r.kind === "sum") p.n = (p.n + r.n) & U64;
-        else if (r.kind === "max") p.n = r.n > p.n ? r.n : p.n;
-        else p.n = r.n < p.n ? r.n : p.n;
-      }
-    }
-  }
-  for (const r of merged.values()) if (r !== null) apply(op, r);
-  if (!asRecorded) return;
-  // Checks, enqueues, raw mutations and keys touched in mixed ways go in as recorded, in order.
-  for (const list of recLists) {
-    for (const r of list) {
-      if (r.kind === "check" || r.kind === "enqueue" || r.kind === "mutate") apply(op, r);
-      else if (merged.get(keyId(r.key)) === null) apply(op, r);
-    }
-  }
-}
 
 function writeIdsOf(m: Member): string[] {
   m.writeIds ??= m.recs.flatMap((r) =>

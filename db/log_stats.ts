@@ -1,0 +1,171 @@
+/**
+ * Log statistics: per-counter totals kept in the same commits as the entries, read exactly at
+ * an instant. Also the counter helpers the retention sweep (log_sweep.ts) shares.
+ */
+import type { StoredLog } from "../schemas.ts";
+import { type CounterId, keys } from "./keys.ts";
+import { listedBefore, retentionBounds } from "./log_view.ts";
+import { counterOf, type Windows } from "./log_writes.ts";
+import { ulidFloor } from "./ulid.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and the retention sweep
+//
+// Per counter id (trigger id, or "test"), two KvU64 counters change in the same commits as the
+// entries: `count` (entries not yet deleted: +1 by addLogWrites, -1 by the sweep's delete) and
+// `archived` (entries the sweep has counted as archived). The sweep cursor records how far that
+// counting went, as ULID key bounds: every id below `archivedBefore` is counted in `archived`,
+// every id below `deletedBefore` is deleted. At read time the exact boundaries of "now" rarely
+// match the cursor (the sweep runs once a minute; windows may have changed), so the entries
+// between cursor and boundary, normally under a minute's worth, are found by a key-range scan
+// of ["logs"] and added or subtracted. Stats are thus exact at their read instant, agree with
+// listings at that instant, and cost O(counters + entries fired in about a minute).
+
+/** How far the sweep has counted and deleted: exclusive ULID key bounds. */
+export interface SweepCursor {
+  archivedBefore: string;
+  deletedBefore: string;
+}
+
+/** The cursor before any sweep: nothing counted as archived, nothing deleted. */
+export const INITIAL_CURSOR: SweepCursor = {
+  archivedBefore: ulidFloor(0),
+  deletedBefore: ulidFloor(0),
+};
+
+/** Counts per trigger in the API shape; test firings appear with `triggerId: null`. */
+export interface LogStats {
+  active: number;
+  archived: number;
+  byTrigger: {
+    triggerId: string | null;
+    triggerName: string;
+    active: number;
+    archived: number;
+  }[];
+}
+
+const TWO_64 = 1n << 64n;
+/** KvU64 to a signed number (the counters wrap when decremented below zero). */
+export function signed(v: Deno.KvU64 | undefined): number {
+  if (!v) return 0;
+  return Number(v.value >= TWO_64 / 2n ? v.value - TWO_64 : v.value);
+}
+/** The KvU64 that, summed, adds `n` (negative n subtracts; sums wrap modulo 2^64). */
+export function delta(n: number): bigint {
+  return ((BigInt(n) % TWO_64) + TWO_64) % TWO_64;
+}
+
+/** The smallest key greater than `id`: an exclusive bound just after one entry. */
+export function after(id: string): string {
+  return id + "\0";
+}
+
+export type Tally = Map<CounterId, number>;
+
+export function bump(t: Tally, counter: CounterId, n = 1): void {
+  t.set(counter, (t.get(counter) ?? 0) + n);
+}
+
+/** Entries per counter with ids in [from, to); one forward scan of ["logs"]. */
+async function tallyRange(kv: Deno.Kv, from: string, to: string): Promise<Tally> {
+  const t: Tally = new Map();
+  if (from >= to) return t;
+  const prefix = keys.logsPrefix();
+  const iter = kv.list<StoredLog>({ start: [...prefix, from], end: [...prefix, to] }, {
+    batchSize: 500,
+  });
+  for await (const e of iter) bump(t, counterOf(e.value));
+  return t;
+}
+
+interface StatsSnapshot {
+  cursor: SweepCursor;
+  /** The cursor's versionstamp in this snapshot (null before the first sweep). */
+  stamp: string | null;
+  count: Tally;
+  archived: Tally;
+  names: Map<CounterId, string>;
+}
+
+/**
+ * Reads every counter and the sweep cursor as of one instant. Up to 1000 keys come in one list
+ * batch, which is one snapshot; beyond that, the cursor's versionstamp (every sweep commit
+ * changes it) is compared before and after, and the read repeated if a sweep commit fell
+ * between.
+ */
+export async function readStatsSnapshot(kv: Deno.Kv): Promise<StatsSnapshot> {
+  for (let attempt = 1;; attempt++) {
+    const before = await kv.get<SweepCursor>(keys.logSweepCursor());
+    const snap: StatsSnapshot = {
+      cursor: INITIAL_CURSOR,
+      stamp: null,
+      count: new Map(),
+      archived: new Map(),
+      names: new Map(),
+    };
+    let seen = 0;
+    for await (const e of kv.list({ prefix: keys.logStatsPrefix() }, { batchSize: 1000 })) {
+      seen++;
+      const [, counter, field] = e.key as [string, string, string | undefined];
+      if (field === undefined) {
+        snap.cursor = e.value as SweepCursor;
+        snap.stamp = e.versionstamp;
+      } else if (field === "count") snap.count.set(counter, signed(e.value as Deno.KvU64));
+      else if (field === "archived") snap.archived.set(counter, signed(e.value as Deno.KvU64));
+      else if (field === "name") snap.names.set(counter, e.value as string);
+    }
+    if (seen <= 1000 || snap.stamp === before.versionstamp || attempt >= 20) return snap;
+    await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+  }
+}
+
+/**
+ * Active and archived counts at `nowMs`, in total and per counter, exact at that instant (see
+ * the section comment above). Reads counters, not entries, plus the entries between the sweep
+ * cursor and the current boundaries.
+ */
+export async function logStats(kv: Deno.Kv, nowMs: number, w: Windows): Promise<LogStats> {
+  const { retainedFrom, activeFrom } = retentionBounds(nowMs, w);
+  const future = listedBefore(nowMs);
+  let snap: StatsSnapshot;
+  let between: Tally, gone: Tally, ahead: Tally;
+  for (let attempt = 1;; attempt++) {
+    snap = await readStatsSnapshot(kv);
+    const { archivedBefore: a, deletedBefore: d } = snap.cursor;
+    // Entries below activeFrom = counted archived, plus or minus those between cursor and bound.
+    [between, gone, ahead] = await Promise.all([
+      a <= activeFrom ? tallyRange(kv, a, activeFrom) : tallyRange(kv, activeFrom, a),
+      // Past retention but not yet deleted (nothing below d exists any more).
+      tallyRange(kv, d, retainedFrom),
+      // Beyond what listings show (only with clocks far ahead): left out, like the listings do.
+      tallyRange(kv, future, "~"),
+    ]);
+    // A sweep commit during the scans (it deletes entries they count) means: read again.
+    const after = await kv.get(keys.logSweepCursor());
+    if (after.versionstamp === snap.stamp || attempt >= 20) break;
+  }
+  const a = snap.cursor.archivedBefore;
+  const sign = a <= activeFrom ? 1 : -1;
+  const ids = new Set([...snap.count.keys(), ...between.keys(), ...gone.keys()]);
+  const out: LogStats = { active: 0, archived: 0, byTrigger: [] };
+  for (const id of ids) {
+    const total = snap.count.get(id) ?? 0;
+    const belowActive = (snap.archived.get(id) ?? 0) + sign * (between.get(id) ?? 0);
+    const archived = Math.max(0, belowActive - (gone.get(id) ?? 0));
+    const active = Math.max(0, total - belowActive - (ahead.get(id) ?? 0));
+    if (active === 0 && archived === 0) continue;
+    out.active += active;
+    out.archived += archived;
+    out.byTrigger.push({
+      triggerId: id === "test" ? null : id,
+      triggerName: id === "test" ? "test" : snap.names.get(id) ?? id,
+      active,
+      archived,
+    });
+  }
+  out.byTrigger.sort((x, y) =>
+    x.triggerName < y.triggerName ? -1 : x.triggerName > y.triggerName ? 1 : 0
+  );
+  return out;
+}

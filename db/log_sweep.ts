@@ -1,0 +1,198 @@
+/** The retention sweep: counts entries that became archived and deletes expired ones, in batches. */
+import type { StoredLog } from "../schemas.ts";
+import { type CounterId, keys } from "./keys.ts";
+import { retryLocked } from "./kv.ts";
+import {
+  after,
+  bump,
+  delta,
+  INITIAL_CURSOR,
+  signed,
+  type SweepCursor,
+  type Tally,
+} from "./log_stats.ts";
+import { retentionBounds } from "./log_view.ts";
+import { counterOf, type Windows } from "./log_writes.ts";
+
+/** What one sweep did. */
+export interface SweepResult {
+  /** Entries newly counted as archived. */
+  archived: number;
+  /** Entries counted back as active (the active window grew since the last sweep). */
+  unarchived: number;
+  /** Entries deleted with their indexes. */
+  deleted: number;
+  /** Counter sets removed because they had dropped to zero. */
+  countersRemoved: number;
+  commits: number;
+  /** Another sweeper moved the cursor meanwhile: this one stopped; the next run resumes. */
+  conflict: boolean;
+}
+
+/** Mutations per sweep commit: well under KV's 1000 per atomic operation. */
+const MAX_MUTATIONS = 900;
+const SCAN_BATCH = 500;
+
+async function listEntries(
+  kv: Deno.Kv,
+  from: string,
+  to: string,
+  limit: number,
+  reverse = false,
+): Promise<StoredLog[]> {
+  const prefix = keys.logsPrefix();
+  const out: StoredLog[] = [];
+  if (from >= to) return out;
+  const iter = kv.list<StoredLog>(
+    { start: [...prefix, from], end: [...prefix, to] },
+    { limit, reverse, batchSize: limit },
+  );
+  for await (const e of iter) out.push(e.value);
+  return out;
+}
+
+function addCounterSums(op: Deno.AtomicOperation, t: Tally, key: (c: CounterId) => Deno.KvKey) {
+  for (const [counter, n] of t) if (n !== 0) op.sum(key(counter), delta(n));
+}
+
+/**
+ * Moves the sweep cursor to the retention boundaries of `nowMs` in batched atomic commits,
+ * each of which also checks and advances the cursor: counts entries that became archived (or,
+ * when the active window grew, back to active), deletes entries past retention with their
+ * indexes and takes them off the counters, and finally drops counter sets that reached zero.
+ * Safe to run concurrently: a sweeper that loses the cursor check stops (`conflict`).
+ */
+export async function sweepLogStore(kv: Deno.Kv, nowMs: number, w: Windows): Promise<SweepResult> {
+  const res: SweepResult = {
+    archived: 0,
+    unarchived: 0,
+    deleted: 0,
+    countersRemoved: 0,
+    commits: 0,
+    conflict: false,
+  };
+  const cursorKey = keys.logSweepCursor();
+  const first = await kv.get<SweepCursor>(cursorKey);
+  let cursor = first.value ?? INITIAL_CURSOR;
+  let stamp = first.versionstamp;
+  const { retainedFrom, activeFrom } = retentionBounds(nowMs, w);
+
+  const commit = async (build: (op: Deno.AtomicOperation) => void, next: SweepCursor) => {
+    const r = await retryLocked(() => {
+      const op = kv.atomic().check({ key: cursorKey, versionstamp: stamp });
+      build(op);
+      op.set(cursorKey, next);
+      return op.commit();
+    });
+    if (!r.ok) {
+      res.conflict = true;
+      return false;
+    }
+    stamp = r.versionstamp;
+    cursor = next;
+    res.commits++;
+    return true;
+  };
+
+  // 1. Archived counts: entries in [archivedBefore, activeFrom) are now archived.
+  while (cursor.archivedBefore < activeFrom) {
+    const batch = await listEntries(kv, cursor.archivedBefore, activeFrom, SCAN_BATCH);
+    const t: Tally = new Map();
+    for (const log of batch) bump(t, counterOf(log));
+    const done = batch.length < SCAN_BATCH;
+    const next = done ? activeFrom : after(batch[batch.length - 1].id);
+    const ok = await commit(
+      (op) => addCounterSums(op, t, keys.logArchived),
+      { ...cursor, archivedBefore: next },
+    );
+    if (!ok) return res;
+    res.archived += batch.length;
+  }
+  // ... or, after the active window grew, entries in [activeFrom, archivedBefore) are active
+  // again; walked downwards so that what stays counted is always every id below the cursor.
+  while (cursor.archivedBefore > activeFrom) {
+    const batch = await listEntries(kv, activeFrom, cursor.archivedBefore, SCAN_BATCH, true);
+    const t: Tally = new Map();
+    for (const log of batch) bump(t, counterOf(log), -1);
+    const done = batch.length < SCAN_BATCH;
+    const next = done ? activeFrom : batch[batch.length - 1].id;
+    const ok = await commit(
+      (op) => addCounterSums(op, t, keys.logArchived),
+      { ...cursor, archivedBefore: next },
+    );
+    if (!ok) return res;
+    res.unarchived += batch.length;
+  }
+
+  // 2. Deletion: every entry below retainedFrom. The scan starts at the first key, so an entry
+  // committed late below the cursor (clock skew between instances) is deleted too.
+  for (;;) {
+    const batch = await listEntries(kv, "", retainedFrom, SCAN_BATCH);
+    const take: StoredLog[] = [];
+    const count: Tally = new Map();
+    const archived: Tally = new Map();
+    let mutations = 1; // the cursor
+    for (const log of batch) {
+      const c = counterOf(log);
+      const cost = (log.triggerId !== null ? 3 : 2) + (count.has(c) ? 0 : 2);
+      if (mutations + cost > MAX_MUTATIONS) break;
+      mutations += cost;
+      take.push(log);
+      bump(count, c, -1);
+      if (log.id < cursor.archivedBefore) bump(archived, c, -1);
+    }
+    const done = take.length === batch.length && batch.length < SCAN_BATCH;
+    const bound = done ? retainedFrom : after(take[take.length - 1].id);
+    const next = bound > cursor.deletedBefore ? bound : cursor.deletedBefore;
+    if (take.length === 0 && next === cursor.deletedBefore) break;
+    const ok = await commit((op) => {
+      for (const log of take) {
+        op.delete(keys.log(log.id));
+        if (log.triggerId !== null) op.delete(keys.logByTrigger(log.triggerId, log.id));
+        op.delete(keys.logByName(log.triggerName, log.id));
+      }
+      addCounterSums(op, count, keys.logCount);
+      addCounterSums(op, archived, keys.logArchived);
+    }, { ...cursor, deletedBefore: next });
+    if (!ok) return res;
+    res.deleted += take.length;
+    if (done) break;
+  }
+
+  res.countersRemoved = await dropZeroCounters(kv);
+  return res;
+}
+
+/**
+ * Removes the counters (and name) of ids with nothing left, such as deleted triggers whose
+ * last entry was swept. Each removal checks both counters, so a firing in between keeps them.
+ */
+async function dropZeroCounters(kv: Deno.Kv): Promise<number> {
+  const groups = new Map<CounterId, Deno.KvEntry<unknown>[]>();
+  for await (const e of kv.list({ prefix: keys.logStatsPrefix() }, { batchSize: 1000 })) {
+    const [, counter, field] = e.key as [string, string, string | undefined];
+    if (field === undefined) continue;
+    const g = groups.get(counter) ?? [];
+    g.push(e);
+    groups.set(counter, g);
+  }
+  let removed = 0;
+  for (const [counter, entries] of groups) {
+    const byField = new Map(entries.map((e) => [e.key[2] as string, e]));
+    const count = byField.get("count");
+    const archived = byField.get("archived");
+    if (!count || signed(count.value as Deno.KvU64) !== 0) continue;
+    if (archived && signed(archived.value as Deno.KvU64) !== 0) continue;
+    const r = await retryLocked(() =>
+      kv.atomic()
+        .check(count)
+        .check({ key: keys.logArchived(counter), versionstamp: archived?.versionstamp ?? null })
+        .delete(keys.logCount(counter))
+        .delete(keys.logArchived(counter))
+        .delete(keys.logCounterName(counter))
+        .commit()
+    );
+    if (r.ok) removed++;
+  }
+  return removed;
+}

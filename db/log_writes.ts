@@ -1,0 +1,37 @@
+/** Writing log entries: the writes of a new entry (composed into the caller's commit) and expiry. */
+import type { Config } from "../config.ts";
+import type { StoredLog } from "../schemas.ts";
+import { type CounterId, keys } from "./keys.ts";
+
+/** The retention windows, the part of the configuration log storage needs. */
+export type Windows = Pick<Config, "activeRetentionMs" | "archiveRetentionMs">;
+
+/** The counter a log entry counts under: its trigger, or "test" for test firings. */
+export function counterOf(log: Pick<StoredLog, "triggerId">): CounterId {
+  return log.triggerId ?? "test";
+}
+
+/** Deadline after which KV may drop an entry by itself; the sweep normally deletes it first. */
+export function backstopMs(w: Windows): number {
+  return 2 * (w.activeRetentionMs + w.archiveRetentionMs) + 3600_000;
+}
+
+/**
+ * Adds the writes of one new log entry to `op`: the entry, its indexes and its counter.
+ * The caller commits them together with whatever caused the firing.
+ */
+export function addLogWrites(op: Deno.AtomicOperation, log: StoredLog, w: Windows): void {
+  const expireIn = backstopMs(w);
+  op.set(keys.log(log.id), log, { expireIn });
+  if (log.triggerId !== null) {
+    op.set(keys.logByTrigger(log.triggerId, log.id), log.id, { expireIn });
+  }
+  op.set(keys.logByName(log.triggerName, log.id), log.id, { expireIn });
+  op.sum(keys.logCount(counterOf(log)), 1n);
+  op.set(keys.logCounterName(counterOf(log)), log.triggerName);
+}
+
+/** What is left of a log entry's KV expiry at `nowMs`, so an update keeps its deadline. */
+export function logExpireIn(log: StoredLog, nowMs: number, w: Windows): number {
+  return Math.max(1_000, Date.parse(log.firedAt) + backstopMs(w) - nowMs);
+}

@@ -1,0 +1,113 @@
+/**
+ * Firings outside the schedule: fire a trigger now (api, manual) and test firings of unsaved
+ * definitions. Each commits through the shared group committer (concurrent firings share
+ * commits; each answers only once its own entry is durable), then publishes on the bus, where
+ * the event stream, metrics and the webhook outbox pick it up.
+ */
+import type { Deps } from "../deps.ts";
+import { addFiringWrites, addManualFiringWrites, commitFiring } from "../db/firings.ts";
+import { ulid } from "../db/ulid.ts";
+import { buildDefinition, type Definition, newTriggerRecord } from "../scheduler/definition.ts";
+import { occurrences } from "../scheduler/next_occurrence.ts";
+import type { z } from "zod";
+import type { StoredLog, TestRequest, TriggerRecord } from "../schemas.ts";
+
+/** A validated `/api/test` or `/api/preview` body: a definition whose name may be left out. */
+export type TestInput = z.infer<typeof TestRequest>;
+
+/** The log entry of an on-demand firing at `nowMs`. */
+export function manualLog(rec: TriggerRecord, payload: unknown, nowMs: number): StoredLog {
+  return {
+    id: ulid(nowMs),
+    triggerId: rec.id,
+    triggerName: rec.name,
+    triggerType: rec.type,
+    source: rec.type === "api" ? "api" : "manual",
+    test: false,
+    scheduledFor: null,
+    firedAt: new Date(nowMs).toISOString(),
+    lateMs: null,
+    catchUp: false,
+    payload: payload as StoredLog["payload"],
+    outcome: rec.webhook ? "pending" : "ok",
+    delivery: null,
+  };
+}
+
+/** The log entry of a test firing of `def` at `nowMs`: no trigger, marked `test`. */
+export function testLog(def: TriggerRecord, payload: unknown, nowMs: number): StoredLog {
+  return { ...manualLog(def, payload, nowMs), triggerId: null, source: "test", test: true };
+}
+
+/**
+ * Fires `rec` now with `payload` (its stored payload when undefined; checked against its
+ * payload schema for api triggers); resolves once the log entry is durable.
+ */
+export async function fireNow(
+  deps: Deps,
+  rec: TriggerRecord,
+  payload?: unknown,
+): Promise<StoredLog> {
+  const body = payload === undefined ? rec.payload : payload;
+  if (rec.type === "api") deps.schemas.validate(rec, body);
+  const log = manualLog(rec, body, deps.clock.now());
+  await commitFiring(
+    deps.committer,
+    (op) => addManualFiringWrites(op, rec, log, deps.config),
+    log,
+  );
+  deps.bus.publish([log]);
+  return log;
+}
+
+/**
+ * A test firing of an unsaved definition at `atMs`: a log entry marked `test`, no trigger, no
+ * counters of a trigger. A webhook in the definition is delivered like any other.
+ */
+export async function fireTest(
+  deps: Deps,
+  def: TriggerRecord,
+  payload: unknown,
+  atMs: number,
+): Promise<StoredLog> {
+  const log = testLog(def, payload, atMs);
+  await commitFiring(deps.committer, (op) => addFiringWrites(op, log, def, deps.config), log);
+  deps.bus.publish([log]);
+  return log;
+}
+
+/**
+ * Longest `delay_seconds` of a `/test_trigger` call: the request waits for the firing, so the
+ * delay stays well inside the request timeout (25 s with the default 30 s timeout).
+ */
+export function maxTestDelayMs(requestTimeoutMs: number): number {
+  return Math.max(0, Math.min(25_000, requestTimeoutMs - 5_000));
+}
+
+/** A throwaway record (no id) for a definition that is not saved. */
+export function unsavedRecord(def: Definition, nowMs: number): TriggerRecord {
+  return newTriggerRecord(def, nowMs, { id: "" });
+}
+
+/** A validated test/preview request as a definition and its next `count` occurrences. */
+export function testDefinition(deps: Deps, input: TestInput, nowMs: number, count = 5) {
+  const def = buildDefinition({ ...input, name: input.name ?? "test" }, nowMs, deps.schemas.check);
+  const next = def.schedule ? occurrences(def.schedule, nowMs - 1, count) : [];
+  return { def, occurrences: next.map((t) => new Date(t).toISOString()) };
+}
+
+/**
+ * `POST /api/test`: fires the definition once now, with the request's payload or the
+ * definition's own (checked against its payload schema for api triggers).
+ */
+export async function fireDefinition(
+  deps: Deps,
+  input: TestInput,
+): Promise<{ log: StoredLog; occurrences: string[] }> {
+  const now = deps.clock.now();
+  const { def, occurrences } = testDefinition(deps, input, now);
+  const rec = unsavedRecord(def, now);
+  const payload = input.payload !== undefined ? input.payload : def.payload;
+  if (def.type === "api") deps.schemas.validate({ ...rec, id: "test", version: now }, payload);
+  return { log: await fireTest(deps, rec, payload, now), occurrences };
+}
