@@ -119,7 +119,7 @@ browserTest("UI forms in Chromium", async (t, { server, browser }) => {
       const { context, page, problems } = await openPage(browser, server.url + "/");
       const row = await triggerRow(page, name);
       assert.deepEqual(await row.locator(".schedule .words").innerText(), "on API call");
-      await row.getByRole("button", { name: `Run ${name} now` }).click();
+      await row.getByRole("button", { name: `Run now: ${name}` }).click();
       const dialog = page.getByRole("dialog", { name: `Run ${name} now` });
       const payload = dialog.getByLabel("Payload (JSON, optional)");
       await payload.fill("{ not json");

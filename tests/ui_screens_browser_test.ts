@@ -87,7 +87,7 @@ browserTest("UI screenshots in Chromium", async (t, { server, browser }) => {
         const { context, page, problems } = await openPage(
           browser,
           server.url + "/#/triggers",
-          viewport,
+          { viewport },
         );
         await triggerRow(page, "nightly-report");
         await page.locator(".live-live").waitFor();

@@ -48,7 +48,7 @@ export function TriggerRow({ trigger: t, busy, onEdit, onToggle, onRun, onDelete
         `
   }
         <button type="button" class="run" aria-disabled=${off} onClick=${guard(onRun)}
-          aria-label=${`Run ${t.name} now`}>Run now</button>
+          aria-label=${`Run now: ${t.name}`}>Run now</button>
         <button type="button" class="danger" aria-disabled=${off} onClick=${guard(onDelete)}
           aria-label=${`Delete ${t.name}`}>Delete</button>
       </td>

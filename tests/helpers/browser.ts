@@ -101,13 +101,17 @@ export function browserTest(
   });
 }
 
-/** A fresh browser context (own localStorage) with one page, watched for errors. */
+/**
+ * A fresh browser context (own localStorage) with one page, watched for errors. `bypassCSP`
+ * lets a test inject a script (axe-core) past the UI's strict Content-Security-Policy.
+ */
 export async function openPage(
   browser: Browser,
   url: string,
-  viewport = DESKTOP,
+  { viewport = DESKTOP, bypassCSP = false }: { viewport?: typeof DESKTOP; bypassCSP?: boolean } =
+    {},
 ): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
-  const context = await browser.newContext({ viewport, colorScheme: "light" });
+  const context = await browser.newContext({ viewport, colorScheme: "light", bypassCSP });
   context.setDefaultTimeout(UI_TIMEOUT);
   const page = await context.newPage();
   const problems = watchProblems(page);
