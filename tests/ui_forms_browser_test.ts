@@ -1,4 +1,5 @@
-// The trigger form and the run-now dialog: create, validate, preview, fire, test.
+// The trigger form and the run-now dialog: create, validate (touched fields only, plain
+// words), preview, fire, and test without saving until the webhook answers.
 // Browser tests (Chromium) against the real server; see tests/helpers/browser.ts for the fixture.
 import assert from "node:assert/strict";
 import {
@@ -121,6 +122,9 @@ browserTest("UI forms in Chromium", async (t, { server, browser }) => {
       assert.deepEqual(await row.locator(".schedule .words").innerText(), "on API call");
       await row.getByRole("button", { name: `Run now: ${name}` }).click();
       const dialog = page.getByRole("dialog", { name: `Run ${name} now` });
+      // The dialog opens on its payload editor, not on the close button.
+      await dialog.waitFor();
+      assert.equal(await page.evaluate("document.activeElement.id"), "fire-payload");
       const payload = dialog.getByLabel("Payload (JSON, optional)");
       await payload.fill("{ not json");
       await dialog.locator("#fire-payload-error").waitFor();
@@ -166,5 +170,56 @@ browserTest("UI forms in Chromium", async (t, { server, browser }) => {
     assert.deepEqual(log.payload, { dry: true });
     assertNoProblems(problems);
     await context.close();
+  });
+
+  await t.step("form errors wait for a touch, read plainly and go once fixed", async () => {
+    const { context, page, problems } = await openPage(browser, server.url + "/");
+    await page.getByRole("button", { name: "New trigger" }).click();
+    const dialog = page.getByRole("dialog", { name: "New trigger" });
+    await dialog.getByLabel("Runs", { exact: true }).selectOption("at");
+    // The preview has asked the server about the empty date, and says so without an error.
+    await dialog.locator("#preview-summary", { hasText: "Complete the schedule to see it." })
+      .waitFor({ state: "attached" });
+    assert.equal(await dialog.locator(".field .error").count(), 0);
+
+    await dialog.getByLabel("Runs", { exact: true }).selectOption("everySeconds");
+    await dialog.getByRole("button", { name: "Create trigger" }).click();
+    const nameError = dialog.locator("#f-name-error");
+    await nameError.waitFor();
+    assert.equal(await nameError.innerText(), "Required");
+    await dialog.getByLabel("Name", { exact: true }).pressSequentially("x");
+    await nameError.waitFor({ state: "detached" });
+    assertNoProblems(problems);
+    await context.close();
+  });
+
+  await t.step("test without saving shows the webhook's answer once it settles", async () => {
+    const hook = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () => new Response("fine", { status: 200 }),
+    );
+    try {
+      const { context, page, problems } = await openPage(browser, server.url + "/");
+      await page.getByRole("button", { name: "New trigger" }).click();
+      const dialog = page.getByRole("dialog", { name: "New trigger" });
+      await dialog.getByLabel("Name", { exact: true }).fill(uniqueName("dry-hook"));
+      await dialog.getByLabel("Deliver each firing to a URL").check();
+      await dialog.getByLabel("URL", { exact: true }).fill(
+        `http://127.0.0.1:${hook.addr.port}/hook`,
+      );
+      const button = dialog.getByRole("button", { name: "Test without saving" });
+      await button.click();
+      await dialog.locator(".test-result .outcome-ok").waitFor();
+      assert.match(await dialog.locator(".test-result").innerText(), /HTTP 200/);
+      // The button was never disabled, so focus is where the person left it.
+      assert.equal(
+        await page.evaluate("document.activeElement.textContent.trim()"),
+        "Test without saving",
+      );
+      assertNoProblems(problems);
+      await context.close();
+    } finally {
+      await hook.shutdown();
+    }
   });
 });

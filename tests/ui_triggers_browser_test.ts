@@ -1,4 +1,5 @@
-// The triggers table: loading budget, edit, pause/resume, delete, keyboard.
+// The triggers table: loading budget, edit, pause/resume, delete, keyboard focus, the curl
+// call of api triggers, and paging past the first page.
 // Browser tests (Chromium) against the real server; see tests/helpers/browser.ts for the fixture.
 import assert from "node:assert/strict";
 import {
@@ -132,4 +133,114 @@ browserTest("UI triggers view in Chromium", async (t, { server, browser }) => {
       await context.close();
     },
   );
+
+  await t.step("keyboard actions keep focus in the row acted on", async () => {
+    const first = uniqueName("focus-a");
+    const second = uniqueName("focus-b");
+    for (const name of [first, second]) {
+      const res = await apiJson(server.url, "POST", "/api/triggers", {
+        name,
+        type: "scheduled",
+        schedule: { everySeconds: 3600 },
+      });
+      assert.equal(res.status, 201);
+    }
+    const { context, page, problems } = await openPage(browser, server.url + "/");
+    const row = await triggerRow(page, first);
+    const active = () =>
+      page.evaluate<string | null>("document.activeElement.getAttribute('aria-label')");
+    await row.getByRole("button", { name: `Pause ${first}` }).focus();
+    await page.keyboard.press("Enter");
+    await row.locator(".badge.status-paused").waitFor();
+    assert.equal(await active(), `Resume ${first}`);
+    await page.keyboard.press("Enter");
+    await row.locator(".badge.status-active").waitFor();
+    assert.equal(await active(), `Pause ${first}`);
+    await row.getByRole("button", { name: `Run now: ${first}` }).focus();
+    await page.keyboard.press("Enter");
+    await row.locator('[data-label="Runs"]', { hasText: "1" }).waitFor();
+    assert.equal(await active(), `Run now: ${first}`);
+
+    await row.getByRole("button", { name: `Delete ${first}` }).focus();
+    await page.keyboard.press("Enter");
+    const confirm = page.getByRole("dialog", { name: `Delete ${first}?` });
+    await confirm.getByRole("button", { name: "Delete trigger" }).click();
+    await row.waitFor({ state: "detached" });
+    // Focus lands on a neighbouring row's Edit button, never on the page body.
+    const label = await active();
+    assert.match(label ?? "", /^Edit /, `focus went to ${label}`);
+    assertNoProblems(problems);
+    await context.close();
+  });
+
+  await t.step("an api trigger shows a ready-to-copy curl call", async () => {
+    const name = uniqueName("callme");
+    const created = await apiJson(server.url, "POST", "/api/triggers", { name, type: "api" });
+    const { context, page, problems } = await openPage(browser, server.url + "/");
+    const row = await triggerRow(page, name);
+    await row.getByText("How to call").click();
+    assert.equal(
+      await row.locator("pre.curl").innerText(),
+      `curl -s -X POST ${server.url}/api/triggers/${created.body.id}/fire ` +
+        `-H 'content-type: application/json' -d '{}'`,
+    );
+    assertNoProblems(problems);
+    await context.close();
+  });
+
+  // Last: it fills the store past one page, which the scenarios above do not expect.
+  await t.step("paging reaches every trigger, and one created here stays editable", async () => {
+    const listed = await apiJson(server.url, "GET", "/api/triggers?limit=500");
+    const names: string[] = [];
+    for (let i = listed.body.items.length; i < 105; i++) names.push(uniqueName(`bulk-${i}`));
+    for (let i = 0; i < names.length; i += 10) {
+      await Promise.all(
+        names.slice(i, i + 10).map((name) =>
+          apiJson(server.url, "POST", "/api/triggers", {
+            name,
+            type: "scheduled",
+            schedule: { everySeconds: 86400 },
+          })
+        ),
+      );
+    }
+    const all = await apiJson(server.url, "GET", "/api/triggers?limit=500");
+    const count = all.body.items.length;
+    assert(count > 100, `${count} triggers`);
+    const firstPage = all.body.items[0];
+    const last = all.body.items[count - 1].name;
+
+    const { context, page, problems } = await openPage(browser, server.url + "/");
+    const heading = page.getByRole("heading", { name: /Triggers/ });
+    await heading.getByText("100+").waitFor();
+    await triggerRow(page, firstPage.name);
+    assert.equal(await page.locator(`tr[data-trigger="${last}"]`).count(), 0);
+
+    const mine = uniqueName("mine");
+    await page.getByRole("button", { name: "New trigger" }).click();
+    const dialog = page.getByRole("dialog", { name: "New trigger" });
+    await dialog.getByLabel("Name", { exact: true }).fill(mine);
+    await dialog.getByLabel("Every (seconds)").fill("86400");
+    await dialog.getByRole("button", { name: "Create trigger" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await triggerRow(page, mine);
+
+    // A firing makes the table re-read its pages; the new trigger is past them, and stays.
+    await apiJson(server.url, "POST", `/api/triggers/${firstPage.id}/fire`);
+    const firstRow = await triggerRow(page, firstPage.name);
+    await firstRow.locator('[data-label="Runs"]', { hasText: /^[1-9]/ }).waitFor();
+    const kept = await triggerRow(page, mine);
+    await kept.getByRole("button", { name: `Edit ${mine}` }).click();
+    const edit = page.getByRole("dialog", { name: `Edit ${mine}` });
+    await edit.getByRole("button", { name: "Cancel" }).click();
+    await edit.waitFor({ state: "detached" });
+
+    await page.getByRole("button", { name: "Load more triggers" }).click();
+    await triggerRow(page, last);
+    await heading.getByText(String(count + 1), { exact: true }).waitFor();
+    assert.equal(await page.locator(`tr[data-trigger="${mine}"]`).count(), 1);
+    assert.equal(await page.getByRole("button", { name: "Load more triggers" }).count(), 0);
+    assertNoProblems(problems);
+    await context.close();
+  });
 });
