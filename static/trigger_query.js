@@ -89,8 +89,13 @@ export function hashOfQuery(q) {
  * @returns {Record<string, string | string[]>}
  */
 export function listQuery(q) {
+  // The default order is the listing's own (creation order), so it is not spelled out.
   /** @type {Record<string, string | string[]>} */
-  const out = { sort: q.sort, order: q.order };
+  const out = {};
+  if (q.sort !== NO_QUERY.sort || q.order !== NO_QUERY.order) {
+    out.sort = q.sort;
+    out.order = q.order;
+  }
   if (q.q.trim()) out.q = q.q.trim();
   if (q.tags.length) out.tag = q.tags;
   if (q.status) out.status = q.status;

@@ -16,6 +16,7 @@ import {
 } from "../static/trigger_query.js";
 import { countLive, histogramQuery, RANGES, totals } from "../static/histogram.js";
 import { cliFor } from "../static/format.js";
+import { markFresh } from "../static/log_list.js";
 import { definitionOf, formState, patchOf } from "../static/trigger_model.js";
 import type { Trigger } from "../static/api.js";
 
@@ -68,9 +69,10 @@ Deno.test("the triggers query survives the URL, and a plain visit stays #/trigge
 
 Deno.test("listQuery() and bulkFilter() send only what is set", () => {
   const q = query({ q: " pay ", tags: ["a"], type: "api" });
-  assert.deepEqual(listQuery(q), {
+  assert.deepEqual(listQuery(q), { q: "pay", tag: ["a"], type: "api" });
+  assert.deepEqual(listQuery({ ...q, order: "desc" }), {
     sort: "createdAt",
-    order: "asc",
+    order: "desc",
     q: "pay",
     tag: ["a"],
     type: "api",
@@ -167,4 +169,10 @@ Deno.test("the form sends tags only when there are or were some, and checks them
   const original = definitionOf(formState(t)).def!;
   const cleared = definitionOf({ ...formState(t), tags: "" }).def!;
   assert.deepEqual(patchOf(original, cleared), { tags: [] });
+});
+
+Deno.test("markFresh() keeps only the newest marks", () => {
+  let ids = new Set<string>();
+  for (let i = 0; i < 10; i++) ids = markFresh(ids, `e${i}`, 3);
+  assert.deepEqual([...ids], ["e7", "e8", "e9"]);
 });

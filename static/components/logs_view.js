@@ -10,6 +10,7 @@ import {
   appendOlder,
   filterFromHash,
   hashFor,
+  markFresh,
   matchesLive,
   prependLive,
   queryFor,
@@ -110,7 +111,7 @@ export function LogsView({ notify }) {
         }
         return { ...p, ...prependLive(p.items, entry, p.older) };
       });
-      setFresh((s) => new Set(s).add(entry.id));
+      setFresh((s) => markFresh(s, entry.id));
     }
     if (statsTimer.current) clearTimeout(statsTimer.current);
     statsTimer.current = setTimeout(loadStats, 300);

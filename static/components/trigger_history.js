@@ -6,7 +6,7 @@ import { markup } from "../markup.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
 import { useFired, useResync } from "../live.js";
-import { appendOlder, prependLive } from "../log_list.js";
+import { appendOlder, markFresh, prependLive } from "../log_list.js";
 import { LogTable } from "./log_table.js";
 
 /** @typedef {import("../api.js").LogEntry} LogEntry */
@@ -37,7 +37,7 @@ export function TriggerHistory({ triggerId, notify }) {
   useFired(useCallback((/** @type {LogEntry} */ e) => {
     if (e.triggerId !== triggerId) return;
     setState((s) => (s.items ? { ...s, ...prependLive(s.items, e, s.older) } : s));
-    setFresh((f) => new Set(f).add(e.id));
+    setFresh((f) => markFresh(f, e.id));
   }, [triggerId]));
 
   async function older() {
