@@ -19,6 +19,7 @@ import {
 import { LogTable } from "./log_table.js";
 import { StatsTable } from "./stats_table.js";
 import { FiringsCard } from "./firings_card.js";
+import { useReadyMark } from "../perf.js";
 import { LogFilters } from "./log_filters.js";
 
 /** @typedef {import("../api.js").LogEntry} LogEntry */
@@ -194,6 +195,7 @@ export function LogsView({ notify }) {
     }
   }
 
+  useReadyMark("logs", page.items !== null);
   const allNames = new Map(names);
   for (const r of stats.value?.byTrigger || []) {
     if (r.triggerId) allNames.set(r.triggerId, r.triggerName);

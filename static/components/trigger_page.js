@@ -15,6 +15,7 @@ import { CallCommands } from "./call_commands.js";
 import { TriggerForm } from "./trigger_form.js";
 import { FireDialog } from "./fire_dialog.js";
 import { ConfirmDialog } from "./confirm_dialog.js";
+import { useReadyMark } from "../perf.js";
 
 /** @typedef {import("../api.js").Trigger} Trigger */
 
@@ -58,6 +59,7 @@ export function TriggerPage({ id, notify }) {
     api.preview(id, 10).then((r) => setRuns(r.occurrences), () => setRuns([]));
   }, [id, scheduled, trigger?.version, trigger?.nextRunAt]);
 
+  useReadyMark("trigger", trigger !== null);
   useEffect(() => {
     if (trigger) document.title = `${trigger.name} · Tock`;
   }, [trigger?.name]);

@@ -15,6 +15,7 @@ import { FireDialog } from "./fire_dialog.js";
 import { TriggersCount } from "./triggers_count.js";
 import { TriggerFilters } from "./trigger_filters.js";
 import { BulkBar } from "./bulk_bar.js";
+import { useReadyMark } from "../perf.js";
 
 /** @typedef {import("../api.js").Trigger} Trigger */
 /** @typedef {import("./bulk_bar.js").Selection} Selection */
@@ -56,6 +57,7 @@ export function TriggersView({ notify }) {
   }, []);
 
   const shown = [...(list?.pinned || []), ...(list?.items || [])];
+  useReadyMark("triggers", list !== null);
 
   /**
    * Run an action on a row; errors become notices. Focus stays in the row (its buttons are
