@@ -4,7 +4,7 @@ import type { Trigger, TriggerRecord } from "../schemas.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
 import { addChangeWrite, type ChangeNote } from "./trigger_feed.ts";
-import { queryTriggers } from "./trigger_query.ts";
+import { queryTriggers, WALK_BUDGET } from "./trigger_query.ts";
 import { addIndexWrites, tagsOf } from "./trigger_index.ts";
 import { isUlid } from "./ulid.ts";
 
@@ -206,3 +206,6 @@ export async function insertTriggersBatch(kv: Deno.Kv, recs: TriggerRecord[]): P
   }
   await Promise.all(commits);
 }
+
+/** Most index entries one listing call reads (see db/trigger_query.ts). */
+export const LIST_SCAN_BUDGET = WALK_BUDGET;
