@@ -17,6 +17,14 @@ import {
   TriggerListQuery,
   TriggerPatch,
 } from "../schemas.ts";
+// Issue 14: search, bulk, histogram.
+import {
+  BulkRequest,
+  BulkResult,
+  Histogram,
+  HistogramQuery,
+  TriggerPage as TriggerPageSchema,
+} from "../schemas.ts";
 import { LegacyRemoveBody, LegacyScheduleBody } from "./legacy.ts";
 
 type Method = "get" | "post" | "patch" | "delete";
@@ -110,7 +118,10 @@ const NAMED: Record<string, { schema: z.ZodType; io: Io }> = {
   LegacyScheduleBody: { schema: LegacyScheduleBody, io: "input" },
   LegacyRemoveBody: { schema: LegacyRemoveBody, io: "input" },
   Trigger: { schema: Trigger, io: "output" },
-  TriggerPage: { schema: Page(Trigger), io: "output" },
+  TriggerPage: { schema: TriggerPageSchema, io: "output" },
+  BulkRequest: { schema: BulkRequest, io: "input" },
+  BulkResult: { schema: BulkResult, io: "output" },
+  Histogram: { schema: Histogram, io: "output" },
   LogEntry: { schema: LogEntry, io: "output" },
   LogPage: { schema: Page(LogEntry), io: "output" },
   LogStats: { schema: LogStats, io: "output" },
@@ -156,6 +167,15 @@ export const ROUTES: RouteSpec[] = [
     auth: true,
     query: TriggerListQuery,
     responses: { "200": { description: "One page", name: "TriggerPage" }, "400": bad },
+  },
+  {
+    method: "post",
+    path: "/api/triggers/bulk",
+    summary: "Pause, resume or delete the triggers given by ids or matching a filter (<= 10,000)",
+    tag: "triggers",
+    auth: true,
+    body: body("BulkRequest"),
+    responses: { "200": { description: "What changed", name: "BulkResult" }, "400": bad },
   },
   {
     method: "get",
@@ -258,6 +278,15 @@ export const ROUTES: RouteSpec[] = [
     auth: true,
     query: LogListQuery,
     responses: { "200": { description: "One page", name: "LogPage" }, "400": bad },
+  },
+  {
+    method: "get",
+    path: "/api/logs/histogram",
+    summary: "Firings per time bucket and outcome, exact, oldest first",
+    tag: "logs",
+    auth: true,
+    query: HistogramQuery,
+    responses: { "200": { description: "The buckets", name: "Histogram" }, "400": bad },
   },
   {
     method: "get",
