@@ -2,6 +2,7 @@
  * A tiny Prometheus registry (counters, gauges, histograms with labels; text format 0.0.4) and
  * Tock's own metrics on top of it. No dependency: the exposition format is a page of rules.
  */
+import { VERSION } from "./version.ts";
 import type { FiringBus } from "./events.ts";
 import type { StoredLog } from "./schemas.ts";
 
@@ -275,9 +276,17 @@ export class Metrics {
     "When this process started, in seconds since the epoch",
   );
 
+  /** Constant 1; the labels say which Tock and which Deno answer (dashboards join on it). */
+  readonly buildInfo = this.registry.gauge(
+    "tock_build_info",
+    "Tock's version and the Deno running it (always 1)",
+    ["version", "deno"],
+  );
+
   #deliveryBacklog: (() => Promise<number> | number) | null = null;
 
   constructor() {
+    this.buildInfo.set({ version: VERSION, deno: Deno.version.deno }, 1);
     this.startTime.set({}, Math.round(Date.now() - performance.now()) / 1000);
     this.registry.onCollect(() => {
       const mem = Deno.memoryUsage();
