@@ -80,7 +80,8 @@ export function captureConsole(logger: Logger, target: Console = console): () =>
   if (logger.format !== "json") return () => {};
   const saved = { ...target };
   const route = (level: Level) => (...args: unknown[]) => {
-    if (typeof args[0] === "string" && args.length > 1) {
+    // `console.error("what failed:", err)`: a stable msg, the cause in its own field.
+    if (level !== "info" && typeof args[0] === "string" && args.length > 1) {
       const msg = args[0].replace(/:\s*$/, "");
       logger.log(level, msg, { error: format(...args.slice(1)) });
     } else logger.log(level, format(...args));
