@@ -133,7 +133,7 @@ export function legacyRoutes(deps: Deps): Hono {
     const NONE = Symbol();
     const body = await readJson(c, max, NONE);
     const payload = body === NONE ? rec.payload : body;
-    if (rec.type === "api") deps.schemas.validate(rec, payload);
+    if (rec.type === "api") await deps.schemas.validate(rec, payload);
     const log = await fireNow(deps, rec, payload);
     return c.json({ message: `Trigger "${name}" fired`, log: legacyLog(log, "active") });
   });

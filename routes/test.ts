@@ -38,7 +38,9 @@ export function testRoutes(deps: Deps): Hono {
     const { def, input, occurrences } = testDefinition(deps, await readJson(c, max), now);
     const rec = unsavedRecord(def, now);
     const payload = input.payload !== undefined ? input.payload : def.payload;
-    if (def.type === "api") deps.schemas.validate({ ...rec, id: "test", version: now }, payload);
+    if (def.type === "api") {
+      await deps.schemas.validate({ ...rec, id: "test", version: now }, payload);
+    }
     const log = await fireTest(deps, rec, payload, now);
     return c.json({ log: toLogView(log, deps.clock.now(), deps.config), occurrences });
   });

@@ -153,7 +153,7 @@ export function triggerRoutes(deps: Deps): Hono {
     const NONE = Symbol();
     const body = await readJson(c, max, NONE);
     const payload = body === NONE ? rec.payload : body;
-    if (rec.type === "api") deps.schemas.validate(rec, payload);
+    if (rec.type === "api") await deps.schemas.validate(rec, payload);
     const log = await fireNow(deps, rec, payload);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
   });
