@@ -17,6 +17,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, readJson } from "./body.ts";
+import { hopsFrom } from "../webhook/hops.ts";
 import { createTrigger } from "./triggers.ts";
 import { maxTestDelayMs, testDefinition, unsavedRecord } from "./test.ts";
 import { fireWhenDue, schedulePendingTest } from "../scheduler/delayed_test.ts";
@@ -125,6 +126,7 @@ export function legacyRoutes(deps: Deps): Hono {
   });
 
   app.post("/trigger_api", async (c) => {
+    const hops = hopsFrom(c.req.header("tock-hops"));
     const name = c.req.query("trigger_name");
     if (!name) {
       return c.json({ error: "Query parameter trigger_name is required" }, 400);
@@ -134,7 +136,7 @@ export function legacyRoutes(deps: Deps): Hono {
     const body = await readJson(c, max, NONE);
     const payload = body === NONE ? rec.payload : body;
     if (rec.type === "api") await deps.schemas.validate(rec, payload);
-    const log = await fireNow(deps, rec, payload);
+    const log = await fireNow(deps, rec, payload, hops);
     return c.json({ message: `Trigger "${name}" fired`, log: legacyLog(log, "active") });
   });
 

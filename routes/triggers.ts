@@ -22,6 +22,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
+import { hopsFrom } from "../webhook/hops.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -149,12 +150,13 @@ export function triggerRoutes(deps: Deps): Hono {
   });
 
   app.post("/:id/fire", async (c) => {
+    const hops = hopsFrom(c.req.header("tock-hops"));
     const { value: rec } = await getTriggerEntry(deps.kv, c.req.param("id"));
     const NONE = Symbol();
     const body = await readJson(c, max, NONE);
     const payload = body === NONE ? rec.payload : body;
     if (rec.type === "api") await deps.schemas.validate(rec, payload);
-    const log = await fireNow(deps, rec, payload);
+    const log = await fireNow(deps, rec, payload, hops);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
   });
 

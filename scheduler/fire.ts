@@ -83,8 +83,9 @@ export async function fireNow(
   deps: Deps,
   rec: TriggerRecord,
   payload: unknown,
+  hops = 1,
 ): Promise<StoredLog> {
-  const log = manualLog(rec, payload, deps.clock.now());
+  const log = { ...manualLog(rec, payload, deps.clock.now()), ...(hops > 1 ? { hops } : {}) };
   await commitFiring(deps, (op) => addManualFiringWrites(deps, op, rec, log), log);
   deps.bus.publish([log]);
   if (log.outcome === "pending") deps.outbox?.kick([log]);

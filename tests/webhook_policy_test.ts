@@ -70,12 +70,20 @@ Deno.test("idempotencyKey() is trigger:occurrence, or trigger:logId when not sch
   assert.equal(idempotencyKey({ id: logId, triggerId: null, scheduledFor: null }), `test:${logId}`);
 });
 
-Deno.test("signatureHeader() is t=<seconds>,v1=<hex HMAC-SHA256 of t.body>", async () => {
+Deno.test("signatureHeader() is t=<seconds>,v2=<hex HMAC-SHA256 of t.logId.body>", async () => {
   const key = await importSigningKey("s3cret");
   const body = '{"a":1,"é":"ü"}';
-  const header = await signatureHeader(key, body, 1_764_410_400_999);
-  const expected = createHmac("sha256", "s3cret").update(`1764410400.${body}`).digest("hex");
-  assert.equal(header, `t=1764410400,v1=${expected}`);
+  const logId = "01JDY0000000000000000000BB";
+  const header = await signatureHeader(key, logId, body, 1_764_410_400_999);
+  const expected = createHmac("sha256", "s3cret").update(`1764410400.${logId}.${body}`).digest(
+    "hex",
+  );
+  assert.equal(header, `t=1764410400,v2=${expected}`);
+  // Another firing (log id) with the same body in the same second signs differently.
+  assert.notEqual(
+    await signatureHeader(key, "01JDY0000000000000000000CC", body, 1_764_410_400_999),
+    header,
+  );
 });
 
 Deno.test("HostLimiter keeps perHost in flight per host, first come first served", async () => {
