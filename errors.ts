@@ -86,3 +86,10 @@ export function toProblem(err: TockError): Record<string, unknown> {
   if (err.errors?.length) body.errors = err.errors;
   return body;
 }
+
+/** 508: a fire request that arrived through too many webhook hops (a delivery loop). */
+export class LoopDetectedError extends TockError {
+  constructor(detail: string) {
+    super(508, "Loop detected", detail);
+  }
+}
