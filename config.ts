@@ -9,8 +9,10 @@ export interface Config {
   hostname: string;
   /** A file path, `:memory:`, or an http(s) KV Connect URL. */
   kv: string;
-  /** Accepted bearer keys; empty means the API is open. */
+  /** Accepted bearer keys (`--api-key` plus the lines of `--api-key-file`); empty: API open. */
   apiKeys: string[];
+  /** A file of keys (one a line or comma-separated), so they stay out of `ps`; null for none. */
+  apiKeyFile: string | null;
   activeRetentionMs: number;
   archiveRetentionMs: number;
   maxPayloadBytes: number;
@@ -21,12 +23,27 @@ export interface Config {
   requestTimeoutMs: number;
   /** An occurrence later than this is treated as missed and follows the misfire policy. */
   misfireGraceMs: number;
+  /** Longest pause between two bytes of a request body before it is answered 408. */
+  bodyTimeoutMs: number;
+  /** Origins besides the server's own that may send unsafe requests (and get CORS answers). */
+  corsOrigins: string[];
+  /** Host names besides localhost, 127.0.0.1 and [::1] a loopback-bound server answers to. */
+  allowedHosts: string[];
 }
 
 /** A configuration problem, reported as one line naming the flag. */
 export class ConfigError extends Error {}
 
-type Kind = "int" | "string" | "duration" | "size" | "keys" | "logFormat" | "rateLimit";
+type Kind =
+  | "int"
+  | "string"
+  | "duration"
+  | "size"
+  | "keys"
+  | "logFormat"
+  | "rateLimit"
+  | "origins"
+  | "hosts";
 
 interface FlagSpec {
   flag: string;
@@ -34,6 +51,8 @@ interface FlagSpec {
   def: string;
   kind: Kind;
   help: string;
+  /** The flag may be given more than once (values add up, like a comma list). */
+  multiple?: boolean;
 }
 
 /** Every flag, in `--help` order. The `key` is the Config field it sets. */
@@ -47,7 +66,8 @@ export const FLAGS: Record<keyof Config, FlagSpec> = {
   },
   hostname: {
     flag: "hostname",
-    env: "HOSTNAME",
+    // Not HOSTNAME: Docker, Kubernetes and shells set that to the machine's name.
+    env: "TOCK_HOSTNAME",
     def: "127.0.0.1",
     kind: "string",
     help: "interface to bind (0.0.0.0 for all)",
@@ -65,6 +85,13 @@ export const FLAGS: Record<keyof Config, FlagSpec> = {
     def: "",
     kind: "keys",
     help: "comma-separated bearer keys; none leaves the API open",
+  },
+  apiKeyFile: {
+    flag: "api-key-file",
+    env: "TOCK_API_KEY_FILE",
+    def: "",
+    kind: "string",
+    help: "file of bearer keys (one a line), kept out of the process list",
   },
   activeRetentionMs: {
     flag: "active-retention",
@@ -123,6 +150,30 @@ export const FLAGS: Record<keyof Config, FlagSpec> = {
     kind: "duration",
     help: "lateness after which an occurrence counts as missed (Deploy: 90s)",
   },
+  bodyTimeoutMs: {
+    flag: "body-timeout",
+    env: "TOCK_BODY_TIMEOUT",
+    def: "10s",
+    kind: "duration",
+    help: "longest pause while a request body arrives before 408",
+  },
+  corsOrigins: {
+    flag: "cors-origin",
+    env: "TOCK_CORS_ORIGIN",
+    def: "",
+    kind: "origins",
+    multiple: true,
+    help: "other origins allowed to call the API from a browser (repeatable or comma list)",
+  },
+  allowedHosts: {
+    flag: "allowed-host",
+    env: "TOCK_ALLOWED_HOST",
+    def: "",
+    kind: "hosts",
+    multiple: true,
+    help:
+      "Host names answered when bound to loopback, besides localhost (repeatable or comma list)",
+  },
 };
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
@@ -150,8 +201,30 @@ export function parseSize(text: string): number | null {
   return Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()];
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || hostname.startsWith("127.");
+/** True for an address or name that only this machine reaches (`127.x`, `::1`, localhost). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * True on Deno Deploy (it sets DENO_DEPLOYMENT_ID): public although bound to loopback, no
+ * writable disk, no KV queues.
+ */
+export function onDenoDeploy(
+  env: Record<string, string | undefined> | { get(name: string): string | undefined },
+): boolean {
+  const id = typeof env.get === "function"
+    ? (env as { get(name: string): string | undefined }).get("DENO_DEPLOYMENT_ID")
+    : (env as Record<string, string | undefined>).DENO_DEPLOYMENT_ID;
+  return id !== undefined;
+}
+
+/** RFC 6750's b64token: the characters a bearer key may have (what hono/bearer-auth accepts). */
+const BEARER_KEY = /^[A-Za-z0-9._~+/-]+=*$/;
+
+function list(raw: string): string[] {
+  return raw === "" ? [] : raw.split(",").map((v) => v.trim());
 }
 
 function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolean): unknown {
@@ -173,8 +246,33 @@ function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolea
       if (n === null || n <= 0) throw bad("expected a size such as 32KiB, 1MiB or 4096");
       return n;
     }
-    case "keys":
-      return raw.split(",").map((k) => k.trim()).filter((k) => k.length > 0);
+    case "keys": {
+      const keys = list(raw);
+      // A blank key (" , " or "a,,b") must not silently leave the API open or half-configured.
+      if (keys.some((k) => k === "")) throw bad("an API key is empty or blank");
+      if (!keys.every((k) => BEARER_KEY.test(k))) {
+        throw bad("API keys may use only A-Z a-z 0-9 . _ ~ + / - (and a trailing =)");
+      }
+      return keys;
+    }
+    case "origins":
+      return list(raw).filter((o) => o !== "").map((o) => {
+        let url: URL | null = null;
+        try {
+          url = new URL(o);
+        } catch { /* reported below */ }
+        if (!url || !/^https?:$/.test(url.protocol) || url.origin !== o.replace(/\/$/, "")) {
+          throw bad("expected origins such as https://ops.example.com");
+        }
+        return url.origin;
+      });
+    case "hosts":
+      return list(raw).filter((h) => h !== "").map((h) => {
+        if (!/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(h)) {
+          throw bad("expected host names such as tock.internal (no port)");
+        }
+        return h.toLowerCase();
+      });
     case "logFormat":
       if (raw !== "json" && raw !== "pretty" && raw !== "off") {
         throw bad("expected json, pretty or off");
@@ -185,24 +283,32 @@ function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolea
       if (!/^\d+$/.test(raw)) throw bad("expected a number of requests per minute, 0 or auto");
       return Number(raw);
     case "string":
-      if (key === "signingSecret") return raw === "" ? null : raw;
+      if (key === "signingSecret" || key === "apiKeyFile") return raw === "" ? null : raw;
       if (raw === "") throw bad("expected a value");
       return raw;
   }
 }
 
 /**
- * Builds the Config from command-line arguments and the environment.
+ * Builds the Config from command-line arguments and the environment (`readFile` reads
+ * `--api-key-file`).
  * @example parseConfig(["--port", "9000"], { TOCK_KV: ":memory:" })
  */
-export function parseConfig(args: string[], env: Record<string, string | undefined>): Config {
-  const options: Record<string, { type: "string" }> = {};
-  for (const spec of Object.values(FLAGS)) options[spec.flag] = { type: "string" };
+export function parseConfig(
+  args: string[],
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string = Deno.readTextFileSync,
+): Config {
+  const options: Record<string, { type: "string"; multiple?: boolean }> = {};
+  for (const spec of Object.values(FLAGS)) {
+    options[spec.flag] = { type: "string", ...(spec.multiple ? { multiple: true } : {}) };
+  }
   let values: Record<string, string | undefined>;
   try {
-    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }) as {
-      values: Record<string, string | undefined>;
-    });
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
+    values = Object.fromEntries(
+      Object.entries(parsed.values).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]),
+    ) as Record<string, string | undefined>;
   } catch (err) {
     const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
     throw new ConfigError(msg.replace(/\. To specify.*$/, ""));
@@ -210,16 +316,31 @@ export function parseConfig(args: string[], env: Record<string, string | undefin
   // Deno Deploy binds loopback behind its own proxy yet is public, and may stop an idle
   // instance until the next minute's cron wakes it: occurrences up to ~a minute late there are
   // late, not missed.
-  const onDeploy = env.DENO_DEPLOYMENT_ID !== undefined;
+  const onDeploy = onDenoDeploy(env);
   const defaults: Partial<Record<keyof Config, string>> = onDeploy ? { misfireGraceMs: "90s" } : {};
   const rawOf = (key: keyof Config) =>
     values[FLAGS[key].flag] ?? env[FLAGS[key].env] ?? defaults[key] ?? FLAGS[key].def;
-  const exposed = onDeploy || !isLoopback(rawOf("hostname"));
+  const exposed = onDeploy || !isLoopbackHost(rawOf("hostname"));
   const config: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(FLAGS) as [keyof Config, FlagSpec][]) {
     config[key] = convert(key, spec, rawOf(key), exposed);
   }
+  const file = config.apiKeyFile as string | null;
+  if (file !== null) (config.apiKeys as string[]).push(...keysFromFile(file, readFile));
   return config as unknown as Config;
+}
+
+/** The keys in `path`: one a line (commas also split), blank lines and `#` comments skipped. */
+function keysFromFile(path: string, readFile: (path: string) => string): string[] {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    throw new ConfigError(`--api-key-file: cannot read "${path}": ${(err as Error).message}`);
+  }
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  if (lines.length === 0) throw new ConfigError(`--api-key-file: "${path}" holds no key`);
+  return convert("apiKeys", FLAGS.apiKeys, lines.join(","), false) as string[];
 }
 
 /** The `--help` text: every flag with its environment variable and default. */

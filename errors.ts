@@ -6,8 +6,10 @@ export interface FieldError {
   message: string;
 }
 
-/** Base class: carries the HTTP status and the RFC 9457 title. */
+/** Base class: carries the HTTP status, the RFC 9457 title and any response headers it needs. */
 export class TockError extends Error {
+  /** Headers the answer must carry (`Retry-After`, `WWW-Authenticate`). */
+  readonly headers: Record<string, string> = {};
   constructor(
     readonly status: number,
     readonly title: string,
@@ -54,10 +56,32 @@ export class UnprocessableError extends TockError {
   }
 }
 
-/** 401: missing or wrong API key. */
+/** 401: missing or wrong API key; `challenge` is the `WWW-Authenticate` value. */
 export class UnauthorizedError extends TockError {
-  constructor(detail: string) {
+  constructor(detail: string, challenge = 'Bearer realm="tock"') {
     super(401, "Unauthorized", detail);
+    this.headers["WWW-Authenticate"] = challenge;
+  }
+}
+
+/** 403: a cross-site request or a Host the server does not answer to. */
+export class ForbiddenError extends TockError {
+  constructor(detail: string) {
+    super(403, "Forbidden", detail);
+  }
+}
+
+/** 408: the client stopped sending its body. */
+export class RequestTimeoutError extends TockError {
+  constructor(detail: string) {
+    super(408, "Request timeout", detail);
+  }
+}
+
+/** 415: a body that is not JSON where JSON is read. */
+export class UnsupportedMediaTypeError extends TockError {
+  constructor(detail: string) {
+    super(415, "Unsupported media type", detail);
   }
 }
 
@@ -65,6 +89,7 @@ export class UnauthorizedError extends TockError {
 export class RateLimitError extends TockError {
   constructor(detail: string, readonly retryAfterSeconds: number) {
     super(429, "Too many requests", detail);
+    this.headers["Retry-After"] = String(retryAfterSeconds);
   }
 }
 
@@ -75,9 +100,21 @@ export class UnavailableError extends TockError {
   }
 }
 
+/** The media type of every problem answer. */
+export const PROBLEM_TYPE = "application/problem+json";
+
+/** An RFC 9457 problem body. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+}
+
 /** The RFC 9457 body for an error. */
-export function toProblem(err: TockError): Record<string, unknown> {
-  const body: Record<string, unknown> = {
+export function toProblem(err: TockError): Problem {
+  const body: Problem = {
     type: `https://tock.dev/problems/${err.status}`,
     title: err.title,
     status: err.status,
@@ -85,4 +122,21 @@ export function toProblem(err: TockError): Record<string, unknown> {
   };
   if (err.errors?.length) body.errors = err.errors;
   return body;
+}
+
+/**
+ * The one builder of problem answers (onError, notFound, static files): the body of `err`
+ * with its headers, as `application/problem+json`.
+ */
+export function problemResponse(err: TockError): Response {
+  const headers = new Headers(err.headers);
+  headers.set("content-type", PROBLEM_TYPE);
+  return new Response(JSON.stringify(toProblem(err)), { status: err.status, headers });
+}
+
+/** What an unexpected error answers: no internals leak to the client. */
+export class InternalError extends TockError {
+  constructor() {
+    super(500, "Internal Server Error", "Unexpected error");
+  }
 }
