@@ -1,4 +1,5 @@
 /** Typed errors thrown anywhere in Tock and mapped to HTTP once, in `app.onError`. */
+import { z } from "zod";
 
 /** One field-level problem: a dotted path (`schedule.cron`) and a message. */
 export interface FieldError {
@@ -103,14 +104,15 @@ export class UnavailableError extends TockError {
 /** The media type of every problem answer. */
 export const PROBLEM_TYPE = "application/problem+json";
 
-/** An RFC 9457 problem body. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: FieldError[];
-}
+/** An RFC 9457 problem body: the one declaration, also what /openapi.json describes. */
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof ProblemSchema>;
 
 /** The RFC 9457 body for an error. */
 export function toProblem(err: TockError): Problem {

@@ -41,7 +41,10 @@ export function uiSecurityHeaders() {
 export function uiRoutes(): Hono {
   const ui = new Hono();
   // Scoped to the UI's own patterns: a sub-app's "*" would cover the whole app once mounted.
-  for (const pattern of ["/", "/static/*"]) ui.use(pattern, uiSecurityHeaders(), etag());
+  // Weak tags: the same for the gzipped and the plain answer, so a 304 repeats the 200's tag.
+  for (const pattern of ["/", "/static/*"]) {
+    ui.use(pattern, uiSecurityHeaders(), etag({ weak: true }));
+  }
   ui.get("/", (c) => serve(c, "index.html", REVALIDATE));
   ui.get("/static/*", (c) => {
     const raw = new URL(c.req.url).pathname.slice("/static/".length);

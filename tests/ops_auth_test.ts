@@ -1,6 +1,7 @@
 /** API keys: which paths need `Authorization: Bearer <key>`, and the open-access warning. */
 import assert from "node:assert/strict";
 import { AUTH_FAILURES_PER_MINUTE, openAccessWarning } from "../middleware/auth.ts";
+import { ROUTES } from "../routes/route_table.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 
@@ -221,5 +222,19 @@ Deno.test("the server prints the open-access warning bound to 0.0.0.0 without a 
     assert.doesNotMatch(local.output(), /WARNING/);
   } finally {
     await local.stop();
+  }
+});
+
+Deno.test("the route table's auth flag is what the app enforces, route by route", async () => {
+  await using t = await testApp({ config: { apiKeys: KEYS } });
+  let client = 0;
+  for (const r of ROUTES) {
+    const path = r.path.replace(/\{file\}/, "app.js").replace(/\{(\w+)\}/g, "x");
+    const res = await t.app.request(path, { method: r.method.toUpperCase() }, {
+      remoteAddr: { hostname: `203.0.113.${client++}` },
+    });
+    await res.body?.cancel();
+    if (r.auth) assert.equal(res.status, 401, `${r.method} ${r.path} needs the key`);
+    else assert.notEqual(res.status, 401, `${r.method} ${r.path} is open`);
   }
 });
