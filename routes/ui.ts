@@ -1,10 +1,11 @@
 /**
  * The web UI: `/` is the shell, `/static/*` the vendored Preact + htm modules, components and
  * styles, read from the `static/` folder beside this one (embedded by `deno compile --include`).
- * Validators come from hono/etag (304 on a match), compression from the app's hono/compress,
- * the usual browser hardening headers from hono/secure-headers.
+ * Validators come from hono/etag (304 on a match), gzip from hono/compress, the usual browser
+ * hardening headers from hono/secure-headers.
  */
 import { type Context, Hono } from "hono";
+import { compress } from "hono/compress";
 import { etag } from "hono/etag";
 import { secureHeaders } from "hono/secure-headers";
 import { NotFoundError, problemResponse } from "../errors.ts";
@@ -42,8 +43,9 @@ export function uiRoutes(): Hono {
   const ui = new Hono();
   // Scoped to the UI's own patterns: a sub-app's "*" would cover the whole app once mounted.
   // Weak tags: the same for the gzipped and the plain answer, so a 304 repeats the 200's tag.
+  // Compressed here too, so the UI is whole on its own (the app's compress then skips it).
   for (const pattern of ["/", "/static/*"]) {
-    ui.use(pattern, uiSecurityHeaders(), etag({ weak: true }));
+    ui.use(pattern, compress(), uiSecurityHeaders(), etag({ weak: true }));
   }
   ui.get("/", (c) => serve(c, "index.html", REVALIDATE));
   ui.get("/static/*", (c) => {
