@@ -28,6 +28,10 @@ export interface Config {
   misfireGraceMs: number;
   /** Longest pause between two bytes of a request body before it is answered 408. */
   bodyTimeoutMs: number;
+  /** Budget of one payload validation (a worker stops it when spent; the fire is a 422). */
+  validationTimeoutMs: number;
+  /** Refuse webhook destinations on loopback, private, link-local and CGNAT addresses. */
+  webhookDenyPrivate: boolean;
   /** Origins besides the server's own that may send unsafe requests (and get CORS answers). */
   corsOrigins: string[];
   /** Host names besides localhost, 127.0.0.1 and [::1] a loopback-bound server answers to. */
@@ -143,6 +147,10 @@ function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolea
       if (raw === "auto") return exposed ? 600 : 0;
       if (!/^\d+$/.test(raw)) throw bad("expected a number of requests per minute, 0 or auto");
       return Number(raw);
+    case "bool":
+      if (/^(true|1|yes|on)$/i.test(raw)) return true;
+      if (/^(false|0|no|off)?$/i.test(raw)) return false;
+      throw bad("expected true or false");
     case "string":
       if (key === "signingSecret" || key === "apiKeyFile") return raw === "" ? null : raw;
       if (raw === "") throw bad("expected a value");
@@ -160,15 +168,19 @@ export function parseConfig(
   env: Record<string, string | undefined>,
   readFile: (path: string) => string = Deno.readTextFileSync,
 ): Config {
-  const options: Record<string, { type: "string"; multiple?: boolean }> = {};
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
   for (const spec of Object.values(FLAGS)) {
-    options[spec.flag] = { type: "string", ...(spec.multiple ? { multiple: true } : {}) };
+    options[spec.flag] = spec.kind === "bool"
+      ? { type: "boolean" }
+      : { type: "string", ...(spec.multiple ? { multiple: true } : {}) };
   }
   let values: Record<string, string | undefined>;
   try {
     const parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
     values = Object.fromEntries(
-      Object.entries(parsed.values).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]),
+      Object.entries(parsed.values).map((
+        [k, v],
+      ) => [k, Array.isArray(v) ? v.join(",") : typeof v === "boolean" ? String(v) : v]),
     ) as Record<string, string | undefined>;
   } catch (err) {
     const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
@@ -207,7 +219,7 @@ function keysFromFile(path: string, readFile: (path: string) => string): string[
 /** The `--help` text: every flag with its environment variable and default. */
 export function helpText(): string {
   const rows = Object.values(FLAGS).map((s) => [
-    `--${s.flag} <value>`,
+    s.kind === "bool" ? `--${s.flag}` : `--${s.flag} <value>`,
     s.env,
     s.def === "" ? "(none)" : s.def,
     s.help,

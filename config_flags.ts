@@ -11,7 +11,8 @@ export type Kind =
   | "logFormat"
   | "rateLimit"
   | "origins"
-  | "hosts";
+  | "hosts"
+  | "bool";
 
 /** One flag: its name, environment variable, default, kind and help line. */
 export interface FlagSpec {
@@ -142,5 +143,19 @@ export const FLAGS: Record<keyof Config, FlagSpec> = {
     multiple: true,
     help:
       "Host names answered when bound to loopback, besides localhost (repeatable or comma list)",
+  },
+  validationTimeoutMs: {
+    flag: "validation-timeout",
+    env: "TOCK_VALIDATION_TIMEOUT",
+    def: "250ms",
+    kind: "duration",
+    help: "longest one payload may take to validate against its schema (then 422)",
+  },
+  webhookDenyPrivate: {
+    flag: "webhook-deny-private",
+    env: "TOCK_WEBHOOK_DENY_PRIVATE",
+    def: "false",
+    kind: "bool",
+    help: "refuse webhook deliveries to loopback, private, link-local and CGNAT addresses",
   },
 };

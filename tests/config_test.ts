@@ -231,3 +231,18 @@ Deno.test("main.ts exits 2 with one line for a blank API key", async () => {
   assert.equal(out.code, 2, stderr);
   assert.equal(stderr, 'tock: --api-key: an API key is empty or blank, got " , " (see --help)');
 });
+
+Deno.test("parseConfig() reads --webhook-deny-private as a switch and --validation-timeout as a duration", () => {
+  const base = parseConfig([], {});
+  assert.equal(base.webhookDenyPrivate, false);
+  assert.equal(base.validationTimeoutMs, 250);
+  const flags = parseConfig(["--webhook-deny-private", "--validation-timeout", "1s"], {});
+  assert.equal(flags.webhookDenyPrivate, true);
+  assert.equal(flags.validationTimeoutMs, 1000);
+  assert.equal(parseConfig([], { TOCK_WEBHOOK_DENY_PRIVATE: "true" }).webhookDenyPrivate, true);
+  assert.equal(parseConfig([], { TOCK_WEBHOOK_DENY_PRIVATE: "0" }).webhookDenyPrivate, false);
+  assert.throws(
+    () => parseConfig([], { TOCK_WEBHOOK_DENY_PRIVATE: "maybe" }),
+    /--webhook-deny-private: expected true or false, got "maybe"/,
+  );
+});

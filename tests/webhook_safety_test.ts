@@ -118,6 +118,37 @@ Deno.test("with denyPrivate (--webhook-deny-private) a loopback receiver is refu
   }
 });
 
+Deno.test("the server started with --webhook-deny-private refuses a loopback webhook", async () => {
+  const server = await startServer({ args: ["--webhook-deny-private"] });
+  try {
+    const post = (path: string, body: unknown) =>
+      fetch(server.url + path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then(async (res) => ({ status: res.status, body: await res.json() }));
+    const webhook = { url: `${server.url}/healthz`, retries: 3, backoffMs: 0 };
+    const created = await post("/api/triggers", { name: "private-hook", type: "api", webhook });
+    assert.equal(created.status, 201);
+    const fired = await post(`/api/triggers/${created.body.id}/fire`, {});
+    assert.equal(fired.status, 202);
+    const log = await waitFor(
+      async () => {
+        const res = await fetch(`${server.url}/api/logs/${fired.body.id}`);
+        const entry = await res.json();
+        return entry.outcome === "pending" ? null : entry;
+      },
+      20_000,
+      "the delivery to settle",
+    );
+    assert.equal(log.outcome, "failed");
+    assert.equal(log.delivery.attempts, 1);
+    assert.match(log.delivery.error, /^Blocked destination: 127\.0\.0\.1 is a loopback address/);
+  } finally {
+    await server.stop();
+  }
+});
+
 Deno.test("a hanging receiver path holds up only its own trigger's deliveries to that host", async () => {
   const rx = receiver((req) =>
     new URL(req.url).pathname === "/hang" ? rx.hang() : new Response("ok")
