@@ -98,7 +98,6 @@ export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
     problemResponse(new NotFoundError(`No route for ${c.req.method} ${c.req.path}`))
   );
 
-
   // Every request. Observed first, so it sees the final status of all that follows.
   app.use(observeRequests(deps.metrics, opts.log ?? null));
   app.use(hostGuard(config));
