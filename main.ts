@@ -5,7 +5,7 @@
  * client. Start-up failures are one line and exit 2 (startup_errors.ts).
  */
 import { createApp } from "./app.ts";
-import { type Config, ConfigError, helpText, parseConfig } from "./config.ts";
+import { type Config, ConfigError, helpText, onDenoDeploy, parseConfig } from "./config.ts";
 import { createDeps } from "./deps.ts";
 import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
 import { getTriggerEntry } from "./db/triggers.ts";
@@ -77,7 +77,7 @@ async function startStep<T>(step: () => Promise<T> | T): Promise<T> {
 
 // On Deno Deploy the disk is read-only and Deno.openKv() without a path is the app's own KV;
 // a KV Connect URL (token in DENO_KV_ACCESS_TOKEN) is still honoured there.
-const onDeploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
+const onDeploy = onDenoDeploy(Deno.env.toObject());
 const kvTarget = onDeploy && !/^https?:\/\//.test(config.kv) ? undefined : config.kv;
 const kv = await startStep(async () => {
   if (kvTarget !== undefined && kvTarget !== ":memory:" && !/^https?:\/\//.test(kvTarget)) {
@@ -96,6 +96,7 @@ const scheduler = new Scheduler(deps);
 const queues = kvHasQueues(config.kv, { DENO_DEPLOYMENT_ID: Deno.env.get("DENO_DEPLOYMENT_ID") });
 const outbox = new WebhookOutbox(deps, {
   queues,
+  denyPrivate: config.webhookDenyPrivate,
   // A series that ends failed is logged once, with the webhook's host (never its path/query).
   onSettled: (settled) => {
     if (settled.outcome !== "failed") return;
@@ -156,6 +157,7 @@ async function shutdown(signal: string) {
   ]);
   clearTimeout(grace);
   await outbox.stop();
+  deps.schemas.close();
   await housekeeper?.stop();
   kv.close();
   Deno.exit(0);

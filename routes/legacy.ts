@@ -28,6 +28,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
+import { hopsFrom } from "../webhook/hops.ts";
 
 // The bodies are declared with the other schemas; re-exported for the OpenAPI table.
 export { LegacyRemoveBody, LegacyScheduleBody } from "../schemas.ts";
@@ -141,6 +142,7 @@ export function legacyRoutes(deps: Deps): Hono {
   });
 
   app.post("/trigger_api", async (c) => {
+    const hops = hopsFrom(c.req.header("tock-hops"));
     const name = c.req.query("trigger_name");
     if (!name) {
       return c.json({ error: "Query parameter trigger_name is required" }, 400);
@@ -148,7 +150,7 @@ export function legacyRoutes(deps: Deps): Hono {
     const rec = await getTriggerByName(deps, name);
     const NONE = Symbol();
     const body = await readJson(c, max, NONE);
-    const log = await fireNow(deps, rec, body === NONE ? undefined : body);
+    const log = await fireNow(deps, rec, body === NONE ? undefined : body, hops);
     return c.json({ message: `Trigger "${name}" fired`, log: legacyLog(log, "active") });
   });
 
