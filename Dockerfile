@@ -18,7 +18,7 @@ WORKDIR /app
 # entrypoint, so they are cut from deno.json and deno.lock here (docker/runtime_deps.ts) and
 # neither node_modules nor /deno-dir ever holds them. tests/dockerfile_test.ts checks this list
 # against main.ts's module graph.
-ARG TEST_ONLY_IMPORTS="playwright-core"
+ARG TEST_ONLY_IMPORTS="playwright-core axe-core standardwebhooks"
 # Only the manifest, the lockfile and the pruning script: this layer (every npm package) is
 # reused until one of them changes, so editing the source does not download anything again.
 COPY deno.json deno.lock ./
@@ -27,11 +27,12 @@ RUN deno run --no-config --allow-read=. --allow-write=. docker/runtime_deps.ts $
  && deno install --frozen
 COPY . .
 # The source copy brought the full manifest back: prune it again (same result), then check
-# and cache main.ts's graph only. Running `serve --version` once fills the transpile cache, so the
+# and cache the graphs of main.ts and of the payload validator's worker (started with
+# new Worker(), which no module graph follows) only. Running `serve --version` once fills the transpile cache, so the
 # read-only runtime never needs to write to /deno-dir.
 RUN deno run --no-config --allow-read=. --allow-write=. docker/runtime_deps.ts ${TEST_ONLY_IMPORTS} \
- && deno check main.ts \
- && deno cache --frozen main.ts \
+ && deno check main.ts payload_validator_worker.ts \
+ && deno cache --frozen main.ts payload_validator_worker.ts \
  && deno run --cached-only --frozen main.ts serve --version \
  && chmod -R a-w /app /deno-dir
 

@@ -57,8 +57,8 @@ Deno.test("Dockerfile caches only runtime dependencies in a layer before the sou
   const install = at((i) => i.op === "RUN" && i.args === `${prune} && deno install --frozen`);
   const source = at((i) => i.op === "COPY" && i.args === ". .");
   const cache = at((i) =>
-    i.op === "RUN" && i.args.startsWith(`${prune} && deno check main.ts && `) &&
-    /&& deno cache --frozen main\.ts &&/.test(i.args)
+    i.op === "RUN" && i.args.startsWith(`${prune} && deno check main.ts `) &&
+    /&& deno cache --frozen main\.ts[\w. ]* &&/.test(i.args)
   );
   assert.ok(manifest >= 0 && script > manifest && install > script, "dependency layer first");
   assert.ok(source > install && cache > source, "then the source, pruned again, main.ts cached");
@@ -68,7 +68,13 @@ Deno.test("Dockerfile caches only runtime dependencies in a layer before the sou
   }
 });
 
-/** The npm package of every deno.json import, and those main.ts's module graph uses. */
+/** The entrypoints whose graphs the build caches: `deno cache --frozen <these>`. */
+async function cachedEntrypoints(): Promise<string[]> {
+  const run = (await instructions()).find((i) => / deno cache --frozen /.test(i.args))!;
+  return /deno cache --frozen ((?:[\w.]+\.ts ?)+)/.exec(run.args)![1].trim().split(" ");
+}
+
+/** The npm package of every deno.json import, and those the cached graphs use. */
 async function importPackages(): Promise<{ all: Set<string>; runtime: Set<string> }> {
   const name = (s: string) => /^npm:\/?((?:@[^/@]+\/)?[^/@]+)/.exec(s)?.[1];
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
@@ -76,24 +82,36 @@ async function importPackages(): Promise<{ all: Set<string>; runtime: Set<string
     Object.values(config.imports as Record<string, string>).map(name)
       .filter((n): n is string => n !== undefined),
   );
-  const info = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "main.ts"],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.equal(info.code, 0, "deno info main.ts");
-  const graph = JSON.parse(new TextDecoder().decode(info.stdout));
-  // Only the modules: `npmPackages` lists every package deno.json resolves, used or not.
   const runtime = new Set<string>();
-  for (const m of graph.modules as { specifier: string }[]) {
-    const n = name(m.specifier);
-    if (n) runtime.add(n);
+  for (const entry of await cachedEntrypoints()) {
+    const info = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", entry],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    assert.equal(info.code, 0, `deno info ${entry}`);
+    const graph = JSON.parse(new TextDecoder().decode(info.stdout));
+    // Only the modules: `npmPackages` lists every package deno.json resolves, used or not.
+    for (const m of graph.modules as { specifier: string }[]) {
+      const n = name(m.specifier);
+      if (n) runtime.add(n);
+    }
   }
   return { all, runtime };
 }
 
-Deno.test("TEST_ONLY_IMPORTS names exactly the deno.json imports main.ts does not use", async () => {
+Deno.test("the build caches main.ts and every worker entry, which no module graph reaches", async () => {
+  const entries = await cachedEntrypoints();
+  assert.equal(entries[0], "main.ts");
+  const workers = [...Deno.readDirSync(ROOT)].map((e) => e.name).filter((n) =>
+    /_worker\.ts$/.test(n)
+  );
+  assert.ok(workers.length > 0, "the payload validator's worker exists");
+  for (const w of workers) assert.ok(entries.includes(w), `${w} is not cached`);
+});
+
+Deno.test("TEST_ONLY_IMPORTS names exactly the deno.json imports the server does not use", async () => {
   const arg = (await instructions()).find((i) => i.op === "ARG" && i.args.startsWith("TEST_ONLY"));
   assert.ok(arg, "no ARG TEST_ONLY_IMPORTS");
   const listed = JSON.parse(arg.args.slice(arg.args.indexOf("=") + 1)).split(/\s+/).sort();
