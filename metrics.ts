@@ -2,6 +2,7 @@
  * Tock's own metrics, on the small Prometheus registry of metrics_registry.ts: firings from the
  * FiringBus, HTTP requests from the request middleware, webhook deliveries from the outbox.
  */
+import { VERSION } from "./version.ts";
 import type { FiringBus } from "./events.ts";
 import type { StoredLog } from "./schemas.ts";
 import { Registry } from "./metrics_registry.ts";
@@ -102,9 +103,17 @@ export class Metrics {
     "When this process started, in seconds since the epoch",
   );
 
+  /** Constant 1; the labels say which Tock and which Deno answer (dashboards join on it). */
+  readonly buildInfo = this.registry.gauge(
+    "tock_build_info",
+    "Tock's version and the Deno running it (always 1)",
+    ["version", "deno"],
+  );
+
   #deliveryBacklog: (() => Promise<number> | number) | null = null;
 
   constructor() {
+    this.buildInfo.set({ version: VERSION, deno: Deno.version.deno }, 1);
     this.startTime.set({}, Math.round(Date.now() - performance.now()) / 1000);
     this.registry.onCollect(() => {
       const mem = Deno.memoryUsage();

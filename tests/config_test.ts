@@ -117,9 +117,9 @@ Deno.test("main.ts exits 2 with one line naming the bad flag", async () => {
   }
 });
 
-Deno.test("main.ts --help lists the flags and exits 0", async () => {
+Deno.test("main.ts serve --help lists the flags and exits 0", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "--help"],
+    args: ["run", "-A", "main.ts", "serve", "--help"],
     cwd: new URL("../", import.meta.url),
     stdout: "piped",
   }).output();

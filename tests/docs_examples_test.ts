@@ -29,8 +29,8 @@ import { type RunningServer, startServer } from "./helpers/server.ts";
 /** The documents whose examples must run. */
 export const DOCUMENTS = ["docs/cli.md"];
 
-/** The CLI entry the `tock` on PATH runs (the root main.ts once it routes every CLI call). */
-const ENTRY = "cli/main.ts";
+/** The entry the `tock` on PATH runs: the root main.ts, as `deno task install` installs it. */
+const ENTRY = "main.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RUN_LANGS = new Set(["sh", "bash", "shell"]);
