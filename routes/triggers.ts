@@ -24,6 +24,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
+import { hopsFrom } from "../webhook/hops.ts";
 
 export function triggerRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -78,10 +79,11 @@ export function triggerRoutes(deps: Deps): Hono {
   );
 
   app.post("/:id/fire", async (c) => {
+    const hops = hopsFrom(c.req.header("tock-hops"));
     const rec = await getTrigger(deps, c.req.param("id"));
     const NONE = Symbol();
     const body = await readJson(c, max, NONE);
-    const log = await fireNow(deps, rec, body === NONE ? undefined : body);
+    const log = await fireNow(deps, rec, body === NONE ? undefined : body, hops);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
   });
 
