@@ -8,6 +8,7 @@ import { ManualClock } from "../clock.ts";
 import { leaseDelivery, readPendingDelivery, recordDelivery } from "../db/deliveries.ts";
 import { getTrigger } from "../services/triggers.ts";
 import { fireNow } from "../services/firings.ts";
+import { sweepLogs } from "../services/housekeeping.ts";
 import { type TestApp, testApp } from "./helpers/app.ts";
 
 const T0 = Date.parse("2030-03-01T10:00:17.000Z");
@@ -121,6 +122,19 @@ Deno.test("the histogram counts exactly what the log lists, per bucket and outco
   const def = await t.call("GET", "/api/logs/histogram");
   assert.equal(def.body.bucket, "1h");
   assert.equal(def.body.buckets.reduce((n: number, b: { count: number }) => n + b.count, 0), 3000);
+
+  // Past retention the sweep deletes the entries and their minute counters with them.
+  const cfg = t.deps.config;
+  clock.set(T0 + cfg.activeRetentionMs + cfg.archiveRetentionMs + 10 * MIN);
+  const swept = await sweepLogs(t.deps, clock.now());
+  assert.equal(swept.deleted, 3000);
+  const gone = await t.call(
+    "GET",
+    `/api/logs/histogram?bucket=5m&since=${new Date(since).toISOString()}&until=${
+      new Date(until).toISOString()
+    }`,
+  );
+  assert.equal(gone.body.buckets.reduce((n: number, b: { count: number }) => n + b.count, 0), 0);
 });
 
 Deno.test("histogram windows are checked: too many buckets, an empty window, bad values", async () => {
