@@ -4,11 +4,26 @@
  * subscribe. Three topics: committed firings, trigger changes (re-arm the scheduler's timer)
  * and deliveries made due outside a firing (a redelivery).
  */
-import type { StoredLog } from "./schemas.ts";
+import type { StoredLog, TriggerRecord } from "./schemas.ts";
 
 export type FiringListener = (logs: StoredLog[]) => void;
-/** `nextRunAtMs`: the changed trigger's pending occurrence; null when it has none (any more). */
-export type TriggerChangeListener = (nextRunAtMs: number | null) => void;
+/**
+ * One trigger change, for the event stream: `trigger` is the record as committed (null when
+ * deleted); `remote` when another instance made it (read from the change feed).
+ */
+export interface TriggerChange {
+  action: "created" | "updated" | "deleted";
+  id: string;
+  name: string;
+  trigger: TriggerRecord | null;
+  remote: boolean;
+}
+/**
+ * `nextRunAtMs`: the earliest pending occurrence among the changed triggers; null when none
+ * (or unknown: the scheduler re-reads). `changes`: what changed, one entry per trigger (a bulk
+ * action publishes once with all of them); empty when only the scheduler needs to know.
+ */
+export type TriggerChangeListener = (nextRunAtMs: number | null, changes: TriggerChange[]) => void;
 export type DeliveryListener = (logIds: string[]) => void;
 
 /** Calls every listener; one that throws is reported and does not stop the others. */
@@ -46,14 +61,23 @@ export class FiringBus {
     if (logs.length > 0) emit(this.#firings, logs, "firing");
   }
 
-  /** Listens for local trigger changes (the scheduler re-reads its view). */
+  /**
+   * Listens for trigger changes: this instance's, and others' as the change feed brings them
+   * (the scheduler re-reads its view; the event stream sends `trigger` events).
+   */
   onTriggerChange(fn: TriggerChangeListener): () => void {
     return add(this.#changes, fn);
   }
 
-  /** After a commit that created, changed or removed a trigger. */
-  triggerChanged(nextRunAtMs: number | null): void {
-    emit(this.#changes, nextRunAtMs, "trigger change");
+  /** After a commit (or a batch of commits) that created, changed or removed triggers. */
+  triggerChanged(nextRunAtMs: number | null, changes: TriggerChange[] = []): void {
+    for (const fn of this.#changes) {
+      try {
+        fn(nextRunAtMs, changes);
+      } catch (err) {
+        console.error("trigger change listener failed:", err);
+      }
+    }
   }
 
   /** Listens for deliveries made due outside a firing (the outbox starts them). */

@@ -93,11 +93,21 @@ export const StoredSchedule = z.union([
   }),
 ]);
 
-const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "Not a valid header name");
+/** RFC 9110 token: what `fetch` accepts as a field name. */
+const HeaderName = z.string().max(256).regex(
+  /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
+  "Not a valid header name (RFC 9110 token)",
+);
+/** Latin-1 without CR, LF or NUL: other values fail every delivery at `fetch`. */
+const HeaderValue = z.string().max(4096).regex(
+  // deno-lint-ignore no-control-regex
+  /^[^\u0000\r\n\u0100-\uffff]*$/,
+  "Header values are Latin-1 text without CR, LF or NUL",
+);
 export const WebhookInput = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: "Expected an http:// or https:// URL" }),
   method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
-  headers: z.record(HeaderName, z.string().max(4096)).default({}),
+  headers: z.record(HeaderName, HeaderValue).default({}),
   timeoutMs: z.int().min(100).max(300_000).default(10_000),
   retries: z.int().min(0).max(20).default(3),
   backoffMs: z.int().min(0).max(300_000).default(1000),
@@ -107,20 +117,87 @@ export type Webhook = z.output<typeof WebhookInput>;
 /** A JSON Schema document (object or boolean); compiled by Ajv where it is used. */
 export const JsonSchemaDoc = z.union([z.record(z.string(), z.unknown()), z.boolean()]);
 
-export const TriggerName = z.string().trim().min(1).max(128).refine(
-  // deno-lint-ignore no-control-regex
-  (s) => !/[\u0000-\u001f\u007f]/.test(s),
-  { message: "Must not contain control characters" },
-);
+/** Longest trigger name, in UTF-16 units: 128 keeps every KV key with a name far below 2 KiB. */
+export const MAX_NAME_LENGTH = 128;
+
+/**
+ * Control (Cc), format (Cf: zero-width, bidi overrides), line and paragraph separators: they
+ * make names that look alike or reorder text on screen (`fx\u200b-api` reads as `fx-api`).
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+export const TriggerName = z.string().trim().min(1).max(MAX_NAME_LENGTH)
+  .refine((s) => s.isWellFormed(), {
+    // Lone surrogates become U+FFFD in UTF-8 keys: "sur\ud800" and "sur\udfff" would collide.
+    message: "Must not contain lone surrogates (malformed UTF-16)",
+  })
+  .refine((s) => !INVISIBLE.test(s), {
+    message: "Must not contain control, format (zero-width, bidi) or separator characters",
+  });
+
+/** Deepest nesting of JSON values Tock accepts (payloads, bodies); deeper is a 400. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when the JSON text `text` nests arrays/objects deeper than `max`. A linear scan, for
+ * the body parser before `JSON.parse`: deep values overflow the stack of zod, structuredClone
+ * and KV's serializer (500s at ~2,000-3,000 levels).
+ */
+export function jsonTextTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
+}
+
+/** True when the parsed value `v` nests deeper than `max`; iterative, any depth is safe. */
+export function jsonValueTooDeep(v: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== "object") continue;
+    if (d + 1 > max) return true;
+    for (const y of Object.values(x)) stack.push([y, d + 1]);
+  }
+  return false;
+}
+
+/** Any JSON value at most MAX_JSON_DEPTH deep (checked before z.json() recurses into it). */
+export const BoundedJson = z.unknown().superRefine((v, ctx) => {
+  if (jsonValueTooDeep(v)) {
+    ctx.addIssue({ code: "custom", message: `Nests deeper than ${MAX_JSON_DEPTH} levels` });
+  }
+}).pipe(z.json());
+
+/** A trigger id, name or cursor in a path or query: longer ones cannot name anything. */
+const Ref = z.string().max(MAX_NAME_LENGTH, `At most ${MAX_NAME_LENGTH} characters`);
 export const TriggerType = z.enum(["scheduled", "api"]);
 export const Misfire = z.enum(["fire_once", "skip"]);
 export const TriggerStatus = z.enum(["active", "paused", "completed"]);
 
+/** One tag: 1-64 characters of `[a-z0-9_.:/-]` (lower case, so tags compare exactly). */
+export const Tag = z.string().regex(
+  /^[a-z0-9_.:/-]{1,64}$/,
+  "Expected 1-64 characters of a-z, 0-9, _ . : / -",
+);
+/** A trigger's tags: at most 16; repeats are dropped (first one kept), not refused. */
+export const Tags = z.array(Tag).max(16).transform((t) => [...new Set(t)]);
+
 const definitionFields = {
   name: TriggerName,
+  tags: Tags.optional(),
   type: TriggerType.optional(),
   schedule: ScheduleInput.nullable().optional(),
-  payload: z.json().optional(),
+  payload: BoundedJson.optional(),
   payloadSchema: JsonSchemaDoc.nullable().optional(),
   webhook: WebhookInput.nullable().optional(),
   misfire: Misfire.optional(),
@@ -159,6 +236,7 @@ export const Trigger = z.object({
   payloadSchema: JsonSchemaDoc.nullable(),
   webhook: StoredWebhook.nullable(),
   misfire: Misfire,
+  tags: z.array(z.string()),
   status: TriggerStatus,
   nextRunAt: IsoOut.nullable(),
   lastRunAt: IsoOut.nullable(),
@@ -179,6 +257,8 @@ export interface TriggerRecord {
   payloadSchema: Record<string, unknown> | boolean | null;
   webhook: Webhook | null;
   misfire: "fire_once" | "skip";
+  /** Absent on records stored before tags existed: read as `[]` (see `tagsOf`). */
+  tags?: string[];
   status: "active" | "paused" | "completed";
   nextRunAt: string | null;
   /** Scheduled firings so far; `maxRuns` counts these. */
@@ -214,6 +294,8 @@ export const LogEntry = z.object({
   state: z.enum(["active", "archived"]),
   outcome: Outcome,
   delivery: Delivery.nullable(),
+  /** The `Tock-Hops` its deliveries carry; absent means 1 (not caused by a delivery). */
+  hops: z.int().min(1).optional(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 /** A log entry as stored: everything but the derived `state`. */
@@ -222,22 +304,85 @@ export type StoredLog = Omit<LogEntry, "state">;
 export const Page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
-export const TriggerListQuery = z.strictObject({
+/** `tag` in a query: one value or several (repeated parameter), each a valid tag. */
+const TagFilter = z.union([Tag, z.array(Tag).max(16)]).transform((t) =>
+  typeof t === "string" ? [t] : [...new Set(t)]
+);
+/** The filters shared by the trigger listing and bulk actions. */
+export const TriggerFilter = z.strictObject({
+  q: z.string().min(1).max(128).optional().meta({
+    description: "Case-insensitive substring of the name",
+  }),
+  tag: TagFilter.optional().meta({ description: "Repeatable: every tag must be present" }),
   type: TriggerType.optional(),
   status: TriggerStatus.optional(),
+});
+export type TriggerFilter = z.output<typeof TriggerFilter>;
+export const TriggerSort = z.enum(["name", "nextRunAt", "createdAt", "lastRunAt"]);
+
+export const TriggerListQuery = TriggerFilter.extend({
+  name: TriggerName.optional().meta({ description: "Exact name: answers 0 or 1 items" }),
+  sort: TriggerSort.default("createdAt"),
+  order: z.enum(["asc", "desc"]).default("asc"),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().optional(),
+  cursor: z.string().max(1024, "At most 1024 characters").optional(),
+});
+export type TriggerListQuery = z.output<typeof TriggerListQuery>;
+
+/** A page of triggers with the number matching the filters. */
+export const TriggerPage = z.object({
+  items: z.array(Trigger),
+  nextCursor: z.string().nullable(),
+  total: z.int(),
+});
+
+/** Most triggers one bulk action may match. */
+export const BULK_MAX = 10_000;
+/** Body of `POST /api/triggers/bulk`: exactly one of `ids`, `filter`. */
+export const BulkRequest = z.strictObject({
+  action: z.enum(["pause", "resume", "delete"]),
+  ids: z.array(z.string().max(64)).min(1).max(BULK_MAX).optional(),
+  filter: TriggerFilter.optional(),
+}).superRefine((b, ctx) => {
+  if ((b.ids === undefined) === (b.filter === undefined)) {
+    ctx.addIssue({ code: "custom", path: ["ids"], message: "Give exactly one of ids, filter" });
+  }
+});
+export type BulkRequest = z.output<typeof BulkRequest>;
+export const BulkResult = z.object({
+  matched: z.int(),
+  changed: z.int(),
+  failed: z.array(z.object({ id: z.string(), error: z.string() })),
+});
+
+/** `GET /api/logs/histogram`. */
+export const HistogramQuery = z.strictObject({
+  bucket: z.enum(["1m", "5m", "1h", "1d"]).default("1h"),
+  since: IsoInput.optional(),
+  until: IsoInput.optional(),
+  trigger: z.string().max(128).optional(),
+});
+export type HistogramQuery = z.output<typeof HistogramQuery>;
+export const Histogram = z.object({
+  bucket: z.enum(["1m", "5m", "1h", "1d"]),
+  buckets: z.array(z.object({
+    start: IsoOut,
+    count: z.int(),
+    ok: z.int(),
+    pending: z.int(),
+    failed: z.int(),
+  })),
 });
 
 export const LogListQuery = z.strictObject({
-  trigger: z.string().optional(),
+  trigger: Ref.optional(),
   state: z.enum(["active", "archived", "all"]).default("all"),
   source: LogSource.optional(),
   outcome: Outcome.optional(),
   since: IsoInput.optional(),
   until: IsoInput.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().optional(),
+  cursor: Ref.optional(),
 });
 export type LogListQuery = z.infer<typeof LogListQuery>;
 
@@ -266,6 +411,9 @@ function issueErrors(issue: Issue, prefix: (string | number)[]): FieldError[] {
       }];
     }
     return issue.errors[branch].flatMap((i) => issueErrors(i, path));
+  }
+  if (issue.code === "invalid_key" && issue.issues.length) {
+    return [{ path: dotted(path), message: issue.issues[0].message }];
   }
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => ({ path: dotted([...path, k]), message: `Unknown field "${k}"` }));

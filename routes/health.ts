@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
 import type { SchedulerStatus } from "../scheduler/engine.ts";
 import { probeKv } from "../db/health.ts";
+import { VERSION } from "../version.ts";
 
 export function healthRoutes(deps: Deps, schedulerStatus?: () => SchedulerStatus): Hono {
   const app = new Hono();
@@ -25,6 +26,7 @@ export function healthRoutes(deps: Deps, schedulerStatus?: () => SchedulerStatus
       },
       scheduler: schedulerStatus?.() ?? null,
       time: new Date(deps.clock.now()).toISOString(),
+      version: VERSION,
     };
     return c.json(body, kvOk ? 200 : 503);
   });

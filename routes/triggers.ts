@@ -1,8 +1,10 @@
-/** `/api/triggers`: create, list, get, patch, delete, pause, resume, fire, preview. */
+/** `/api/triggers`: create, list/search, bulk, get, patch, delete, pause, resume, fire, preview. */
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
 import { toLogView } from "../db/log_view.ts";
-import { listTriggers, toTriggerViews } from "../db/triggers.ts";
+import { toTriggerViews } from "../db/triggers.ts";
+import { queryTriggers } from "../db/trigger_query.ts";
+import { bulkAction } from "../services/bulk.ts";
 import { fireNow } from "../services/firings.ts";
 import {
   createTrigger,
@@ -14,6 +16,7 @@ import {
   resumeTrigger,
 } from "../services/triggers.ts";
 import {
+  BulkRequest,
   PreviewQuery,
   TriggerCreate,
   TriggerListQuery,
@@ -21,6 +24,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
+import { hopsFrom } from "../webhook/hops.ts";
 
 export function triggerRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -33,12 +37,23 @@ export function triggerRoutes(deps: Deps): Hono {
   });
 
   app.get("/", async (c) => {
-    const q = parseWith(TriggerListQuery, queryOf(c), "query");
-    const page = await listTriggers(deps.kv, q);
+    // `tag` repeats (all must match); every other parameter: the last value wins.
+    const query: Record<string, unknown> = queryOf(c);
+    const tags = new URL(c.req.url).searchParams.getAll("tag");
+    if (tags.length > 1) query.tag = tags;
+    const q = parseWith(TriggerListQuery, query, "query");
+    const page = await queryTriggers(deps.kv, q);
     return c.json({
       items: await toTriggerViews(deps.kv, page.items),
       nextCursor: page.nextCursor,
+      total: page.total,
     });
+  });
+
+  // Before the "/:id" routes.
+  app.post("/bulk", async (c) => {
+    const body = parseWith(BulkRequest, await readJson(c, 2 * 1024 * 1024), "bulk request");
+    return c.json(await bulkAction(deps, body));
   });
 
   app.get("/:id", async (c) => c.json(await view(await getTrigger(deps, c.req.param("id")))));
@@ -64,10 +79,11 @@ export function triggerRoutes(deps: Deps): Hono {
   );
 
   app.post("/:id/fire", async (c) => {
+    const hops = hopsFrom(c.req.header("tock-hops"));
     const rec = await getTrigger(deps, c.req.param("id"));
     const NONE = Symbol();
     const body = await readJson(c, max, NONE);
-    const log = await fireNow(deps, rec, body === NONE ? undefined : body);
+    const log = await fireNow(deps, rec, body === NONE ? undefined : body, hops);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
   });
 

@@ -41,16 +41,18 @@ export function testLog(def: TriggerRecord, payload: unknown, nowMs: number): St
 
 /**
  * Fires `rec` now with `payload` (its stored payload when undefined; checked against its
- * payload schema for api triggers); resolves once the log entry is durable.
+ * payload schema for api triggers); resolves once the log entry is durable. `hops` is the
+ * `Tock-Hops` its deliveries carry (more than 1 when a webhook delivery caused this firing).
  */
 export async function fireNow(
   deps: Deps,
   rec: TriggerRecord,
   payload?: unknown,
+  hops = 1,
 ): Promise<StoredLog> {
   const body = payload === undefined ? rec.payload : payload;
-  if (rec.type === "api") deps.schemas.validate(rec, body);
-  const log = manualLog(rec, body, deps.clock.now());
+  if (rec.type === "api") await deps.schemas.validate(rec, body);
+  const log = { ...manualLog(rec, body, deps.clock.now()), ...(hops > 1 ? { hops } : {}) };
   await commitFiring(
     deps.committer,
     (op) => addManualFiringWrites(op, rec, log, deps.config),
@@ -108,6 +110,8 @@ export async function fireDefinition(
   const { def, occurrences } = testDefinition(deps, input, now);
   const rec = unsavedRecord(def, now);
   const payload = input.payload !== undefined ? input.payload : def.payload;
-  if (def.type === "api") deps.schemas.validate({ ...rec, id: "test", version: now }, payload);
+  if (def.type === "api") {
+    await deps.schemas.validate({ ...rec, id: "test", version: now }, payload);
+  }
   return { log: await fireTest(deps, rec, payload, now), occurrences };
 }
