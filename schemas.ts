@@ -166,6 +166,7 @@ export const Trigger = z.object({
   createdAt: IsoOut,
   updatedAt: IsoOut,
   version: z.int(),
+  ...pauseViewFields(),
 });
 export type Trigger = z.infer<typeof Trigger>;
 
@@ -187,6 +188,13 @@ export interface TriggerRecord {
   createdAt: string;
   updatedAt: string;
   version: number;
+  /** Operator controls (issue 17); absent on records written before them. */
+  pausedReason?: string | null;
+  pausedAt?: string | null;
+  /** When set on a paused record, its due entry sits here: the claim resumes it once. */
+  pausedUntil?: string | null;
+  /** Set by a resume, cleared by the next claim: occurrences missed before it were paused. */
+  pauseEndedAt?: string | null;
 }
 
 export const LogSource = z.enum(["schedule", "api", "manual", "test"]);
@@ -289,6 +297,24 @@ function pickScheduleBranch(branches: Issue[][]): number | null {
 
 function dotted(path: (string | number)[]): string {
   return path.map(String).join(".");
+}
+
+// --- Operator controls (issue 17): pause with a reason and an end ---
+
+/** Body of `POST /api/triggers/:id/pause` (optional; `until` is checked against the clock). */
+export const PauseBody = z.strictObject({
+  reason: z.string().max(500).optional(),
+  until: IsoInput.optional(),
+});
+export type PauseBody = z.infer<typeof PauseBody>;
+
+/** The pause fields of a trigger view: null when active. A function so `Trigger` can use it. */
+function pauseViewFields() {
+  return {
+    pausedReason: z.string().nullable(),
+    pausedAt: IsoOut.nullable(),
+    pausedUntil: IsoOut.nullable(),
+  };
 }
 
 // --- The reference design's request bodies (routes/legacy.ts) ---

@@ -120,14 +120,15 @@ ${COMMON}
 Example:
   tock triggers delete nightly-report`,
 
-  "triggers pause": `Usage: tock triggers pause <id|name> [flags]
+  "triggers pause": `Usage: tock triggers pause <id|name> [--reason text] [--until ISO] [flags]
 
-Pause a trigger: no firings until it is resumed.
+Pause a trigger: no firings until it is resumed. --reason (at most 500 characters) is shown
+with the trigger; --until (a future instant) resumes it by itself then.
 
 ${COMMON}
 
 Example:
-  tock triggers pause nightly-report`,
+  tock triggers pause nightly-report --reason "db migration" --until 2026-12-01T06:00:00Z`,
 
   "triggers resume": `Usage: tock triggers resume <id|name> [flags]
 

@@ -45,7 +45,11 @@ const COMMANDS: Record<string, Command> = {
   },
   "triggers update": { run: updateCommand, options: DEFINITION_OPTIONS, positionals: REF },
   "triggers delete": { run: deleteCommand, positionals: REF },
-  "triggers pause": { run: actionCommand("pause"), positionals: REF },
+  "triggers pause": {
+    run: actionCommand("pause"),
+    options: { reason: { type: "string" }, until: { type: "string" } },
+    positionals: REF,
+  },
   "triggers resume": { run: actionCommand("resume"), positionals: REF },
   "triggers fire": {
     run: fireCommand,

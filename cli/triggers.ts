@@ -271,7 +271,13 @@ export async function deleteCommand(ctx: Ctx): Promise<number> {
 export function actionCommand(action: "pause" | "resume") {
   return async (ctx: Ctx): Promise<number> => {
     const current = await resolveTrigger(ctx.client, ctx.positionals[0]);
-    const t = await ctx.client.request<Trigger>("POST", `/api/triggers/${current.id}/${action}`);
+    // `pause --reason --until`: the server checks both (length, a future instant).
+    const reason = action === "pause" ? str(ctx.values, "reason") : undefined;
+    const until = action === "pause" ? str(ctx.values, "until") : undefined;
+    const body = reason === undefined && until === undefined ? undefined : { reason, until };
+    const t = await ctx.client.request<Trigger>("POST", `/api/triggers/${current.id}/${action}`, {
+      body,
+    });
     printTrigger(ctx, t, action === "pause" ? "Paused" : "Resumed");
     return 0;
   };

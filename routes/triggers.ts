@@ -14,6 +14,7 @@ import {
   resumeTrigger,
 } from "../services/triggers.ts";
 import {
+  PauseBody,
   PreviewQuery,
   TriggerCreate,
   TriggerListQuery,
@@ -53,10 +54,13 @@ export function triggerRoutes(deps: Deps): Hono {
     return c.body(null, 204);
   });
 
-  app.post(
-    "/:id/pause",
-    async (c) => c.json(await view(await pauseTrigger(deps, c.req.param("id")))),
-  );
+  app.post("/:id/pause", async (c) => {
+    // The body is optional: a bare POST pauses with no reason and no end.
+    const NONE = Symbol();
+    const raw = await readJson(c, max, NONE);
+    const body = raw === NONE ? {} : parseWith(PauseBody, raw, "body");
+    return c.json(await view(await pauseTrigger(deps, c.req.param("id"), body)));
+  });
 
   app.post(
     "/:id/resume",

@@ -10,6 +10,7 @@ import { dueAtOf } from "../db/triggers.ts";
 import { ulid } from "../db/ulid.ts";
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
 import { lastMissed, nextOccurrence } from "./next_occurrence.ts";
+import { resumedRecord } from "./pause.ts";
 
 export type { DueItem };
 
@@ -36,6 +37,9 @@ export function planClaim(
   nowMs: number,
   graceMs: number,
 ): ClaimPlan {
+  // A paused record is only due at its `pausedUntil`: winning that claim resumes it (once,
+  // whichever instance wins). Its pending occurrence, if passed, is the next claim's to judge.
+  if (rec.status === "paused") return { next: resumedRecord(rec, nowMs), log: null };
   const schedule = rec.schedule!;
   const runs = rec.scheduledRuns;
   // The occurrence after this one: the next run when on time, the test for "missed" too.
@@ -56,6 +60,7 @@ export function planClaim(
     : following;
   const next: TriggerRecord = {
     ...rec,
+    ...(rec.pauseEndedAt ? { pauseEndedAt: null } : {}),
     scheduledRuns: runsAfter,
     lastScheduledRunAt: scheduledFor === null ? rec.lastScheduledRunAt : iso(nowMs),
     nextRunAt: nextRun === null ? null : iso(nextRun),
@@ -197,7 +202,7 @@ export async function claimBatch(
 }
 
 function isDueFor(rec: TriggerRecord, it: Pick<DueItem, "atMs">): boolean {
-  return dueAtOf(rec) === it.atMs && rec.schedule !== null;
+  return dueAtOf(rec) === it.atMs && (rec.schedule !== null || rec.status === "paused");
 }
 
 function commitMembers(deps: Deps, members: Member[]) {

@@ -16,7 +16,8 @@ import {
 } from "../db/triggers.ts";
 import { buildDefinition, firstRun, newTriggerRecord } from "../scheduler/definition.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
-import type { TriggerCreate, TriggerPatch, TriggerRecord } from "../schemas.ts";
+import { pausedRecord, resumedRecord } from "../scheduler/pause.ts";
+import type { PauseBody, TriggerCreate, TriggerPatch, TriggerRecord } from "../schemas.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -99,15 +100,22 @@ export async function patchTrigger(
   return rec;
 }
 
-/** Pauses trigger `id` (no-op when paused); ConflictError once it has completed. */
-export async function pauseTrigger(deps: Deps, id: string): Promise<TriggerRecord> {
+/**
+ * Pauses trigger `id`, with an optional reason and end (at `until` it resumes by itself);
+ * no-op when paused and no body fields are given; ConflictError once it has completed.
+ */
+export async function pauseTrigger(
+  deps: Deps,
+  id: string,
+  body: PauseBody = {},
+): Promise<TriggerRecord> {
   const now = deps.clock.now();
   const rec = await updateTrigger(deps.kv, id, (cur) => {
-    if (cur.status === "paused") return null;
     if (cur.status === "completed") throw new ConflictError(`Trigger "${cur.name}" has completed`);
-    return { ...cur, status: "paused", updatedAt: iso(now)!, version: cur.version + 1 };
+    return pausedRecord(cur, now, body);
   });
-  changed(deps, null);
+  // A pause with an end is due at that end: the scheduler must see its new due entry.
+  changed(deps, rec);
   return rec;
 }
 
@@ -119,7 +127,7 @@ export async function resumeTrigger(deps: Deps, id: string): Promise<TriggerReco
   const now = deps.clock.now();
   const rec = await updateTrigger(deps.kv, id, (cur) => {
     if (cur.status !== "paused") return null;
-    return { ...cur, status: "active", updatedAt: iso(now)!, version: cur.version + 1 };
+    return resumedRecord(cur, now);
   });
   changed(deps, rec);
   return rec;
