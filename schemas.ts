@@ -198,7 +198,8 @@ export interface TriggerRecord {
 }
 
 export const LogSource = z.enum(["schedule", "api", "manual", "test"]);
-export const Outcome = z.enum(["ok", "pending", "failed"]);
+/** `skipped` (an overlap) and `missed` (occurrences not fired) are records, not firings. */
+export const Outcome = z.enum(["ok", "pending", "failed", "skipped", "missed"]);
 export const Delivery = z.object({
   status: z.int().nullable(),
   attempts: z.int(),
@@ -222,6 +223,7 @@ export const LogEntry = z.object({
   state: z.enum(["active", "archived"]),
   outcome: Outcome,
   delivery: Delivery.nullable(),
+  ...logRecordFields(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 /** A log entry as stored: everything but the derived `state`. */
@@ -314,6 +316,25 @@ function pauseViewFields() {
     pausedReason: z.string().nullable(),
     pausedAt: IsoOut.nullable(),
     pausedUntil: IsoOut.nullable(),
+  };
+}
+
+// --- Operator controls (issue 17): missed-run records ---
+
+/**
+ * The optional log-entry fields of records that are not plain firings. `missed`: the
+ * occurrences one missed-run record covers, `countCapped` when a cron count hit its cap. A
+ * function (hoisted) so `LogEntry` above can use it.
+ */
+function logRecordFields() {
+  return {
+    reason: z.enum(["paused", "downtime", "misfire", "overlap"]).optional(),
+    missed: z.object({
+      count: z.int(),
+      first: IsoOut,
+      last: IsoOut,
+      countCapped: z.boolean().optional(),
+    }).optional(),
   };
 }
 

@@ -7,7 +7,7 @@ import type { StoredLog, TriggerRecord } from "../schemas.ts";
 import { addFiringWrites } from "./firings.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
-import type { Windows } from "./log_writes.ts";
+import { addLogWrites, type Windows } from "./log_writes.ts";
 import { addTriggerWrites } from "./triggers.ts";
 
 /** A due-index entry as the scheduler sees it. */
@@ -23,6 +23,8 @@ export interface ClaimWrite {
   entry: Deno.KvEntry<TriggerRecord>;
   next: TriggerRecord;
   log: StoredLog | null;
+  /** A missed-run record written with the claim: a log entry, never delivered. */
+  missed?: StoredLog | null;
 }
 
 /** Due entries up to and including `untilMs`, earliest first, at most `limit`. */
@@ -65,9 +67,10 @@ export function commitClaims(
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   return retryLocked(() => {
     const op = kv.atomic();
-    for (const { entry, next, log } of claims) {
+    for (const { entry, next, log, missed } of claims) {
       op.check(entry);
       addTriggerWrites(op, entry.value, next);
+      if (missed) addLogWrites(op, missed, w);
       if (log) addFiringWrites(op, log, next, w);
     }
     return op.commit();

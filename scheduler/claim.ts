@@ -9,15 +9,25 @@ import { commitClaims, type DueItem, readTriggers, triggerEntry } from "../db/du
 import { dueAtOf } from "../db/triggers.ts";
 import { ulid } from "../db/ulid.ts";
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
-import { lastMissed, nextOccurrence } from "./next_occurrence.ts";
+import { countOccurrences, lastMissed, nextOccurrence } from "./next_occurrence.ts";
 import { resumedRecord } from "./pause.ts";
 
 export type { DueItem };
 
-/** What one claim decides for one trigger: the new record and the firing (or none: skip). */
+/**
+ * What one claim decides for one trigger: the new record, the firing (or none: skip) and the
+ * record of occurrences missed (dropped by `skip` or coalesced by `fire_once`), if any.
+ */
 export interface ClaimPlan {
   next: TriggerRecord;
   log: StoredLog | null;
+  missed: StoredLog | null;
+}
+
+/** What the claim knows beyond the record: when this instance's scheduler started. */
+export interface ClaimContext {
+  /** Occurrences missed from before it are "downtime"; later ones "misfire". */
+  startedAtMs?: number;
 }
 
 /** Records read from KV with their versionstamps, kept between claims by the engine. */
@@ -29,17 +39,19 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * Decides what the occurrence at `occurrenceMs` does at `nowMs` (pure). On time: one firing
  * and the next occurrence. Missed (later than the grace period, or a later occurrence has also
  * passed): `fire_once` makes one catch-up firing for the most recent missed occurrence, `skip`
- * makes none; both continue with the next future occurrence.
+ * makes none; both continue with the next future occurrence, and the occurrences not fired
+ * leave one `missed` record (one per trigger and outage: a claim covers them all at once).
  */
 export function planClaim(
   rec: TriggerRecord,
   occurrenceMs: number,
   nowMs: number,
   graceMs: number,
+  ctx: ClaimContext = {},
 ): ClaimPlan {
   // A paused record is only due at its `pausedUntil`: winning that claim resumes it (once,
   // whichever instance wins). Its pending occurrence, if passed, is the next claim's to judge.
-  if (rec.status === "paused") return { next: resumedRecord(rec, nowMs), log: null };
+  if (rec.status === "paused") return { next: resumedRecord(rec, nowMs), log: null, missed: null };
   const schedule = rec.schedule!;
   const runs = rec.scheduledRuns;
   // The occurrence after this one: the next run when on time, the test for "missed" too.
@@ -47,12 +59,23 @@ export function planClaim(
   const missed = nowMs - occurrenceMs > graceMs || (following !== null && following <= nowMs);
   let scheduledFor: number | null = occurrenceMs;
   let catchUp = false;
+  let missedLog: StoredLog | null = null;
   if (missed) {
+    const last = lastMissed(schedule, occurrenceMs, nowMs);
     if (rec.misfire === "skip") scheduledFor = null;
     else {
-      scheduledFor = lastMissed(schedule, occurrenceMs, nowMs);
+      scheduledFor = last;
       catchUp = true;
     }
+    // Made before the firing's id, so the record sorts before the catch-up in the log.
+    missedLog = missedRecord(
+      rec,
+      occurrenceMs,
+      scheduledFor === null ? last : null,
+      last,
+      nowMs,
+      ctx,
+    );
   }
   const runsAfter = runs + (scheduledFor === null ? 0 : 1);
   const nextRun = missed
@@ -81,7 +104,57 @@ export function planClaim(
     outcome: rec.webhook ? "pending" : "ok",
     delivery: null,
   };
-  return { next, log };
+  return { next, log, missed: missedLog };
+}
+
+/**
+ * The record of the occurrences from `firstMs` not fired: up to `lastDropped` when all were
+ * dropped (skip), else all but the catch-up at `lastMs` (fire_once). Null when none was lost.
+ * Why: paused when a resume ended a pause after `firstMs`; downtime when `firstMs` came before
+ * this instance's scheduler started (nobody was claiming); misfire otherwise (claimed late
+ * while running: overload, a storage stall, a clock jump).
+ */
+function missedRecord(
+  rec: TriggerRecord,
+  firstMs: number,
+  lastDropped: number | null,
+  lastMs: number,
+  nowMs: number,
+  ctx: ClaimContext,
+): StoredLog | null {
+  const schedule = rec.schedule!;
+  const until = lastDropped ??
+    (lastMs > firstMs ? lastMissed(schedule, firstMs, lastMs - 1) : null);
+  if (until === null) return null;
+  const { count, capped } = countOccurrences(schedule, firstMs, until);
+  if (count === 0) return null;
+  const reason = rec.pauseEndedAt && firstMs < Date.parse(rec.pauseEndedAt)
+    ? "paused"
+    : firstMs < (ctx.startedAtMs ?? -Infinity)
+    ? "downtime"
+    : "misfire";
+  return {
+    id: ulid(nowMs),
+    triggerId: rec.id,
+    triggerName: rec.name,
+    triggerType: rec.type,
+    source: "schedule",
+    test: false,
+    scheduledFor: iso(firstMs),
+    firedAt: iso(nowMs),
+    lateMs: null,
+    catchUp: false,
+    payload: null,
+    outcome: "missed",
+    delivery: null,
+    reason,
+    missed: {
+      count,
+      first: iso(firstMs),
+      last: iso(until),
+      ...(capped ? { countCapped: true } : {}),
+    },
+  };
 }
 
 /**
@@ -107,6 +180,8 @@ const MAX_BATCH_BYTES = 600 * 1024;
 
 export interface ClaimResult {
   fired: StoredLog[];
+  /** Missed-run records written with the claims (not firings: nothing is delivered). */
+  missed: StoredLog[];
   /** New due entries this instance wrote, with their versionstamps, for the local timer. */
   rescheduled: { item: DueItem; rec: TriggerRecord }[];
   /** Claims lost to another instance or a concurrent change (stale due entries included). */
@@ -156,11 +231,13 @@ export async function claimDue(
   deps: Deps,
   items: DueItem[],
   cache: RecordCache,
+  ctx: ClaimContext = {},
 ): Promise<ClaimResult> {
-  const result: ClaimResult = { fired: [], rescheduled: [], lost: 0 };
+  const result: ClaimResult = { fired: [], missed: [], rescheduled: [], lost: 0 };
   for (let i = 0; i < items.length; i += MAX_BATCH) {
-    const part = await claimBatch(deps, items.slice(i, i + MAX_BATCH), cache);
+    const part = await claimBatch(deps, items.slice(i, i + MAX_BATCH), cache, ctx);
     result.fired.push(...part.fired);
+    result.missed.push(...part.missed);
     result.rescheduled.push(...part.rescheduled);
     result.lost += part.lost;
   }
@@ -172,8 +249,9 @@ export async function claimBatch(
   deps: Deps,
   items: DueItem[],
   cache: RecordCache,
+  ctx: ClaimContext = {},
 ): Promise<ClaimResult> {
-  const result: ClaimResult = { fired: [], rescheduled: [], lost: 0 };
+  const result: ClaimResult = { fired: [], missed: [], rescheduled: [], lost: 0 };
   const live = items.filter((it) => !isStale(it, cache));
   result.lost += items.length - live.length;
   await loadRecords(deps, live, cache);
@@ -187,17 +265,17 @@ export async function claimBatch(
       result.lost++;
       continue;
     }
-    const plan = planClaim(entry.value, it.atMs, nowMs, deps.config.misfireGraceMs);
+    const plan = planClaim(entry.value, it.atMs, nowMs, deps.config.misfireGraceMs, ctx);
     const w = weight(entry.value);
     if (batch.length >= MAX_BATCH || (batch.length > 0 && bytes + w > MAX_BATCH_BYTES)) {
-      await commitBatch(deps, batch, result, cache);
+      await commitBatch(deps, batch, result, cache, ctx);
       batch = [];
       bytes = 0;
     }
     batch.push({ entry, atMs: it.atMs, plan });
     bytes += w;
   }
-  if (batch.length) await commitBatch(deps, batch, result, cache);
+  if (batch.length) await commitBatch(deps, batch, result, cache, ctx);
   return result;
 }
 
@@ -206,7 +284,12 @@ function isDueFor(rec: TriggerRecord, it: Pick<DueItem, "atMs">): boolean {
 }
 
 function commitMembers(deps: Deps, members: Member[]) {
-  const claims = members.map(({ entry, plan }) => ({ entry, next: plan.next, log: plan.log }));
+  const claims = members.map(({ entry, plan }) => ({
+    entry,
+    next: plan.next,
+    log: plan.log,
+    missed: plan.missed,
+  }));
   return commitClaims(deps.kv, claims, deps.config);
 }
 
@@ -215,6 +298,7 @@ async function commitBatch(
   batch: Member[],
   result: ClaimResult,
   cache: RecordCache,
+  ctx: ClaimContext,
 ): Promise<void> {
   let members = batch;
   for (let round = 0; members.length > 0; round++) {
@@ -226,8 +310,8 @@ async function commitBatch(
       // cannot hold back the others forever. A lone member's error is the caller's to see.
       if (members.length === 1) throw err;
       const mid = members.length >> 1;
-      await commitBatch(deps, members.slice(0, mid), result, cache);
-      await commitBatch(deps, members.slice(mid), result, cache);
+      await commitBatch(deps, members.slice(0, mid), result, cache, ctx);
+      await commitBatch(deps, members.slice(mid), result, cache, ctx);
       return;
     }
     if (res.ok) {
@@ -253,7 +337,7 @@ async function commitBatch(
       else cache.delete(m.entry.value.id);
       if (f.value && isDueFor(f.value, m) && round < 5) {
         const entry = f as Deno.KvEntry<TriggerRecord>;
-        const plan = planClaim(f.value, m.atMs, nowMs, deps.config.misfireGraceMs);
+        const plan = planClaim(f.value, m.atMs, nowMs, deps.config.misfireGraceMs, ctx);
         still.push({ entry, atMs: m.atMs, plan });
         continue;
       }
@@ -279,6 +363,7 @@ function accept(
     const rec = plan.next;
     cache.set(rec.id, triggerEntry(rec, versionstamp));
     if (plan.log) result.fired.push(plan.log);
+    if (plan.missed) result.missed.push(plan.missed);
     const atMs = dueAtOf(rec);
     if (atMs !== null) result.rescheduled.push({ item: { atMs, id: rec.id, versionstamp }, rec });
   }

@@ -120,6 +120,11 @@ Deno.test("pause until resumes by itself once, with two instances on one KV", as
       );
       const t = await api(a, "GET", `/api/triggers/${id}`);
       assert.equal(t.body.version, 3, "exactly one resume transition");
+      // What passed while paused is one record, through the outcome filter.
+      const missed = await api(b, "GET", `/api/logs?trigger=${id}&outcome=missed`);
+      assert.equal(missed.body.items.length, 1, JSON.stringify(missed.body));
+      assert.equal(missed.body.items[0].reason, "paused");
+      assert.ok(missed.body.items[0].missed.count >= 1);
     }
   } finally {
     await a.stop();
