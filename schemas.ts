@@ -51,11 +51,14 @@ const EverySeconds = z.number().min(1).max(366 * 86400).refine(
 
 export const AtSchedule = z.strictObject({ at: IsoInput });
 export const DelaySchedule = z.strictObject({ delaySeconds: z.number().gt(0).max(366 * 86400) });
+/** Issue 17: each occurrence fires at a deterministic offset in [0, jitterSeconds). */
+const JitterSeconds = z.int().min(0).max(3600);
 export const EverySchedule = z.strictObject({
   everySeconds: EverySeconds,
   startAt: IsoInput.optional(),
   endAt: IsoInput.optional(),
   maxRuns: MaxRuns.optional(),
+  jitterSeconds: JitterSeconds.optional(),
 });
 export const CronSchedule = z.strictObject({
   cron: CronExpr,
@@ -63,6 +66,7 @@ export const CronSchedule = z.strictObject({
   startAt: IsoInput.optional(),
   endAt: IsoInput.optional(),
   maxRuns: MaxRuns.optional(),
+  jitterSeconds: JitterSeconds.optional(),
 });
 
 /** The four schedule forms, in the order `SCHEDULE_FORMS` names their keys. */
@@ -74,8 +78,21 @@ const SCHEDULE_FORMS = ["at", "delaySeconds", "everySeconds", "cron"] as const;
 /** A schedule as stored and answered: delaySeconds becomes at, every has its anchor. */
 export type Schedule =
   | { at: string }
-  | { everySeconds: number; startAt: string; endAt?: string; maxRuns?: number }
-  | { cron: string; timezone: string; startAt?: string; endAt?: string; maxRuns?: number };
+  | {
+    everySeconds: number;
+    startAt: string;
+    endAt?: string;
+    maxRuns?: number;
+    jitterSeconds?: number;
+  }
+  | {
+    cron: string;
+    timezone: string;
+    startAt?: string;
+    endAt?: string;
+    maxRuns?: number;
+    jitterSeconds?: number;
+  };
 export const StoredSchedule = z.union([
   z.object({ at: IsoOut }),
   z.object({
@@ -83,6 +100,7 @@ export const StoredSchedule = z.union([
     startAt: IsoOut,
     endAt: IsoOut.optional(),
     maxRuns: z.int().optional(),
+    jitterSeconds: z.int().optional(),
   }),
   z.object({
     cron: z.string(),
@@ -90,6 +108,7 @@ export const StoredSchedule = z.union([
     startAt: IsoOut.optional(),
     endAt: IsoOut.optional(),
     maxRuns: z.int().optional(),
+    jitterSeconds: z.int().optional(),
   }),
 ]);
 
@@ -191,6 +210,8 @@ export interface TriggerRecord {
   /** Operator controls (issue 17); absent on records written before them. */
   pausedReason?: string | null;
   pausedAt?: string | null;
+  /** With jitter, the nominal pending occurrence (`nextRunAt` is its jittered instant). */
+  nextOccurrenceAt?: string | null;
   /** When set on a paused record, its due entry sits here: the claim resumes it once. */
   pausedUntil?: string | null;
   /** Set by a resume, cleared by the next claim: occurrences missed before it were paused. */
@@ -329,6 +350,8 @@ function pauseViewFields() {
 function logRecordFields() {
   return {
     reason: z.enum(["paused", "downtime", "misfire", "overlap"]).optional(),
+    /** The jitter offset of a scheduled firing: it fired at scheduledFor + jitterMs. */
+    jitterMs: z.int().optional(),
     missed: z.object({
       count: z.int(),
       first: IsoOut,

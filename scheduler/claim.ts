@@ -11,6 +11,7 @@ import { ulid } from "../db/ulid.ts";
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
 import { countOccurrences, lastMissed, nextOccurrence } from "./next_occurrence.ts";
 import { resumedRecord } from "./pause.ts";
+import { dueFields, jitterOffsetMs, jitterWindowMs, nominalOf } from "./jitter.ts";
 
 export type { DueItem };
 
@@ -44,7 +45,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export function planClaim(
   rec: TriggerRecord,
-  occurrenceMs: number,
+  dueMs: number,
   nowMs: number,
   graceMs: number,
   ctx: ClaimContext = {},
@@ -54,9 +55,14 @@ export function planClaim(
   if (rec.status === "paused") return { next: resumedRecord(rec, nowMs), log: null, missed: null };
   const schedule = rec.schedule!;
   const runs = rec.scheduledRuns;
+  // `dueMs` is the jittered instant the due index held; the schedule maths is on the nominal
+  // occurrence (equal without jitter), so jitter never drifts the series.
+  const window = jitterWindowMs(schedule);
+  const occurrenceMs = nominalOf(rec) ?? dueMs;
+  const jittered = (t: number) => t + jitterOffsetMs(rec.id, schedule, t);
   // The occurrence after this one: the next run when on time, the test for "missed" too.
   const following = nextOccurrence(schedule, occurrenceMs, runs + 1);
-  const missed = nowMs - occurrenceMs > graceMs || (following !== null && following <= nowMs);
+  const missed = nowMs - dueMs > graceMs || (following !== null && jittered(following) <= nowMs);
   let scheduledFor: number | null = occurrenceMs;
   let catchUp = false;
   let missedLog: StoredLog | null = null;
@@ -86,9 +92,10 @@ export function planClaim(
     ...(rec.pauseEndedAt ? { pauseEndedAt: null } : {}),
     scheduledRuns: runsAfter,
     lastScheduledRunAt: scheduledFor === null ? rec.lastScheduledRunAt : iso(nowMs),
-    nextRunAt: nextRun === null ? null : iso(nextRun),
+    ...dueFields(rec.id, schedule, nextRun),
     status: nextRun === null ? "completed" : "active",
   };
+  const jitterMs = scheduledFor === null ? 0 : jitterOffsetMs(rec.id, schedule, scheduledFor);
   const log: StoredLog | null = scheduledFor === null ? null : {
     id: ulid(nowMs),
     triggerId: rec.id,
@@ -98,11 +105,13 @@ export function planClaim(
     test: false,
     scheduledFor: iso(scheduledFor),
     firedAt: iso(nowMs),
-    lateMs: nowMs - scheduledFor,
+    // Measured from the instant it was due to fire: the jittered one.
+    lateMs: nowMs - scheduledFor - jitterMs,
     catchUp,
     payload: rec.payload as StoredLog["payload"],
     outcome: rec.webhook ? "pending" : "ok",
     delivery: null,
+    ...(window > 0 ? { jitterMs } : {}),
   };
   return { next, log, missed: missedLog };
 }

@@ -51,6 +51,7 @@ export function normalizeSchedule(input: ScheduleInput, nowMs: number): Schedule
   const bounds = {
     ...(input.endAt !== undefined ? { endAt: iso(Date.parse(input.endAt)) } : {}),
     ...(input.maxRuns !== undefined ? { maxRuns: input.maxRuns } : {}),
+    ...(input.jitterSeconds !== undefined ? { jitterSeconds: input.jitterSeconds } : {}),
   };
   if ("everySeconds" in input) {
     const start = input.startAt !== undefined

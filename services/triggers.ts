@@ -17,6 +17,7 @@ import {
 import { buildDefinition, firstRun, newTriggerRecord } from "../scheduler/definition.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
 import { pausedRecord, resumedRecord } from "../scheduler/pause.ts";
+import { dueFields, nominalOf } from "../scheduler/jitter.ts";
 import type { PauseBody, TriggerCreate, TriggerPatch, TriggerRecord } from "../schemas.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -79,7 +80,7 @@ export function mergePatch(
   if (scheduleChanged) {
     // A new schedule starts afresh: its own first occurrence, its own maxRuns count.
     const next = firstRun(def.schedule, now);
-    updated.nextRunAt = iso(next);
+    Object.assign(updated, dueFields(cur.id, def.schedule, next));
     updated.scheduledRuns = 0;
     if (cur.status !== "paused") {
       updated.status = next === null && def.schedule ? "completed" : "active";
@@ -143,10 +144,12 @@ export async function deleteTrigger(deps: Deps, id: string): Promise<TriggerReco
 /** Upcoming occurrences of a stored trigger, from where it stands now. */
 export function upcoming(rec: TriggerRecord, nowMs: number, count: number): string[] {
   if (!rec.schedule || rec.status === "completed") return [];
-  const pending = rec.nextRunAt !== null ? Date.parse(rec.nextRunAt) : null;
+  const pending = nominalOf(rec);
   // An active trigger continues from its pending occurrence; a paused one from now.
   const after = rec.status === "active" && pending !== null ? pending - 1 : nowMs;
-  return occurrences(rec.schedule, after, count, rec.scheduledRuns).map((t) => iso(t)!);
+  // The instants it will fire at: jittered, as `nextRunAt` and the log's firedAt show them.
+  return occurrences(rec.schedule, after, count, rec.scheduledRuns)
+    .map((t) => dueFields(rec.id, rec.schedule, t).nextRunAt!);
 }
 
 /** The next `count` occurrences of trigger `id`. */
