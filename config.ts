@@ -21,12 +21,22 @@ export interface Config {
   requestTimeoutMs: number;
   /** An occurrence later than this is treated as missed and follows the misfire policy. */
   misfireGraceMs: number;
+  /** Backfill firings per second (issue 17). */
+  backfillRate: number;
 }
 
 /** A configuration problem, reported as one line naming the flag. */
 export class ConfigError extends Error {}
 
-type Kind = "int" | "string" | "duration" | "size" | "keys" | "logFormat" | "rateLimit";
+type Kind =
+  | "int"
+  | "count"
+  | "string"
+  | "duration"
+  | "size"
+  | "keys"
+  | "logFormat"
+  | "rateLimit";
 
 interface FlagSpec {
   flag: string;
@@ -123,6 +133,13 @@ export const FLAGS: Record<keyof Config, FlagSpec> = {
     kind: "duration",
     help: "lateness after which an occurrence counts as missed (Deploy: 90s)",
   },
+  backfillRate: {
+    flag: "backfill-rate",
+    env: "TOCK_BACKFILL_RATE",
+    def: "50",
+    kind: "count",
+    help: "backfill firings per second",
+  },
 };
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
@@ -159,6 +176,12 @@ function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolea
   switch (spec.kind) {
     case "int": {
       if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw bad("expected a port number 0-65535");
+      return Number(raw);
+    }
+    case "count": {
+      if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 100_000) {
+        throw bad("expected a whole number 1-100000");
+      }
       return Number(raw);
     }
     case "duration": {

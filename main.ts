@@ -9,6 +9,7 @@ import { createDeps } from "./deps.ts";
 import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
 import { Scheduler } from "./scheduler/engine.ts";
 import { Housekeeper } from "./services/housekeeping.ts";
+import { BackfillRunner } from "./services/backfill_runner.ts";
 import { WebhookOutbox } from "./webhook/outbox.ts";
 import { CLI_COMMANDS, runCli } from "./cli/main.ts";
 import { openAccessWarning } from "./middleware/auth.ts";
@@ -61,6 +62,7 @@ const queues = kvHasQueues(config.kv, { DENO_DEPLOYMENT_ID: Deno.env.get("DENO_D
 const outbox = new WebhookOutbox(deps, { queues });
 if (queues) void listenForWakeups(kv, (logId) => outbox.wake(logId));
 housekeeper = new Housekeeper(deps);
+const backfills = new BackfillRunner(deps);
 
 const stopStreams = new AbortController();
 const app = createApp(deps, {
@@ -71,6 +73,7 @@ const app = createApp(deps, {
 await scheduler.start();
 await outbox.start();
 housekeeper.start();
+backfills.start();
 
 const openWarning = openAccessWarning(config);
 if (openWarning) console.warn(openWarning);
@@ -90,6 +93,7 @@ async function shutdown(signal: string) {
   stopping = true;
   console.log(`Tock stopping (${signal}): no new claims, finishing commits in flight`);
   await scheduler.stop();
+  await backfills.stop();
   stopStreams.abort();
   // Event streams end on the abort above; the bound is a backstop for anything else that hangs.
   let grace: ReturnType<typeof setTimeout> | undefined;

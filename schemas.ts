@@ -218,7 +218,7 @@ export interface TriggerRecord {
   pauseEndedAt?: string | null;
 }
 
-export const LogSource = z.enum(["schedule", "api", "manual", "test"]);
+export const LogSource = z.enum(["schedule", "api", "manual", "test", "backfill"]);
 /** `skipped` (an overlap) and `missed` (occurrences not fired) are records, not firings. */
 export const Outcome = z.enum(["ok", "pending", "failed", "skipped", "missed"]);
 export const Delivery = z.object({
@@ -360,6 +360,12 @@ function logRecordFields() {
     }).optional(),
   };
 }
+
+// --- Operator controls (issue 17): backfill ---
+
+/** Body of `POST /api/triggers/:id/backfill`: the window [from, to) to fire again. */
+export const BackfillBody = z.strictObject({ from: IsoInput, to: IsoInput });
+export type BackfillBody = z.infer<typeof BackfillBody>;
 
 // --- The reference design's request bodies (routes/legacy.ts) ---
 

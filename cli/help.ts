@@ -41,6 +41,7 @@ Commands:
   triggers pause <ref>        stop firings until resumed
   triggers resume <ref>       start firing again
   triggers fire <ref>         fire a trigger now
+  triggers backfill <ref>     fire the occurrences of a past window once each
   logs                        list execution logs; --follow streams new firings
   test <file>                 fire a definition once without saving it
   export                      print every trigger as a file for tock apply
@@ -59,7 +60,7 @@ Examples:
   TOCK_URL=http://tock.internal:8000 tock logs --follow`,
 
   triggers:
-    `Usage: tock triggers <list|get|create|update|delete|pause|resume|fire> [arguments] [flags]
+    `Usage: tock triggers <list|get|create|update|delete|pause|resume|fire|backfill> [arguments] [flags]
 
 Manage triggers on a running server. Triggers are named by id or by name.
 Run tock triggers <subcommand> --help for each one.
@@ -138,6 +139,16 @@ ${COMMON}
 
 Example:
   tock triggers resume nightly-report`,
+
+  "triggers backfill": `Usage: tock triggers backfill <id|name> --from <ISO> --to <ISO> [flags]
+
+Fire each occurrence in [from, to) once, oldest first, paced by the server's --backfill-rate.
+Occurrences already fired (or backfilled before) are not fired again. At most 10,000.
+
+${COMMON}
+
+Example:
+  tock triggers backfill nightly-report --from 2026-11-01T00:00:00Z --to 2026-11-08T00:00:00Z`,
 
   "triggers fire":
     `Usage: tock triggers fire <id|name> [--payload <json> | --payload-file <path>] [flags]

@@ -12,6 +12,7 @@ import { logsCommand } from "./logs.ts";
 import { testCommand } from "./test_cmd.ts";
 import {
   actionCommand,
+  backfillCommand,
   createCommand,
   DEFINITION_OPTIONS,
   deleteCommand,
@@ -51,6 +52,11 @@ const COMMANDS: Record<string, Command> = {
     positionals: REF,
   },
   "triggers resume": { run: actionCommand("resume"), positionals: REF },
+  "triggers backfill": {
+    run: backfillCommand,
+    options: { from: { type: "string" }, to: { type: "string" } },
+    positionals: REF,
+  },
   "triggers fire": {
     run: fireCommand,
     options: { payload: { type: "string" }, "payload-file": { type: "string" } },

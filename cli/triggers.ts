@@ -301,3 +301,27 @@ export async function fireCommand(ctx: Ctx): Promise<number> {
   else ctx.out(`Fired trigger "${t.name}"\n${logDetails(log)}`);
   return 0;
 }
+
+/** `tock triggers backfill <id|name> --from ISO --to ISO` */
+export async function backfillCommand(ctx: Ctx): Promise<number> {
+  const from = str(ctx.values, "from");
+  const to = str(ctx.values, "to");
+  if (from === undefined || to === undefined) {
+    throw new UsageError("Give --from and --to", "triggers backfill");
+  }
+  const t = await resolveTrigger(ctx.client, ctx.positionals[0]);
+  const res = await ctx.client.request<
+    { occurrences: number; alreadyFired: number; queued: number }
+  >(
+    "POST",
+    `/api/triggers/${t.id}/backfill`,
+    { body: { from, to } },
+  );
+  if (ctx.json) ctx.out(JSON.stringify(res, null, 2));
+  else {
+    ctx.out(
+      `Backfill of "${t.name}": ${res.occurrences} occurrences, ${res.alreadyFired} already fired, ${res.queued} queued`,
+    );
+  }
+  return 0;
+}

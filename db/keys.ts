@@ -46,6 +46,14 @@ export const keys = {
   /** Set by KV when the queue gave up on a wake-up message (the due poll still covers it). */
   deliveryUndelivered: (logId: string) => ["deliveries_undelivered", logId] as const,
 
+  // backfill (issue 17): durable jobs and the per-occurrence "fired" markers they check
+  /** A backfill job: its window, progress cursor and lease (db/backfill.ts). */
+  backfillJob: (triggerId: string, jobId: string) => ["backfill", triggerId, jobId] as const,
+  backfillJobsPrefix: () => ["backfill"] as const,
+  /** Set in the commit of a backfill firing, checked absent: an occurrence fires once. */
+  firedOccurrence: (triggerId: string, occurrenceMs: number) =>
+    ["fired_occ", triggerId, occurrenceMs] as const,
+
   /** One housekeeping run per job per minute across instances. */
   cronLock: (job: string, minute: number) => ["cron", job, minute] as const,
 };

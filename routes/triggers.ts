@@ -13,7 +13,9 @@ import {
   previewTrigger,
   resumeTrigger,
 } from "../services/triggers.ts";
+import { startBackfill } from "../services/backfill.ts";
 import {
+  BackfillBody,
   PauseBody,
   PreviewQuery,
   TriggerCreate,
@@ -73,6 +75,11 @@ export function triggerRoutes(deps: Deps): Hono {
     const body = await readJson(c, max, NONE);
     const log = await fireNow(deps, rec, body === NONE ? undefined : body);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
+  });
+
+  app.post("/:id/backfill", async (c) => {
+    const body = parseWith(BackfillBody, await readJson(c, max), "backfill");
+    return c.json(await startBackfill(deps, c.req.param("id"), body));
   });
 
   app.get("/:id/preview", async (c) => {
