@@ -23,6 +23,8 @@ export interface Config {
   misfireGraceMs: number;
   /** Backfill firings per second (issue 17). */
   backfillRate: number;
+  /** Where operator alerts go (signed JSON POSTs), or null for none (issue 17). */
+  alertWebhook: string | null;
 }
 
 /** A configuration problem, reported as one line naming the flag. */
@@ -36,7 +38,8 @@ type Kind =
   | "size"
   | "keys"
   | "logFormat"
-  | "rateLimit";
+  | "rateLimit"
+  | "optionalUrl";
 
 interface FlagSpec {
   flag: string;
@@ -140,6 +143,13 @@ export const FLAGS: Record<keyof Config, FlagSpec> = {
     kind: "count",
     help: "backfill firings per second",
   },
+  alertWebhook: {
+    flag: "alert-webhook",
+    env: "TOCK_ALERT_WEBHOOK",
+    def: "",
+    kind: "optionalUrl",
+    help: "URL for signed alerts: delivery failures, missed runs, automatic pauses",
+  },
 };
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
@@ -178,6 +188,10 @@ function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolea
       if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw bad("expected a port number 0-65535");
       return Number(raw);
     }
+    case "optionalUrl":
+      if (raw === "") return null;
+      if (!/^https?:\/\//.test(raw) || !URL.canParse(raw)) throw bad("expected an http(s) URL");
+      return raw;
     case "count": {
       if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 100_000) {
         throw bad("expected a whole number 1-100000");

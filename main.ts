@@ -10,6 +10,8 @@ import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
 import { Scheduler } from "./scheduler/engine.ts";
 import { Housekeeper } from "./services/housekeeping.ts";
 import { BackfillRunner } from "./services/backfill_runner.ts";
+import { Alerter } from "./services/alerts.ts";
+import { FailureWatch } from "./services/failure_watch.ts";
 import { WebhookOutbox } from "./webhook/outbox.ts";
 import { CLI_COMMANDS, runCli } from "./cli/main.ts";
 import { openAccessWarning } from "./middleware/auth.ts";
@@ -59,7 +61,9 @@ if (log) deps.bus.subscribe(firingLogger(log));
 const scheduler = new Scheduler(deps);
 // KV Connect and Deno Deploy have no queues: there Tock never calls listenQueue or enqueue.
 const queues = kvHasQueues(config.kv, { DENO_DEPLOYMENT_ID: Deno.env.get("DENO_DEPLOYMENT_ID") });
-const outbox = new WebhookOutbox(deps, { queues });
+const alerts = new Alerter(deps);
+const watch = new FailureWatch(deps, alerts);
+const outbox = new WebhookOutbox(deps, { queues, onSettled: watch.settled });
 if (queues) void listenForWakeups(kv, (logId) => outbox.wake(logId));
 housekeeper = new Housekeeper(deps);
 const backfills = new BackfillRunner(deps);
@@ -74,6 +78,7 @@ await scheduler.start();
 await outbox.start();
 housekeeper.start();
 backfills.start();
+watch.start();
 
 const openWarning = openAccessWarning(config);
 if (openWarning) console.warn(openWarning);
@@ -103,6 +108,8 @@ async function shutdown(signal: string) {
   ]);
   clearTimeout(grace);
   await outbox.stop();
+  await watch.stop();
+  await alerts.stop();
   await housekeeper?.stop();
   kv.close();
   Deno.exit(0);

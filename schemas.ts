@@ -120,6 +120,8 @@ export const WebhookInput = z.strictObject({
   timeoutMs: z.int().min(100).max(300_000).default(10_000),
   retries: z.int().min(0).max(20).default(3),
   backoffMs: z.int().min(0).max(300_000).default(1000),
+  /** Issue 17: pause the trigger after this many consecutive final delivery failures. */
+  pauseAfterFailures: z.int().min(1).max(1000).optional(),
 });
 export type Webhook = z.output<typeof WebhookInput>;
 
@@ -166,6 +168,7 @@ const StoredWebhook = z.object({
   timeoutMs: z.int(),
   retries: z.int(),
   backoffMs: z.int(),
+  pauseAfterFailures: z.int().optional(),
 });
 
 /** A trigger as answered by the API. */

@@ -54,6 +54,9 @@ export const keys = {
   firedOccurrence: (triggerId: string, occurrenceMs: number) =>
     ["fired_occ", triggerId, occurrenceMs] as const,
 
+  /** Consecutive final delivery failures of a trigger (KvU64), deleted by a success. */
+  deliveryFailures: (triggerId: string) => ["delivery_failures", triggerId] as const,
+
   /** One housekeeping run per job per minute across instances. */
   cronLock: (job: string, minute: number) => ["cron", job, minute] as const,
 };

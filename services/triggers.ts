@@ -121,6 +121,27 @@ export async function pauseTrigger(
 }
 
 /**
+ * Pauses an active trigger `id` for the system (pauseAfterFailures) with `reason`; answers the
+ * paused record, or null when it was not active (an operator's pause and reason stay as
+ * they are, and concurrent callers pause it once).
+ */
+export async function autoPauseTrigger(
+  deps: Deps,
+  id: string,
+  reason: string,
+): Promise<TriggerRecord | null> {
+  const now = deps.clock.now();
+  let changedIt = false;
+  const rec = await updateTrigger(deps.kv, id, (cur) => {
+    changedIt = cur.status === "active";
+    return changedIt ? pausedRecord(cur, now, { reason }) : null;
+  });
+  if (!changedIt) return null;
+  changed(deps, rec);
+  return rec;
+}
+
+/**
  * Resumes trigger `id` (no-op unless paused). The pending occurrence keeps its time: if it
  * passed while paused, the claim applies the trigger's misfire policy to it.
  */
