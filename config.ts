@@ -25,6 +25,8 @@ export interface Config {
   backfillRate: number;
   /** Where operator alerts go (signed JSON POSTs), or null for none (issue 17). */
   alertWebhook: string | null;
+  /** Most triggers with per-trigger metric series (issue 17). */
+  metricsTriggerLimit: number;
 }
 
 /** A configuration problem, reported as one line naming the flag. */
@@ -149,6 +151,13 @@ export const FLAGS: Record<keyof Config, FlagSpec> = {
     def: "",
     kind: "optionalUrl",
     help: "URL for signed alerts: delivery failures, missed runs, automatic pauses",
+  },
+  metricsTriggerLimit: {
+    flag: "metrics-trigger-limit",
+    env: "TOCK_METRICS_TRIGGER_LIMIT",
+    def: "1000",
+    kind: "count",
+    help: "most triggers with per-trigger metric series",
   },
 };
 

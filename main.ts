@@ -12,6 +12,7 @@ import { Housekeeper } from "./services/housekeeping.ts";
 import { BackfillRunner } from "./services/backfill_runner.ts";
 import { Alerter } from "./services/alerts.ts";
 import { FailureWatch } from "./services/failure_watch.ts";
+import { TriggerMetrics } from "./trigger_metrics.ts";
 import { WebhookOutbox } from "./webhook/outbox.ts";
 import { CLI_COMMANDS, runCli } from "./cli/main.ts";
 import { openAccessWarning } from "./middleware/auth.ts";
@@ -63,7 +64,15 @@ const scheduler = new Scheduler(deps);
 const queues = kvHasQueues(config.kv, { DENO_DEPLOYMENT_ID: Deno.env.get("DENO_DEPLOYMENT_ID") });
 const alerts = new Alerter(deps);
 const watch = new FailureWatch(deps, alerts);
-const outbox = new WebhookOutbox(deps, { queues, onSettled: watch.settled });
+const triggerMetrics = new TriggerMetrics(deps.metrics.registry, config.metricsTriggerLimit);
+triggerMetrics.attach(deps.bus);
+const outbox = new WebhookOutbox(deps, {
+  queues,
+  onSettled: (log) => {
+    watch.settled(log);
+    triggerMetrics.settled(log);
+  },
+});
 if (queues) void listenForWakeups(kv, (logId) => outbox.wake(logId));
 housekeeper = new Housekeeper(deps);
 const backfills = new BackfillRunner(deps);
