@@ -39,12 +39,15 @@ export function addManualFiringWrites(
 /**
  * Commits one firing's writes in a shared commit; resolves once durable. A firing KV refuses
  * on its own account (its log entry is larger than a value may be) is a PayloadTooLargeError.
+ * With `checked` (the writes carry checks, e.g. an idempotency key) a failed check resolves
+ * false instead of throwing.
  */
 export async function commitFiring(
   committer: GroupCommitter,
   write: WriteFn,
   log: StoredLog,
-): Promise<void> {
+  opts: { checked?: boolean } = {},
+): Promise<boolean> {
   // Values are the log (its payload inside) plus small index entries and counters. V8 stores
   // strings with non-Latin-1 characters at 2 bytes each, hence the factor.
   const bytes = 2 * JSON.stringify(log).length + 512;
@@ -57,6 +60,8 @@ export async function commitFiring(
     }
     throw err;
   }
-  // Firings carry no checks, so this means KV refused the write.
+  if (!res.ok && opts.checked) return false;
+  // Firings without checks: this means KV refused the write.
   if (!res.ok) throw new Error(`The log entry "${log.id}" was not committed`);
+  return true;
 }

@@ -8,8 +8,11 @@ import type { Deps } from "../deps.ts";
 import { listTriggers } from "../db/triggers.ts";
 import { listLogs } from "../db/log_list.ts";
 import {
+  bodyHash,
   fireNow,
+  fireNowOnce,
   fireTest,
+  idempotencyKeyOf,
   maxTestDelayMs,
   testDefinition,
   unsavedRecord,
@@ -118,11 +121,22 @@ export function legacyRoutes(deps: Deps): Hono {
     if (!name) {
       return c.json({ error: "Query parameter trigger_name is required" }, 400);
     }
+    const key = idempotencyKeyOf(c.req.header("idempotency-key"));
     const rec = await getTriggerByName(deps, name);
     const NONE = Symbol();
-    const body = await readJson(c, max, NONE);
-    const log = await fireNow(deps, rec, body === NONE ? undefined : body);
-    return c.json({ message: `Trigger "${name}" fired`, log: legacyLog(log, "active") });
+    const read = await readJson(c, max, NONE);
+    const body = read === NONE ? undefined : read;
+    const message = `Trigger "${name}" fired`;
+    if (key !== null) {
+      const { entry, replayed } = await fireNowOnce(deps, rec, body, {
+        key,
+        bodyHash: await bodyHash(body),
+      });
+      const headers: Record<string, string> = replayed ? { "Idempotent-Replayed": "true" } : {};
+      return c.json({ message, log: legacyLog(entry, entry.state) }, 200, headers);
+    }
+    const log = await fireNow(deps, rec, body);
+    return c.json({ message, log: legacyLog(log, "active") });
   });
 
   app.get("/list_logs", async (c) => {
