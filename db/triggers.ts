@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } f
 import type { Trigger, TriggerRecord } from "../schemas.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
+import { keySize } from "./group_commit_ops.ts";
 import { isUlid } from "./ulid.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -88,8 +89,12 @@ export async function getTriggerEntry(
   return entry as Deno.KvEntry<TriggerRecord>;
 }
 
-/** Finds a trigger id by name, or null. */
+/** KV refuses to read a key over 2 KiB; no stored name can make one that long. */
+const MAX_KEY_BYTES = 2048;
+
+/** Finds a trigger id by name, or null (also for a name too long to be any trigger's). */
 export async function idByName(kv: Deno.Kv, name: string): Promise<string | null> {
+  if (keySize(keys.triggerName(name)) > MAX_KEY_BYTES) return null;
   return (await kv.get<string>(keys.triggerName(name))).value;
 }
 

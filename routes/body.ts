@@ -41,11 +41,35 @@ export async function readJson(c: Context, maxBytes: number, fallback?: unknown)
     throw new ValidationError("The request body is not valid UTF-8");
   }
   if (text.trim() === "") return emptyOr(fallback);
+  if (nestsDeeper(text, MAX_DEPTH)) {
+    // KV stores such a value but cannot read it back; everything listing it would fail.
+    throw new ValidationError(`The request body nests deeper than ${MAX_DEPTH} levels`);
+  }
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new ValidationError(`The request body is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** Deepest nesting of arrays and objects accepted in a body. */
+const MAX_DEPTH = 64;
+
+/** A linear scan of JSON text: do brackets outside strings nest deeper than `max`? */
+function nestsDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
 }
 
 function emptyOr(fallback: unknown): unknown {

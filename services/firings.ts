@@ -83,16 +83,25 @@ export function idempotencyKeyOf(header: string | undefined): string | null {
   return header;
 }
 
-/** JSON with object keys sorted, so equal bodies hash equally however their keys are ordered. */
+/**
+ * JSON with object keys sorted, so equal bodies hash equally however their keys are ordered.
+ * Native `JSON.stringify` with a replacer: no recursion of ours to overflow on deep nesting.
+ */
 function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${
-      Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(",")
-    }}`;
+  try {
+    return JSON.stringify(
+      v,
+      (_k, x) =>
+        x !== null && typeof x === "object" && !Array.isArray(x)
+          ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]))
+          : x,
+    ) ?? "null";
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new ValidationError("The request body is nested too deeply");
+    }
+    throw err;
   }
-  return JSON.stringify(v) ?? "null";
 }
 
 /** SHA-256 (hex) of a fire request's body; `undefined` (no body) hashes apart from any JSON. */
