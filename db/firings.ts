@@ -3,7 +3,7 @@
  * for on-demand firings, and the durable delivery record when it has a webhook (always: a
  * firing's delivery does not depend on an outbox running in this process).
  */
-import { PayloadTooLargeError } from "../errors.ts";
+import { PayloadTooLargeError, UnavailableError } from "../errors.ts";
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
 import { addDeliveryWrites } from "./deliveries.ts";
 import type { GroupCommitter, WriteFn } from "./group_commit.ts";
@@ -57,6 +57,11 @@ export async function commitFiring(
   } catch (err) {
     if (/too large/i.test(String(err))) {
       throw new PayloadTooLargeError("The firing is larger than storage allows (64 KiB)");
+    }
+    // Still locked after the committer's retries (another process holds the file): nothing
+    // was committed, and a retry may succeed, which is what 503 says.
+    if (/database is locked|SQLITE_BUSY/i.test(String(err))) {
+      throw new UnavailableError("Storage is locked; the firing was not committed, retry later");
     }
     throw err;
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
-import { startServer } from "./helpers/server.ts";
+import { startServer, waitFor } from "./helpers/server.ts";
 
 async function apiTrigger(t: Awaited<ReturnType<typeof testApp>>, extra = {}) {
   const res = await t.call("POST", "/api/triggers", {
@@ -176,5 +176,58 @@ Deno.test("GroupCommitter never puts two writers checking one key in one commit"
     assert.equal((await kv.get(["other", 2])).versionstamp, null, "the loser wrote nothing");
   } finally {
     kv.close();
+  }
+});
+
+Deno.test("a retry of a fire answered 503 while KV was locked replays the late commit", async () => {
+  const { DatabaseSync } = await import("node:sqlite");
+  const srv = await startServer({ args: ["--request-timeout", "2s"] });
+  const lock = new DatabaseSync(srv.kvPath);
+  try {
+    const created = await fetch(`${srv.url}/api/triggers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: uniqueName("idem-lock"), type: "api" }),
+    });
+    const { id } = await created.json();
+    const fire = () =>
+      fetch(`${srv.url}/api/triggers/${id}/fire`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "Idempotency-Key": "pay-1" },
+        body: JSON.stringify({ amount: 5 }),
+      });
+    const logs = async () =>
+      (await (await fetch(`${srv.url}/api/logs?trigger=${id}`)).json()).items as { id: string }[];
+
+    lock.exec("PRAGMA busy_timeout = 10000");
+    lock.exec("BEGIN EXCLUSIVE"); // every write of the server now waits
+    const first = await fire();
+    const firstBody = await first.text();
+    // Either the request timed out while its commit waited, or the commit gave up on the lock:
+    // both are 503, and the client cannot tell whether the firing happened.
+    assert.equal(first.status, 503, `${firstBody}\n${srv.output()}`);
+    lock.exec("COMMIT");
+
+    const retry = await fire();
+    const retried = await retry.json();
+    assert.ok(retry.status === 200 || retry.status === 202, `retry answered ${retry.status}`);
+    if (retry.status === 200) assert.equal(retry.headers.get("Idempotent-Replayed"), "true");
+    console.log(
+      `retry: ${retry.status === 200 ? "replayed the late commit" : "fired (none was made)"}`,
+    );
+    const items = await logs();
+    assert.deepEqual(
+      items.map((l) => l.id),
+      [retried.id],
+      "exactly one firing, the retry's answer",
+    );
+    const again = await fire();
+    assert.equal(again.status, 200);
+    assert.equal((await again.json()).id, retried.id);
+    assert.equal((await logs()).length, 1);
+  } finally {
+    if (lock.isTransaction) lock.exec("ROLLBACK");
+    lock.close();
+    await srv.stop();
   }
 });
