@@ -4,7 +4,7 @@
  * subcommand (`triggers`, `logs`, ...) it is instead the command-line client.
  */
 import { createApp } from "./app.ts";
-import { ConfigError, helpText, parseConfig } from "./config.ts";
+import { ConfigError, helpText, onDenoDeploy, parseConfig } from "./config.ts";
 import { createDeps } from "./deps.ts";
 import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
 import { Scheduler } from "./scheduler/engine.ts";
@@ -44,7 +44,7 @@ Deno.cron("tock-housekeeping", "* * * * *", async () => {
 
 // On Deno Deploy the disk is read-only and Deno.openKv() without a path is the app's own KV;
 // a KV Connect URL (token in DENO_KV_ACCESS_TOKEN) is still honoured there.
-const onDeploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
+const onDeploy = onDenoDeploy(Deno.env.toObject());
 const kvTarget = onDeploy && !/^https?:\/\//.test(config.kv) ? undefined : config.kv;
 if (kvTarget !== undefined && kvTarget !== ":memory:" && !/^https?:\/\//.test(kvTarget)) {
   const dir = config.kv.replace(/[^/\\]*$/, "");
@@ -58,7 +58,7 @@ if (log) deps.bus.subscribe(firingLogger(log));
 const scheduler = new Scheduler(deps);
 // KV Connect and Deno Deploy have no queues: there Tock never calls listenQueue or enqueue.
 const queues = kvHasQueues(config.kv, { DENO_DEPLOYMENT_ID: Deno.env.get("DENO_DEPLOYMENT_ID") });
-const outbox = new WebhookOutbox(deps, { queues });
+const outbox = new WebhookOutbox(deps, { queues, denyPrivate: config.webhookDenyPrivate });
 if (queues) void listenForWakeups(kv, (logId) => outbox.wake(logId));
 housekeeper = new Housekeeper(deps);
 
@@ -99,6 +99,7 @@ async function shutdown(signal: string) {
   ]);
   clearTimeout(grace);
   await outbox.stop();
+  deps.schemas.close();
   await housekeeper?.stop();
   kv.close();
   Deno.exit(0);

@@ -1,9 +1,8 @@
 /** Trigger records and their indexes. Every write is one atomic commit with its indexes. */
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors.ts";
-import type { Trigger, TriggerRecord } from "../schemas.ts";
+import { MAX_NAME_LENGTH, type Trigger, type TriggerRecord } from "../schemas.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
-import { keySize } from "./group_commit_ops.ts";
 import { isUlid } from "./ulid.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -89,12 +88,10 @@ export async function getTriggerEntry(
   return entry as Deno.KvEntry<TriggerRecord>;
 }
 
-/** KV refuses to read a key over 2 KiB; no stored name can make one that long. */
-const MAX_KEY_BYTES = 2048;
-
-/** Finds a trigger id by name, or null (also for a name too long to be any trigger's). */
+/** Finds a trigger id by name, or null. */
 export async function idByName(kv: Deno.Kv, name: string): Promise<string | null> {
-  if (keySize(keys.triggerName(name)) > MAX_KEY_BYTES) return null;
+  // No stored name is longer; a longer one would only make KV refuse the key (a 500).
+  if (name.length > MAX_NAME_LENGTH) return null;
   return (await kv.get<string>(keys.triggerName(name))).value;
 }
 

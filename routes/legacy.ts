@@ -30,6 +30,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, readJson } from "./body.ts";
+import { hopsFrom } from "../webhook/hops.ts";
 
 // The bodies are declared with the other schemas; re-exported for the OpenAPI table.
 export { LegacyRemoveBody, LegacyScheduleBody } from "../schemas.ts";
@@ -117,6 +118,7 @@ export function legacyRoutes(deps: Deps): Hono {
   });
 
   app.post("/trigger_api", async (c) => {
+    const hops = hopsFrom(c.req.header("tock-hops"));
     const name = c.req.query("trigger_name");
     if (!name) {
       return c.json({ error: "Query parameter trigger_name is required" }, 400);
@@ -131,11 +133,11 @@ export function legacyRoutes(deps: Deps): Hono {
       const { entry, replayed } = await fireNowOnce(deps, rec, body, {
         key,
         bodyHash: await bodyHash(body),
-      });
+      }, hops);
       const headers: Record<string, string> = replayed ? { "Idempotent-Replayed": "true" } : {};
       return c.json({ message, log: legacyLog(entry, entry.state) }, 200, headers);
     }
-    const log = await fireNow(deps, rec, body);
+    const log = await fireNow(deps, rec, body, hops);
     return c.json({ message, log: legacyLog(log, "active") });
   });
 

@@ -21,6 +21,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
+import { hopsFrom } from "../webhook/hops.ts";
 
 export function triggerRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -64,6 +65,7 @@ export function triggerRoutes(deps: Deps): Hono {
   );
 
   app.post("/:id/fire", async (c) => {
+    const hops = hopsFrom(c.req.header("tock-hops"));
     const key = idempotencyKeyOf(c.req.header("idempotency-key"));
     const rec = await getTrigger(deps, c.req.param("id"));
     const NONE = Symbol();
@@ -73,11 +75,11 @@ export function triggerRoutes(deps: Deps): Hono {
       const { entry, replayed } = await fireNowOnce(deps, rec, body, {
         key,
         bodyHash: await bodyHash(body),
-      });
+      }, hops);
       if (replayed) return c.json(entry, 200, { "Idempotent-Replayed": "true" });
       return c.json(entry, 202);
     }
-    const log = await fireNow(deps, rec, body);
+    const log = await fireNow(deps, rec, body, hops);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
   });
 

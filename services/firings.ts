@@ -44,16 +44,18 @@ export function testLog(def: TriggerRecord, payload: unknown, nowMs: number): St
 
 /**
  * Fires `rec` now with `payload` (its stored payload when undefined; checked against its
- * payload schema for api triggers); resolves once the log entry is durable.
+ * payload schema for api triggers); resolves once the log entry is durable. `hops` is the
+ * `Tock-Hops` its deliveries carry (more than 1 when a webhook delivery caused this firing).
  */
 export async function fireNow(
   deps: Deps,
   rec: TriggerRecord,
   payload?: unknown,
+  hops = 1,
 ): Promise<StoredLog> {
   const body = payload === undefined ? rec.payload : payload;
-  if (rec.type === "api") deps.schemas.validate(rec, body);
-  const log = manualLog(rec, body, deps.clock.now());
+  if (rec.type === "api") await deps.schemas.validate(rec, body);
+  const log = { ...manualLog(rec, body, deps.clock.now()), ...(hops > 1 ? { hops } : {}) };
   await commitFiring(
     deps.committer,
     (op) => addManualFiringWrites(op, rec, log, deps.config),
@@ -122,6 +124,7 @@ export async function fireNowOnce(
   rec: TriggerRecord,
   payload: unknown,
   idem: IdempotentRequest,
+  hops = 1,
 ): Promise<{ entry: LogEntry; replayed: boolean }> {
   let validated = false;
   // Each lost race means another request committed this key, so the next read finds it.
@@ -147,7 +150,7 @@ export async function fireNowOnce(
     const body = payload === undefined ? rec.payload : payload;
     if (!validated && rec.type === "api") await deps.schemas.validate(rec, body);
     validated = true;
-    const log = manualLog(rec, body, now);
+    const log = { ...manualLog(rec, body, now), ...(hops > 1 ? { hops } : {}) };
     const ok = await commitFiring(
       deps.committer,
       (op) => {
@@ -218,6 +221,8 @@ export async function fireDefinition(
   const { def, occurrences } = testDefinition(deps, input, now);
   const rec = unsavedRecord(def, now);
   const payload = input.payload !== undefined ? input.payload : def.payload;
-  if (def.type === "api") deps.schemas.validate({ ...rec, id: "test", version: now }, payload);
+  if (def.type === "api") {
+    await deps.schemas.validate({ ...rec, id: "test", version: now }, payload);
+  }
   return { log: await fireTest(deps, rec, payload, now), occurrences };
 }

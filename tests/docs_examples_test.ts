@@ -10,8 +10,8 @@
  *   self-contained: unique names (`$RANDOM`), ids captured into variables, files written by
  *   the block itself (heredocs).
  * - A block that must not run here (it starts the service, installs into $HOME, runs until
- *   Ctrl-C, deletes everything...) is preceded by `<!-- not-run: <reason> -->` on the line
- *   just above its fence. It is reported as an ignored step with that reason, never dropped.
+ *   Ctrl-C, deletes everything...) is preceded by `<!-- not-run: <reason> -->` as the last
+ *   non-blank line above its fence. It is reported as an ignored step with that reason, never dropped.
  * - A ```text block right after a run block (only blank lines between) is that block's
  *   exact standard output, line by line (trailing blanks ignored). In it `<ULID>` matches an
  *   id, `<TIME>` an ISO instant, `<N>` a whole number, `<VERSION>` Tock's version, `<ANY>` any
@@ -61,7 +61,10 @@ export function extractExamples(doc: string, text: string): Example[] {
     }
     const { body, end } = readBlock(i);
     if (RUN_LANGS.has(fence[1])) {
-      const marker = /^<!--\s*not-run:\s*(.+?)\s*-->\s*$/.exec(lines[i - 1] ?? "");
+      // The marker is the last non-blank line above the fence (deno fmt puts a blank between).
+      let above = i - 1;
+      while (above >= 0 && lines[above].trim() === "") above--;
+      const marker = /^<!--\s*not-run:\s*(.+?)\s*-->\s*$/.exec(lines[above] ?? "");
       const ex: Example = { doc, line: i + 1, code: body, skip: marker?.[1] };
       let next = end + 1;
       while (next < lines.length && lines[next].trim() === "") next++;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
-import { startServer, waitFor } from "./helpers/server.ts";
+import { startServer } from "./helpers/server.ts";
 
 async function apiTrigger(t: Awaited<ReturnType<typeof testApp>>, extra = {}) {
   const res = await t.call("POST", "/api/triggers", {

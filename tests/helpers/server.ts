@@ -38,7 +38,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       "main.ts",
       "--port",
       String(opts.port ?? 0),
-      // Tests talk to loopback only, whatever HOSTNAME the environment exports (a later
+      // Tests talk to loopback only, whatever TOCK_HOSTNAME the environment exports (a later
       // --hostname in opts.args wins).
       "--hostname",
       "127.0.0.1",
