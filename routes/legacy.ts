@@ -9,8 +9,11 @@ import { listTriggers } from "../db/triggers.ts";
 import { listLogs } from "../db/log_list.ts";
 import { logStats } from "../db/log_stats.ts";
 import {
+  bodyHash,
   fireNow,
+  fireNowOnce,
   fireTest,
+  idempotencyKeyOf,
   maxTestDelayMs,
   testDefinition,
   unsavedRecord,
@@ -147,11 +150,22 @@ export function legacyRoutes(deps: Deps): Hono {
     if (!name) {
       return c.json({ error: "Query parameter trigger_name is required" }, 400);
     }
+    const key = idempotencyKeyOf(c.req.header("idempotency-key"));
     const rec = await getTriggerByName(deps, name);
     const NONE = Symbol();
-    const body = await readJson(c, max, NONE);
-    const log = await fireNow(deps, rec, body === NONE ? undefined : body, hops);
-    return c.json({ message: `Trigger "${name}" fired`, log: legacyLog(log, "active") });
+    const read = await readJson(c, max, NONE);
+    const body = read === NONE ? undefined : read;
+    const message = `Trigger "${name}" fired`;
+    if (key !== null) {
+      const { entry, replayed } = await fireNowOnce(deps, rec, body, {
+        key,
+        bodyHash: await bodyHash(body),
+      }, hops);
+      const headers: Record<string, string> = replayed ? { "Idempotent-Replayed": "true" } : {};
+      return c.json({ message, log: legacyLog(entry, entry.state) }, 200, headers);
+    }
+    const log = await fireNow(deps, rec, body, hops);
+    return c.json({ message, log: legacyLog(log, "active") });
   });
 
   // X-Total-Count: how many entries exist (the exact counters, at the same instant), so a

@@ -17,12 +17,16 @@ import {
 import { buildDefinition, firstRun, newTriggerRecord } from "../scheduler/definition.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
 import type { TriggerCreate, TriggerPatch, TriggerRecord } from "../schemas.ts";
+import type { TriggerChange } from "../events.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The one place a trigger change reaches the scheduler. */
-function changed(deps: Deps, rec: TriggerRecord | null): void {
-  deps.bus.triggerChanged(rec ? dueAtOf(rec) : null);
+/** The one place a trigger change reaches the scheduler (and the event stream). */
+function changed(deps: Deps, change: TriggerChange): void {
+  deps.bus.triggerChanged(
+    change.action === "deleted" ? null : dueAtOf(change.trigger as TriggerRecord),
+    change,
+  );
 }
 
 /** A stored trigger by id; NotFoundError when unknown. */
@@ -45,7 +49,7 @@ export async function createTrigger(deps: Deps, body: TriggerCreate): Promise<Tr
     status: body.status === "paused" ? "paused" : "active",
   });
   await insertTrigger(deps.kv, rec);
-  if (rec.status === "active") changed(deps, rec);
+  changed(deps, { action: "created", trigger: rec });
   return rec;
 }
 
@@ -95,7 +99,7 @@ export async function patchTrigger(
 ): Promise<TriggerRecord> {
   const now = deps.clock.now();
   const rec = await updateTrigger(deps.kv, id, (cur) => mergePatch(deps, cur, patch, now));
-  changed(deps, rec);
+  changed(deps, { action: "updated", trigger: rec });
   return rec;
 }
 
@@ -107,7 +111,7 @@ export async function pauseTrigger(deps: Deps, id: string): Promise<TriggerRecor
     if (cur.status === "completed") throw new ConflictError(`Trigger "${cur.name}" has completed`);
     return { ...cur, status: "paused", updatedAt: iso(now)!, version: cur.version + 1 };
   });
-  changed(deps, null);
+  changed(deps, { action: "updated", trigger: rec });
   return rec;
 }
 
@@ -121,14 +125,14 @@ export async function resumeTrigger(deps: Deps, id: string): Promise<TriggerReco
     if (cur.status !== "paused") return null;
     return { ...cur, status: "active", updatedAt: iso(now)!, version: cur.version + 1 };
   });
-  changed(deps, rec);
+  changed(deps, { action: "updated", trigger: rec });
   return rec;
 }
 
 /** Deletes trigger `id` and its indexes; its logs stay until retention ends. */
 export async function deleteTrigger(deps: Deps, id: string): Promise<TriggerRecord> {
   const rec = await deleteRecord(deps.kv, id);
-  changed(deps, null);
+  changed(deps, { action: "deleted", trigger: { id: rec.id, name: rec.name } });
   return rec;
 }
 
