@@ -27,7 +27,7 @@ import { VERSION } from "../version.ts";
 import { type RunningServer, startServer } from "./helpers/server.ts";
 
 /** The documents whose examples must run. */
-export const DOCUMENTS = ["docs/cli.md"];
+export const DOCUMENTS = ["README.md", "docs/cli.md"];
 
 /** The entry the `tock` on PATH runs: the root main.ts, as `deno task install` installs it. */
 const ENTRY = "main.ts";
