@@ -3,14 +3,19 @@
  * `Config`. A bad value throws `ConfigError` naming the flag; `main.ts` prints it and exits 2.
  */
 import { parseArgs } from "node:util";
+import { FLAGS, type FlagSpec } from "./config_flags.ts";
+
+export { FLAGS } from "./config_flags.ts";
 
 export interface Config {
   port: number;
   hostname: string;
   /** A file path, `:memory:`, or an http(s) KV Connect URL. */
   kv: string;
-  /** Accepted bearer keys; empty means the API is open. */
+  /** Accepted bearer keys (`--api-key` plus the lines of `--api-key-file`); empty: API open. */
   apiKeys: string[];
+  /** A file of keys (one a line or comma-separated), so they stay out of `ps`; null for none. */
+  apiKeyFile: string | null;
   activeRetentionMs: number;
   archiveRetentionMs: number;
   maxPayloadBytes: number;
@@ -21,6 +26,16 @@ export interface Config {
   requestTimeoutMs: number;
   /** An occurrence later than this is treated as missed and follows the misfire policy. */
   misfireGraceMs: number;
+  /** Longest pause between two bytes of a request body before it is answered 408. */
+  bodyTimeoutMs: number;
+  /** Budget of one payload validation (a worker stops it when spent; the fire is a 422). */
+  validationTimeoutMs: number;
+  /** Refuse webhook destinations on loopback, private, link-local and CGNAT addresses. */
+  webhookDenyPrivate: boolean;
+  /** Origins besides the server's own that may send unsafe requests (and get CORS answers). */
+  corsOrigins: string[];
+  /** Host names besides localhost, 127.0.0.1 and [::1] a loopback-bound server answers to. */
+  allowedHosts: string[];
   /** Backfill firings per second (issue 17). */
   backfillRate: number;
   /** Where operator alerts go (signed JSON POSTs), or null for none (issue 17). */
@@ -31,135 +46,6 @@ export interface Config {
 
 /** A configuration problem, reported as one line naming the flag. */
 export class ConfigError extends Error {}
-
-type Kind =
-  | "int"
-  | "count"
-  | "string"
-  | "duration"
-  | "size"
-  | "keys"
-  | "logFormat"
-  | "rateLimit"
-  | "optionalUrl";
-
-interface FlagSpec {
-  flag: string;
-  env: string;
-  def: string;
-  kind: Kind;
-  help: string;
-}
-
-/** Every flag, in `--help` order. The `key` is the Config field it sets. */
-export const FLAGS: Record<keyof Config, FlagSpec> = {
-  port: {
-    flag: "port",
-    env: "PORT",
-    def: "8000",
-    kind: "int",
-    help: "TCP port (0 picks a free one)",
-  },
-  hostname: {
-    flag: "hostname",
-    env: "HOSTNAME",
-    def: "127.0.0.1",
-    kind: "string",
-    help: "interface to bind (0.0.0.0 for all)",
-  },
-  kv: {
-    flag: "kv",
-    env: "TOCK_KV",
-    def: "./data/tock.kv",
-    kind: "string",
-    help: "KV file path, :memory:, or http(s) KV Connect URL",
-  },
-  apiKeys: {
-    flag: "api-key",
-    env: "TOCK_API_KEY",
-    def: "",
-    kind: "keys",
-    help: "comma-separated bearer keys; none leaves the API open",
-  },
-  activeRetentionMs: {
-    flag: "active-retention",
-    env: "TOCK_ACTIVE_RETENTION",
-    def: "2h",
-    kind: "duration",
-    help: "how long a log entry stays active",
-  },
-  archiveRetentionMs: {
-    flag: "archive-retention",
-    env: "TOCK_ARCHIVE_RETENTION",
-    def: "46h",
-    kind: "duration",
-    help: "how long it then stays archived before deletion",
-  },
-  maxPayloadBytes: {
-    flag: "max-payload",
-    env: "TOCK_MAX_PAYLOAD",
-    def: "32KiB",
-    kind: "size",
-    help: "largest request body",
-  },
-  signingSecret: {
-    flag: "signing-secret",
-    env: "TOCK_SIGNING_SECRET",
-    def: "",
-    kind: "string",
-    help: "HMAC secret for the Tock-Signature webhook header",
-  },
-  logFormat: {
-    flag: "log-format",
-    env: "TOCK_LOG_FORMAT",
-    def: "pretty",
-    kind: "logFormat",
-    help: "request and firing log lines: json, pretty or off",
-  },
-  rateLimit: {
-    flag: "rate-limit",
-    env: "TOCK_RATE_LIMIT",
-    def: "auto",
-    kind: "rateLimit",
-    help:
-      "write requests per minute per client; 0 off; auto = off on loopback, 600 otherwise (and on Deploy)",
-  },
-  requestTimeoutMs: {
-    flag: "request-timeout",
-    env: "TOCK_REQUEST_TIMEOUT",
-    def: "30s",
-    kind: "duration",
-    help: "longest a request may take (not the event stream)",
-  },
-  misfireGraceMs: {
-    flag: "misfire-grace",
-    env: "TOCK_MISFIRE_GRACE",
-    def: "5s",
-    kind: "duration",
-    help: "lateness after which an occurrence counts as missed (Deploy: 90s)",
-  },
-  backfillRate: {
-    flag: "backfill-rate",
-    env: "TOCK_BACKFILL_RATE",
-    def: "50",
-    kind: "count",
-    help: "backfill firings per second",
-  },
-  alertWebhook: {
-    flag: "alert-webhook",
-    env: "TOCK_ALERT_WEBHOOK",
-    def: "",
-    kind: "optionalUrl",
-    help: "URL for signed alerts: delivery failures, missed runs, automatic pauses",
-  },
-  metricsTriggerLimit: {
-    flag: "metrics-trigger-limit",
-    env: "TOCK_METRICS_TRIGGER_LIMIT",
-    def: "1000",
-    kind: "count",
-    help: "most triggers with per-trigger metric series",
-  },
-};
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
 const SIZE_UNITS: Record<string, number> = {
@@ -186,8 +72,30 @@ export function parseSize(text: string): number | null {
   return Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()];
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || hostname.startsWith("127.");
+/** True for an address or name that only this machine reaches (`127.x`, `::1`, localhost). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * True on Deno Deploy (it sets DENO_DEPLOYMENT_ID): public although bound to loopback, no
+ * writable disk, no KV queues.
+ */
+export function onDenoDeploy(
+  env: Record<string, string | undefined> | { get(name: string): string | undefined },
+): boolean {
+  const id = typeof env.get === "function"
+    ? (env as { get(name: string): string | undefined }).get("DENO_DEPLOYMENT_ID")
+    : (env as Record<string, string | undefined>).DENO_DEPLOYMENT_ID;
+  return id !== undefined;
+}
+
+/** RFC 6750's b64token: the characters a bearer key may have (what hono/bearer-auth accepts). */
+const BEARER_KEY = /^[A-Za-z0-9._~+/-]+=*$/;
+
+function list(raw: string): string[] {
+  return raw === "" ? [] : raw.split(",").map((v) => v.trim());
 }
 
 function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolean): unknown {
@@ -219,8 +127,33 @@ function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolea
       if (n === null || n <= 0) throw bad("expected a size such as 32KiB, 1MiB or 4096");
       return n;
     }
-    case "keys":
-      return raw.split(",").map((k) => k.trim()).filter((k) => k.length > 0);
+    case "keys": {
+      const keys = list(raw);
+      // A blank key (" , " or "a,,b") must not silently leave the API open or half-configured.
+      if (keys.some((k) => k === "")) throw bad("an API key is empty or blank");
+      if (!keys.every((k) => BEARER_KEY.test(k))) {
+        throw bad("API keys may use only A-Z a-z 0-9 . _ ~ + / - (and a trailing =)");
+      }
+      return keys;
+    }
+    case "origins":
+      return list(raw).filter((o) => o !== "").map((o) => {
+        let url: URL | null = null;
+        try {
+          url = new URL(o);
+        } catch { /* reported below */ }
+        if (!url || !/^https?:$/.test(url.protocol) || url.origin !== o.replace(/\/$/, "")) {
+          throw bad("expected origins such as https://ops.example.com");
+        }
+        return url.origin;
+      });
+    case "hosts":
+      return list(raw).filter((h) => h !== "").map((h) => {
+        if (!/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(h)) {
+          throw bad("expected host names such as tock.internal (no port)");
+        }
+        return h.toLowerCase();
+      });
     case "logFormat":
       if (raw !== "json" && raw !== "pretty" && raw !== "off") {
         throw bad("expected json, pretty or off");
@@ -230,25 +163,41 @@ function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolea
       if (raw === "auto") return exposed ? 600 : 0;
       if (!/^\d+$/.test(raw)) throw bad("expected a number of requests per minute, 0 or auto");
       return Number(raw);
+    case "bool":
+      if (/^(true|1|yes|on)$/i.test(raw)) return true;
+      if (/^(false|0|no|off)?$/i.test(raw)) return false;
+      throw bad("expected true or false");
     case "string":
-      if (key === "signingSecret") return raw === "" ? null : raw;
+      if (key === "signingSecret" || key === "apiKeyFile") return raw === "" ? null : raw;
       if (raw === "") throw bad("expected a value");
       return raw;
   }
 }
 
 /**
- * Builds the Config from command-line arguments and the environment.
+ * Builds the Config from command-line arguments and the environment (`readFile` reads
+ * `--api-key-file`).
  * @example parseConfig(["--port", "9000"], { TOCK_KV: ":memory:" })
  */
-export function parseConfig(args: string[], env: Record<string, string | undefined>): Config {
-  const options: Record<string, { type: "string" }> = {};
-  for (const spec of Object.values(FLAGS)) options[spec.flag] = { type: "string" };
+export function parseConfig(
+  args: string[],
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string = Deno.readTextFileSync,
+): Config {
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
+  for (const spec of Object.values(FLAGS)) {
+    options[spec.flag] = spec.kind === "bool"
+      ? { type: "boolean" }
+      : { type: "string", ...(spec.multiple ? { multiple: true } : {}) };
+  }
   let values: Record<string, string | undefined>;
   try {
-    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }) as {
-      values: Record<string, string | undefined>;
-    });
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
+    values = Object.fromEntries(
+      Object.entries(parsed.values).map((
+        [k, v],
+      ) => [k, Array.isArray(v) ? v.join(",") : typeof v === "boolean" ? String(v) : v]),
+    ) as Record<string, string | undefined>;
   } catch (err) {
     const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
     throw new ConfigError(msg.replace(/\. To specify.*$/, ""));
@@ -256,22 +205,37 @@ export function parseConfig(args: string[], env: Record<string, string | undefin
   // Deno Deploy binds loopback behind its own proxy yet is public, and may stop an idle
   // instance until the next minute's cron wakes it: occurrences up to ~a minute late there are
   // late, not missed.
-  const onDeploy = env.DENO_DEPLOYMENT_ID !== undefined;
+  const onDeploy = onDenoDeploy(env);
   const defaults: Partial<Record<keyof Config, string>> = onDeploy ? { misfireGraceMs: "90s" } : {};
   const rawOf = (key: keyof Config) =>
     values[FLAGS[key].flag] ?? env[FLAGS[key].env] ?? defaults[key] ?? FLAGS[key].def;
-  const exposed = onDeploy || !isLoopback(rawOf("hostname"));
+  const exposed = onDeploy || !isLoopbackHost(rawOf("hostname"));
   const config: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(FLAGS) as [keyof Config, FlagSpec][]) {
     config[key] = convert(key, spec, rawOf(key), exposed);
   }
+  const file = config.apiKeyFile as string | null;
+  if (file !== null) (config.apiKeys as string[]).push(...keysFromFile(file, readFile));
   return config as unknown as Config;
+}
+
+/** The keys in `path`: one a line (commas also split), blank lines and `#` comments skipped. */
+function keysFromFile(path: string, readFile: (path: string) => string): string[] {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    throw new ConfigError(`--api-key-file: cannot read "${path}": ${(err as Error).message}`);
+  }
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  if (lines.length === 0) throw new ConfigError(`--api-key-file: "${path}" holds no key`);
+  return convert("apiKeys", FLAGS.apiKeys, lines.join(","), false) as string[];
 }
 
 /** The `--help` text: every flag with its environment variable and default. */
 export function helpText(): string {
   const rows = Object.values(FLAGS).map((s) => [
-    `--${s.flag} <value>`,
+    s.kind === "bool" ? `--${s.flag}` : `--${s.flag} <value>`,
     s.env,
     s.def === "" ? "(none)" : s.def,
     s.help,

@@ -41,6 +41,6 @@ export function createDeps(
     bus,
     committer: new GroupCommitter(kv),
     metrics,
-    schemas: opts.schemas ?? new PayloadSchemas(),
+    schemas: opts.schemas ?? new PayloadSchemas({ timeoutMs: config.validationTimeoutMs }),
   });
 }

@@ -4,11 +4,18 @@
  * subscribe. Three topics: committed firings, trigger changes (re-arm the scheduler's timer)
  * and deliveries made due outside a firing (a redelivery).
  */
-import type { StoredLog } from "./schemas.ts";
+import type { StoredLog, TriggerRecord } from "./schemas.ts";
 
 export type FiringListener = (logs: StoredLog[]) => void;
-/** `nextRunAtMs`: the changed trigger's pending occurrence; null when it has none (any more). */
-export type TriggerChangeListener = (nextRunAtMs: number | null) => void;
+/** What changed, for observers (the event stream): the record, or id and name once deleted. */
+export type TriggerChange =
+  | { action: "created" | "updated"; trigger: TriggerRecord }
+  | { action: "deleted"; trigger: { id: string; name: string } };
+/**
+ * `nextRunAtMs`: the changed trigger's pending occurrence; null when it has none (any more).
+ * `change`: the change itself, when the publisher knows it.
+ */
+export type TriggerChangeListener = (nextRunAtMs: number | null, change?: TriggerChange) => void;
 export type DeliveryListener = (logIds: string[]) => void;
 
 /** Calls every listener; one that throws is reported and does not stop the others. */
@@ -52,8 +59,14 @@ export class FiringBus {
   }
 
   /** After a commit that created, changed or removed a trigger. */
-  triggerChanged(nextRunAtMs: number | null): void {
-    emit(this.#changes, nextRunAtMs, "trigger change");
+  triggerChanged(nextRunAtMs: number | null, change?: TriggerChange): void {
+    for (const fn of this.#changes) {
+      try {
+        fn(nextRunAtMs, change);
+      } catch (err) {
+        console.error("trigger change listener failed:", err);
+      }
+    }
   }
 
   /** Listens for deliveries made due outside a firing (the outbox starts them). */

@@ -1,12 +1,14 @@
 /**
- * Tock's entry point and its only module with side effects: reads the configuration, opens
- * KV, registers housekeeping with Deno.cron, starts the scheduler and serves HTTP. With a
- * subcommand (`triggers`, `logs`, ...) it is instead the command-line client.
+ * Tock's entry point and its only module with side effects. `tock serve [flags]` (or flags
+ * alone) reads the configuration, opens KV, registers housekeeping with Deno.cron, starts the
+ * runtimes and serves HTTP; anything else (`tock`, `tock triggers ...`) is the command-line
+ * client. Start-up failures are one line and exit 2 (startup_errors.ts).
  */
 import { createApp } from "./app.ts";
-import { ConfigError, helpText, parseConfig } from "./config.ts";
+import { type Config, ConfigError, helpText, onDenoDeploy, parseConfig } from "./config.ts";
 import { createDeps } from "./deps.ts";
 import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
+import { getTriggerEntry } from "./db/triggers.ts";
 import { Scheduler } from "./scheduler/engine.ts";
 import { Housekeeper } from "./services/housekeeping.ts";
 import { BackfillRunner } from "./services/backfill_runner.ts";
@@ -14,27 +16,46 @@ import { Alerter } from "./services/alerts.ts";
 import { FailureWatch } from "./services/failure_watch.ts";
 import { TriggerMetrics } from "./trigger_metrics.ts";
 import { WebhookOutbox } from "./webhook/outbox.ts";
-import { CLI_COMMANDS, runCli } from "./cli/main.ts";
+import { isCliInvocation, runCli } from "./cli/main.ts";
 import { openAccessWarning } from "./middleware/auth.ts";
 import { firingLogger, logSink } from "./middleware/request_log.ts";
+import { captureConsole, createLogger, logDeliveryFailure, urlHost } from "./logger.ts";
+import { startupFailureLine, type StartupStage } from "./startup_errors.ts";
+import { VERSION } from "./version.ts";
 
 const args = [...Deno.args];
-if (args[0] !== undefined && (CLI_COMMANDS.includes(args[0]) || args[0] === "help")) {
-  Deno.exit(await runCli(args));
-}
+if (isCliInvocation(args)) Deno.exit(await runCli(args));
 if (args[0] === "serve") args.shift();
+if (args.includes("--version")) {
+  console.log(`tock ${VERSION}`);
+  Deno.exit(0);
+}
 if (args.includes("--help") || args.includes("-h")) {
   console.log(helpText());
   Deno.exit(0);
 }
 
-let config;
-try {
-  config = parseConfig(args, Deno.env.toObject());
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(`tock: ${err.message} (see --help)`);
-  Deno.exit(2);
+function readConfig(): Config {
+  try {
+    return parseConfig(args, Deno.env.toObject());
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`tock: ${err.message} (see --help)`);
+    Deno.exit(2);
+  }
+}
+const config = readConfig();
+
+// From here every line goes through the logger: with --log-format json each is one object.
+const logger = createLogger(config.logFormat);
+captureConsole(logger);
+for (const type of ["error", "unhandledrejection"] as const) {
+  globalThis.addEventListener(type, (e) => {
+    e.preventDefault();
+    const err = "reason" in e ? e.reason : (e as ErrorEvent).error;
+    logger.error("crashed", { error: err instanceof Error ? err.stack : String(err) });
+    Deno.exit(1);
+  });
 }
 
 /** Set once KV is open; the cron handler below runs only after that. */
@@ -46,17 +67,32 @@ Deno.cron("tock-housekeeping", "* * * * *", async () => {
   await housekeeper?.tick();
 });
 
+let stage: StartupStage = "kv";
+/** Runs a start-up step; a failure is one line naming the flag to change, and exit 2. */
+async function startStep<T>(step: () => Promise<T> | T): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    const line = startupFailureLine(err, config, stage);
+    logger.error("start-up failed", { stage, error: line }, line);
+    Deno.exit(2);
+  }
+}
+
 // On Deno Deploy the disk is read-only and Deno.openKv() without a path is the app's own KV;
 // a KV Connect URL (token in DENO_KV_ACCESS_TOKEN) is still honoured there.
-const onDeploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
+const onDeploy = onDenoDeploy(Deno.env.toObject());
 const kvTarget = onDeploy && !/^https?:\/\//.test(config.kv) ? undefined : config.kv;
-if (kvTarget !== undefined && kvTarget !== ":memory:" && !/^https?:\/\//.test(kvTarget)) {
-  const dir = config.kv.replace(/[^/\\]*$/, "");
-  if (dir) await Deno.mkdir(dir, { recursive: true });
-}
-const kv = await Deno.openKv(kvTarget);
+const kv = await startStep(async () => {
+  if (kvTarget !== undefined && kvTarget !== ":memory:" && !/^https?:\/\//.test(kvTarget)) {
+    const dir = config.kv.replace(/[^/\\]*$/, "");
+    if (dir) await Deno.mkdir(dir, { recursive: true });
+  }
+  return await Deno.openKv(kvTarget);
+});
 const deps = createDeps(kv, config);
-const log = logSink(config.logFormat);
+// Request and firing lines: their own JSON objects, written through the logger's stdout.
+const log = logSink(config.logFormat, logger.stdout);
 if (log) deps.bus.subscribe(firingLogger(log));
 // The runtimes: each subscribes to the bus on start and lets go on stop.
 const scheduler = new Scheduler(deps);
@@ -68,9 +104,18 @@ const triggerMetrics = new TriggerMetrics(deps.metrics.registry, config.metricsT
 triggerMetrics.attach(deps.bus);
 const outbox = new WebhookOutbox(deps, {
   queues,
-  onSettled: (log) => {
-    watch.settled(log);
-    triggerMetrics.settled(log);
+  denyPrivate: config.webhookDenyPrivate,
+  // A series that ends failed is logged once, with the webhook's host (never its path/query).
+  onSettled: (settled) => {
+    // Issue 17: pauseAfterFailures, alerts and per-trigger metrics follow every outcome.
+    watch.settled(settled);
+    triggerMetrics.settled(settled);
+    if (settled.outcome !== "failed") return;
+    const host = settled.triggerId === null
+      ? Promise.resolve(null)
+      : getTriggerEntry(kv, settled.triggerId).then((e) => urlHost(e.value.webhook?.url))
+        .catch(() => null);
+    void host.then((h) => logDeliveryFailure(logger, settled, h));
   },
 });
 if (queues) void listenForWakeups(kv, (logId) => outbox.wake(logId));
@@ -83,29 +128,39 @@ const app = createApp(deps, {
   log,
   shutdown: stopStreams.signal,
 });
-await scheduler.start();
-await outbox.start();
-housekeeper.start();
-backfills.start();
-watch.start();
+await startStep(async () => {
+  await scheduler.start();
+  await outbox.start();
+  housekeeper!.start();
+  backfills.start();
+  watch.start();
+});
 
+stage = "listen";
+const server = await startStep(() =>
+  Deno.serve({
+    port: config.port,
+    hostname: config.hostname,
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      const url = `http://${host}:${port}`;
+      logger.info("listening", { url, version: VERSION }, `Tock listening on ${url}`);
+    },
+  }, app.fetch)
+);
+// After the bind: a server that failed to start exposed nothing, and says only why it failed.
 const openWarning = openAccessWarning(config);
-if (openWarning) console.warn(openWarning);
-
-const server = Deno.serve({
-  port: config.port,
-  hostname: config.hostname,
-  onListen: ({ hostname, port }) => {
-    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    console.log(`Tock listening on http://${host}:${port}`);
-  },
-}, app.fetch);
+if (openWarning) logger.warn("open access", { warning: openWarning }, openWarning);
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  console.log(`Tock stopping (${signal}): no new claims, finishing commits in flight`);
+  logger.info(
+    "stopping",
+    { signal },
+    `Tock stopping (${signal}): no new claims, finishing commits in flight`,
+  );
   await scheduler.stop();
   await backfills.stop();
   stopStreams.abort();
@@ -119,6 +174,7 @@ async function shutdown(signal: string) {
   await outbox.stop();
   await watch.stop();
   await alerts.stop();
+  deps.schemas.close();
   await housekeeper?.stop();
   kv.close();
   Deno.exit(0);

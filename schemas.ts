@@ -112,11 +112,21 @@ export const StoredSchedule = z.union([
   }),
 ]);
 
-const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "Not a valid header name");
+/** RFC 9110 token: what `fetch` accepts as a field name. */
+const HeaderName = z.string().max(256).regex(
+  /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
+  "Not a valid header name (RFC 9110 token)",
+);
+/** Latin-1 without CR, LF or NUL: other values fail every delivery at `fetch`. */
+const HeaderValue = z.string().max(4096).regex(
+  // deno-lint-ignore no-control-regex
+  /^[^\u0000\r\n\u0100-\uffff]*$/,
+  "Header values are Latin-1 text without CR, LF or NUL",
+);
 export const WebhookInput = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: "Expected an http:// or https:// URL" }),
   method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
-  headers: z.record(HeaderName, z.string().max(4096)).default({}),
+  headers: z.record(HeaderName, HeaderValue).default({}),
   timeoutMs: z.int().min(100).max(300_000).default(10_000),
   retries: z.int().min(0).max(20).default(3),
   backoffMs: z.int().min(0).max(300_000).default(1000),
@@ -128,11 +138,69 @@ export type Webhook = z.output<typeof WebhookInput>;
 /** A JSON Schema document (object or boolean); compiled by Ajv where it is used. */
 export const JsonSchemaDoc = z.union([z.record(z.string(), z.unknown()), z.boolean()]);
 
-export const TriggerName = z.string().trim().min(1).max(128).refine(
-  // deno-lint-ignore no-control-regex
-  (s) => !/[\u0000-\u001f\u007f]/.test(s),
-  { message: "Must not contain control characters" },
-);
+/** Longest trigger name, in UTF-16 units: 128 keeps every KV key with a name far below 2 KiB. */
+export const MAX_NAME_LENGTH = 128;
+
+/**
+ * Control (Cc), format (Cf: zero-width, bidi overrides), line and paragraph separators: they
+ * make names that look alike or reorder text on screen (`fx\u200b-api` reads as `fx-api`).
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+export const TriggerName = z.string().trim().min(1).max(MAX_NAME_LENGTH)
+  .refine((s) => s.isWellFormed(), {
+    // Lone surrogates become U+FFFD in UTF-8 keys: "sur\ud800" and "sur\udfff" would collide.
+    message: "Must not contain lone surrogates (malformed UTF-16)",
+  })
+  .refine((s) => !INVISIBLE.test(s), {
+    message: "Must not contain control, format (zero-width, bidi) or separator characters",
+  });
+
+/** Deepest nesting of JSON values Tock accepts (payloads, bodies); deeper is a 400. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when the JSON text `text` nests arrays/objects deeper than `max`. A linear scan, for
+ * the body parser before `JSON.parse`: deep values overflow the stack of zod, structuredClone
+ * and KV's serializer (500s at ~2,000-3,000 levels).
+ */
+export function jsonTextTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
+}
+
+/** True when the parsed value `v` nests deeper than `max`; iterative, any depth is safe. */
+export function jsonValueTooDeep(v: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== "object") continue;
+    if (d + 1 > max) return true;
+    for (const y of Object.values(x)) stack.push([y, d + 1]);
+  }
+  return false;
+}
+
+/** Any JSON value at most MAX_JSON_DEPTH deep (checked before z.json() recurses into it). */
+export const BoundedJson = z.unknown().superRefine((v, ctx) => {
+  if (jsonValueTooDeep(v)) {
+    ctx.addIssue({ code: "custom", message: `Nests deeper than ${MAX_JSON_DEPTH} levels` });
+  }
+}).pipe(z.json());
+
+/** A trigger id, name or cursor in a path or query: longer ones cannot name anything. */
+const Ref = z.string().max(MAX_NAME_LENGTH, `At most ${MAX_NAME_LENGTH} characters`);
 export const TriggerType = z.enum(["scheduled", "api"]);
 export const Misfire = z.enum(["fire_once", "skip"]);
 export const TriggerStatus = z.enum(["active", "paused", "completed"]);
@@ -141,7 +209,7 @@ const definitionFields = {
   name: TriggerName,
   type: TriggerType.optional(),
   schedule: ScheduleInput.nullable().optional(),
-  payload: z.json().optional(),
+  payload: BoundedJson.optional(),
   payloadSchema: JsonSchemaDoc.nullable().optional(),
   webhook: WebhookInput.nullable().optional(),
   misfire: Misfire.optional(),
@@ -247,6 +315,8 @@ export const LogEntry = z.object({
   state: z.enum(["active", "archived"]),
   outcome: Outcome,
   delivery: Delivery.nullable(),
+  /** The `Tock-Hops` its deliveries carry; absent means 1 (not caused by a delivery). */
+  hops: z.int().min(1).optional(),
   ...logRecordFields(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
@@ -260,18 +330,18 @@ export const TriggerListQuery = z.strictObject({
   type: TriggerType.optional(),
   status: TriggerStatus.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().optional(),
+  cursor: Ref.optional(),
 });
 
 export const LogListQuery = z.strictObject({
-  trigger: z.string().optional(),
+  trigger: Ref.optional(),
   state: z.enum(["active", "archived", "all"]).default("all"),
   source: LogSource.optional(),
   outcome: Outcome.optional(),
   since: IsoInput.optional(),
   until: IsoInput.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().optional(),
+  cursor: Ref.optional(),
 });
 export type LogListQuery = z.infer<typeof LogListQuery>;
 
@@ -300,6 +370,9 @@ function issueErrors(issue: Issue, prefix: (string | number)[]): FieldError[] {
       }];
     }
     return issue.errors[branch].flatMap((i) => issueErrors(i, path));
+  }
+  if (issue.code === "invalid_key" && issue.issues.length) {
+    return [{ path: dotted(path), message: issue.issues[0].message }];
   }
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => ({ path: dotted([...path, k]), message: `Unknown field "${k}"` }));
@@ -369,6 +442,12 @@ function logRecordFields() {
 /** Body of `POST /api/triggers/:id/backfill`: the window [from, to) to fire again. */
 export const BackfillBody = z.strictObject({ from: IsoInput, to: IsoInput });
 export type BackfillBody = z.infer<typeof BackfillBody>;
+/** What a backfill call answers. */
+export const BackfillResult = z.object({
+  occurrences: z.int(),
+  alreadyFired: z.int(),
+  queued: z.int(),
+});
 
 // --- The reference design's request bodies (routes/legacy.ts) ---
 

@@ -30,7 +30,8 @@ const PHASE_S = Number(values.seconds);
 const RATE = Number(values.rate);
 const BUSY_S = Number(values["busy-seconds"] ?? values.seconds);
 const ROOT = new URL("../", import.meta.url);
-const LISTENING = /listening on (http:\/\/[^\s]+)/i;
+// The pretty line, or the JSON one (`--log-format json`).
+const LISTENING = /listening on (http:\/\/[^\s]+)|"msg":"listening","url":"(http:[^"]+)"/i;
 
 const CLK_TCK = await (async () => {
   try {
@@ -162,6 +163,7 @@ const tock = await spawnUntil([
   "--allow-write",
   "--allow-env",
   "main.ts",
+  "serve",
   "--port",
   "0",
   "--kv",

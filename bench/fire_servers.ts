@@ -57,7 +57,7 @@ export async function spawnUntil(
       out += dec.decode(chunk, { stream: true });
       if (out.length > 200_000) out = out.slice(-100_000);
       const m = ready.exec(out);
-      if (m) listening.resolve(m[1]);
+      if (m) listening.resolve(m[1] ?? m[2]);
     }
   };
   void pump(proc.stdout);
@@ -115,6 +115,7 @@ export function startTock(
       "run",
       ...denoFlags,
       "main.ts",
+      "serve",
       "--port",
       "0",
       "--kv",

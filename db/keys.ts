@@ -46,6 +46,11 @@ export const keys = {
   /** Set by KV when the queue gave up on a wake-up message (the due poll still covers it). */
   deliveryUndelivered: (logId: string) => ["deliveries_undelivered", logId] as const,
 
+  /** An `Idempotency-Key` of an on-demand firing (db/idempotency.ts), kept 24 h. */
+  idempotency: (triggerId: string, key: string) => ["idem", triggerId, key] as const,
+  /** This instance's health probe write (db/health.ts), short-lived. */
+  health: (instanceId: string) => ["health", instanceId] as const,
+
   // backfill (issue 17): durable jobs and the per-occurrence "fired" markers they check
   /** A backfill job: its window, progress cursor and lease (db/backfill.ts). */
   backfillJob: (triggerId: string, jobId: string) => ["backfill", triggerId, jobId] as const,

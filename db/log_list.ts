@@ -6,6 +6,7 @@ import { getManyChunked } from "./kv.ts";
 import { FUTURE_SLACK_MS, listedBefore, retentionBounds, toLogView } from "./log_view.ts";
 import type { Windows } from "./log_writes.ts";
 import { idByName } from "./triggers.ts";
+import { keySize } from "./group_commit_ops.ts";
 import { isUlid, ulidFloor } from "./ulid.ts";
 
 /** One entry by id; NotFoundError when unknown or past retention. */
@@ -113,6 +114,10 @@ export async function listLogs(
  * the logs of a deleted trigger stay findable by name until retention ends.
  */
 async function triggerLogIndex(kv: Deno.Kv, ref: string): Promise<Deno.KvKey> {
+  // KV refuses keys over 2 KiB; no trigger name is that long.
+  if (keySize(keys.logsByNamePrefix(ref)) > 2000) {
+    throw new ValidationError("Invalid trigger", [{ path: "trigger", message: "Too long" }]);
+  }
   const id = await idByName(kv, ref);
   if (id !== null) return keys.logsByTriggerPrefix(id);
   if (isUlid(ref)) return keys.logsByTriggerPrefix(ref);

@@ -1,6 +1,6 @@
 /** Trigger records and their indexes. Every write is one atomic commit with its indexes. */
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors.ts";
-import type { Trigger, TriggerRecord } from "../schemas.ts";
+import { MAX_NAME_LENGTH, type Trigger, type TriggerRecord } from "../schemas.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
 import { isUlid } from "./ulid.ts";
@@ -93,6 +93,8 @@ export async function getTriggerEntry(
 
 /** Finds a trigger id by name, or null. */
 export async function idByName(kv: Deno.Kv, name: string): Promise<string | null> {
+  // No stored name is longer; a longer one would only make KV refuse the key (a 500).
+  if (name.length > MAX_NAME_LENGTH) return null;
   return (await kv.get<string>(keys.triggerName(name))).value;
 }
 

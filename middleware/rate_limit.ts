@@ -1,7 +1,7 @@
 /**
- * A per-client rate limit on write requests (POST, PUT, PATCH, DELETE): a token bucket per
- * client address holding up to `perMinute` tokens, refilled at `perMinute` per minute. Over the
- * limit: 429 with `Retry-After` (seconds until one token is back). Reads are never limited.
+ * Per-client token buckets: the write rate limit (POST, PUT, PATCH, DELETE) and the limit on
+ * failed authentication. A bucket holds up to `perMinute` tokens, refilled at `perMinute` per
+ * minute; an empty bucket answers 429 with `Retry-After` (seconds until one token is back).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { RateLimitError } from "../errors.ts";
@@ -29,49 +29,79 @@ export interface RateLimitOptions {
   maxClients?: number;
 }
 
-/** The middleware; `perMinute` 0 turns it off. */
-export function rateLimit(perMinute: number, opts: RateLimitOptions = {}): MiddlewareHandler {
-  if (perMinute <= 0) return async (_c, next) => await next();
-  const now = opts.now ?? (() => performance.now());
-  const maxClients = opts.maxClients ?? 10_000;
-  const perMs = perMinute / 60_000;
-  const buckets = new Map<string, Bucket>();
+/** One token bucket per client key, bounded in the number of clients it remembers. */
+export class TokenBuckets {
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #now: () => number;
+  readonly #maxClients: number;
+  readonly #perMs: number;
 
-  const refill = (b: Bucket, t: number) => {
-    b.tokens = Math.min(perMinute, b.tokens + (t - b.at) * perMs);
+  constructor(readonly perMinute: number, opts: RateLimitOptions = {}) {
+    this.#now = opts.now ?? (() => performance.now());
+    this.#maxClients = opts.maxClients ?? 10_000;
+    this.#perMs = perMinute / 60_000;
+  }
+
+  /** Seconds until `client` has a token again; 0 when it has one now. */
+  wait(client: string): number {
+    const b = this.#bucket(client);
+    if (b.tokens >= 1) return 0;
+    return Math.max(1, Math.ceil((1 - b.tokens) / this.#perMs / 1000));
+  }
+
+  /** Spends one of `client`'s tokens (callers check `wait` first). */
+  take(client: string): void {
+    this.#bucket(client).tokens -= 1;
+  }
+
+  #bucket(client: string): Bucket {
+    const t = this.#now();
+    let b = this.#buckets.get(client);
+    if (!b) {
+      if (this.#buckets.size >= this.#maxClients) this.#prune(t);
+      b = { tokens: this.perMinute, at: t };
+      this.#buckets.set(client, b);
+    }
+    this.#refill(b, t);
+    return b;
+  }
+
+  #refill(b: Bucket, t: number): void {
+    b.tokens = Math.min(this.perMinute, b.tokens + (t - b.at) * this.#perMs);
     b.at = t;
-  };
-  const prune = (t: number) => {
-    for (const [k, b] of buckets) {
-      refill(b, t);
-      if (b.tokens >= perMinute) buckets.delete(k);
+  }
+
+  #prune(t: number): void {
+    for (const [k, b] of this.#buckets) {
+      this.#refill(b, t);
+      if (b.tokens >= this.perMinute) this.#buckets.delete(k);
     }
     // Still full of busy clients: forget the oldest (a forgotten client starts with a full bucket).
-    for (const k of buckets.keys()) {
-      if (buckets.size < maxClients) break;
-      buckets.delete(k);
+    for (const k of this.#buckets.keys()) {
+      if (this.#buckets.size < this.#maxClients) break;
+      this.#buckets.delete(k);
     }
-  };
+  }
+}
 
+/**
+ * The write rate limit; `perMinute` 0 turns it off. Registered after authentication, so a 401
+ * never spends a token.
+ */
+export function rateLimit(perMinute: number, opts: RateLimitOptions = {}): MiddlewareHandler {
+  if (perMinute <= 0) return async (_c, next) => await next();
+  const buckets = new TokenBuckets(perMinute, opts);
   return async (c, next) => {
     if (!WRITES.has(c.req.method)) return await next();
-    const t = now();
     const client = clientAddress(c);
-    let b = buckets.get(client);
-    if (!b) {
-      if (buckets.size >= maxClients) prune(t);
-      b = { tokens: perMinute, at: t };
-      buckets.set(client, b);
-    }
-    refill(b, t);
-    if (b.tokens < 1) {
-      const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
+    const retryAfter = buckets.wait(client);
+    if (retryAfter > 0) {
       throw new RateLimitError(
         `More than ${perMinute} write requests a minute from this client; retry in ${retryAfter} s`,
         retryAfter,
       );
     }
-    b.tokens -= 1;
+    buckets.take(client);
     await next();
   };
 }

@@ -3,13 +3,17 @@
  * Unlike the old app, errors carry real status codes; bodies are `{ error }` (see app.ts).
  */
 import { Hono } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { listTriggers } from "../db/triggers.ts";
 import { listLogs } from "../db/log_list.ts";
+import { logStats } from "../db/log_stats.ts";
 import {
+  bodyHash,
   fireNow,
+  fireNowOnce,
   fireTest,
+  idempotencyKeyOf,
   maxTestDelayMs,
   testDefinition,
   unsavedRecord,
@@ -26,14 +30,24 @@ import {
   TriggerCreate,
   type TriggerRecord,
 } from "../schemas.ts";
-import { parseWith, readJson } from "./body.ts";
+import { parseWith, queryOf, readJson } from "./body.ts";
+import { hopsFrom } from "../webhook/hops.ts";
 
 // The bodies are declared with the other schemas; re-exported for the OpenAPI table.
 export { LegacyRemoveBody, LegacyScheduleBody } from "../schemas.ts";
 type ScheduleBody = z.infer<typeof LegacyScheduleBody>;
 
-/** Most entries /list_logs answers with (the reference app had no paging). */
-const LEGACY_LOG_LIMIT = 500;
+/** Entries /list_logs answers by default and at most (the reference app had no paging). */
+export const LIST_LOGS_DEFAULT = 500;
+export const LIST_LOGS_MAX = 5_000;
+
+/**
+ * `/list_logs?limit=`: newest entries first, up to `limit`. Other query parameters are ignored,
+ * as the reference app did.
+ */
+export const LegacyListLogsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(LIST_LOGS_MAX).default(LIST_LOGS_DEFAULT),
+});
 
 function legacySchedule(b: ScheduleBody): ScheduleInput | null {
   if (b.trigger_type === "api") return null;
@@ -85,6 +99,23 @@ function legacyLog(log: StoredLog | LogEntry, state: string) {
   };
 }
 
+/** Up to `limit` retained entries, newest first, read a page at a time. */
+async function newestLogs(deps: Deps, limit: number, now: number): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listLogs(
+      deps.kv,
+      { state: "all", limit: Math.min(500, limit - out.length), cursor },
+      now,
+      deps.config,
+    );
+    out.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor && out.length < limit);
+  return out;
+}
+
 export function legacyRoutes(deps: Deps): Hono {
   const app = new Hono();
   const max = deps.config.maxPayloadBytes;
@@ -114,26 +145,40 @@ export function legacyRoutes(deps: Deps): Hono {
   });
 
   app.post("/trigger_api", async (c) => {
+    const hops = hopsFrom(c.req.header("tock-hops"));
     const name = c.req.query("trigger_name");
     if (!name) {
       return c.json({ error: "Query parameter trigger_name is required" }, 400);
     }
+    const key = idempotencyKeyOf(c.req.header("idempotency-key"));
     const rec = await getTriggerByName(deps, name);
     const NONE = Symbol();
-    const body = await readJson(c, max, NONE);
-    const log = await fireNow(deps, rec, body === NONE ? undefined : body);
-    return c.json({ message: `Trigger "${name}" fired`, log: legacyLog(log, "active") });
+    const read = await readJson(c, max, NONE);
+    const body = read === NONE ? undefined : read;
+    const message = `Trigger "${name}" fired`;
+    if (key !== null) {
+      const { entry, replayed } = await fireNowOnce(deps, rec, body, {
+        key,
+        bodyHash: await bodyHash(body),
+      }, hops);
+      const headers: Record<string, string> = replayed ? { "Idempotent-Replayed": "true" } : {};
+      return c.json({ message, log: legacyLog(entry, entry.state) }, 200, headers);
+    }
+    const log = await fireNow(deps, rec, body, hops);
+    return c.json({ message, log: legacyLog(log, "active") });
   });
 
+  // X-Total-Count: how many entries exist (the exact counters, at the same instant), so a
+  // client sees when `limit` cut the answer short.
   app.get("/list_logs", async (c) => {
+    const { limit } = parseWith(LegacyListLogsQuery, queryOf(c), "query");
     const now = deps.clock.now();
-    const page = await listLogs(
-      deps.kv,
-      { state: "all", limit: LEGACY_LOG_LIMIT },
-      now,
-      deps.config,
-    );
-    return c.json(page.items.map((l) => legacyLog(l, l.state)));
+    const [items, stats] = await Promise.all([
+      newestLogs(deps, limit, now),
+      logStats(deps.kv, now, deps.config),
+    ]);
+    c.header("X-Total-Count", String(stats.active + stats.archived));
+    return c.json(items.map((l) => legacyLog(l, l.state)));
   });
 
   app.post("/test_trigger", async (c) => {

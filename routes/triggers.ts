@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
 import { toLogView } from "../db/log_view.ts";
 import { listTriggers, toTriggerViews } from "../db/triggers.ts";
-import { fireNow } from "../services/firings.ts";
+import { bodyHash, fireNow, fireNowOnce, idempotencyKeyOf } from "../services/firings.ts";
 import {
   createTrigger,
   deleteTrigger,
@@ -24,6 +24,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
+import { hopsFrom } from "../webhook/hops.ts";
 
 export function triggerRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -70,10 +71,21 @@ export function triggerRoutes(deps: Deps): Hono {
   );
 
   app.post("/:id/fire", async (c) => {
+    const hops = hopsFrom(c.req.header("tock-hops"));
+    const key = idempotencyKeyOf(c.req.header("idempotency-key"));
     const rec = await getTrigger(deps, c.req.param("id"));
     const NONE = Symbol();
-    const body = await readJson(c, max, NONE);
-    const log = await fireNow(deps, rec, body === NONE ? undefined : body);
+    const read = await readJson(c, max, NONE);
+    const body = read === NONE ? undefined : read;
+    if (key !== null) {
+      const { entry, replayed } = await fireNowOnce(deps, rec, body, {
+        key,
+        bodyHash: await bodyHash(body),
+      }, hops);
+      if (replayed) return c.json(entry, 200, { "Idempotent-Replayed": "true" });
+      return c.json(entry, 202);
+    }
+    const log = await fireNow(deps, rec, body, hops);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
   });
 

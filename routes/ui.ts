@@ -1,5 +1,14 @@
-import { Hono } from "hono";
-import type { Context } from "hono";
+/**
+ * The web UI: `/` is the shell, `/static/*` the vendored Preact + htm modules, components and
+ * styles, read from the `static/` folder beside this one (embedded by `deno compile --include`).
+ * Validators come from hono/etag (304 on a match), gzip from hono/compress, the usual browser
+ * hardening headers from hono/secure-headers.
+ */
+import { type Context, Hono } from "hono";
+import { compress } from "hono/compress";
+import { etag } from "hono/etag";
+import { secureHeaders } from "hono/secure-headers";
+import { NotFoundError, problemResponse } from "../errors.ts";
 
 /** Content types of the files the UI ships; anything else under static/ is not served. */
 const TYPES: Record<string, string> = {
@@ -12,7 +21,6 @@ const TYPES: Record<string, string> = {
   json: "application/json; charset=utf-8",
   txt: "text/plain; charset=utf-8",
 };
-const COMPRESSIBLE = new Set(["html", "js", "css", "svg", "json", "txt"]);
 
 // Segments of plain names only: no "..", no leading dot, no percent-escapes or backslashes, so a
 // request can never leave static/ (the URL parser has already folded literal "/../").
@@ -23,15 +31,22 @@ const SAFE_PATH = /^(?:[A-Za-z0-9_@-][A-Za-z0-9_.@-]*\/)*[A-Za-z0-9_@-][A-Za-z0-
 const IMMUTABLE = "public, max-age=31536000, immutable";
 const REVALIDATE = "no-cache";
 
-/** Gzipped bodies by content hash: computed once per file version, never stale in `--watch`. */
-const gzipCache = new Map<string, Uint8Array<ArrayBuffer>>();
-
 /**
- * The web UI: `/` is the shell, `/static/*` the vendored Preact + htm modules, components and
- * styles, read from the `static/` folder beside this one (embedded by `deno compile --include`).
+ * Browser hardening for the UI and the docs page. No HSTS: Tock usually speaks plain HTTP on
+ * loopback, where a Strict-Transport-Security header would pin the whole host name to https.
  */
+export function uiSecurityHeaders() {
+  return secureHeaders({ strictTransportSecurity: false, xFrameOptions: "DENY" });
+}
+
 export function uiRoutes(): Hono {
   const ui = new Hono();
+  // Scoped to the UI's own patterns: a sub-app's "*" would cover the whole app once mounted.
+  // Weak tags: the same for the gzipped and the plain answer, so a 304 repeats the 200's tag.
+  // Compressed here too, so the UI is whole on its own (the app's compress then skips it).
+  for (const pattern of ["/", "/static/*"]) {
+    ui.use(pattern, compress(), uiSecurityHeaders(), etag({ weak: true }));
+  }
   ui.get("/", (c) => serve(c, "index.html", REVALIDATE));
   ui.get("/static/*", (c) => {
     const raw = new URL(c.req.url).pathname.slice("/static/".length);
@@ -53,61 +68,17 @@ async function serve(c: Context, path: string, cacheControl: string): Promise<Re
     throw err;
   }
   const ext = path.slice(path.lastIndexOf(".") + 1);
-  const hash = await digest("SHA-1", body);
-  const gzip = COMPRESSIBLE.has(ext) && /\bgzip\b/.test(c.req.header("Accept-Encoding") ?? "");
-  const etag = `"${hash.slice(0, 27)}${gzip ? "-gz" : ""}"`;
-  const headers = new Headers({
+  const headers: Record<string, string> = {
     "Content-Type": TYPES[ext],
     "Cache-Control": cacheControl,
-    "ETag": etag,
     "Vary": "Accept-Encoding",
-    "X-Content-Type-Options": "nosniff",
-  });
-  if (ext === "html") {
-    headers.set("Content-Security-Policy", await contentSecurityPolicy(body));
-    headers.set("Referrer-Policy", "no-referrer");
-  }
-  if (matchesEtag(c.req.header("If-None-Match"), etag)) {
-    return new Response(null, { status: 304, headers });
-  }
-  if (gzip) {
-    let zipped = gzipCache.get(hash);
-    if (!zipped) {
-      zipped = await compress(body);
-      gzipCache.set(hash, zipped);
-    }
-    headers.set("Content-Encoding", "gzip");
-    body = zipped;
-  }
-  headers.set("Content-Length", String(body.byteLength));
-  return new Response(c.req.method === "HEAD" ? null : body, { status: 200, headers });
+  };
+  if (ext === "html") headers["Content-Security-Policy"] = await contentSecurityPolicy(body);
+  return c.body(body, 200, headers);
 }
 
 function notFound(c: Context): Response {
-  return c.json({ type: "about:blank", title: "Not found", status: 404 }, 404, {
-    "Content-Type": "application/problem+json",
-  });
-}
-
-function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag || t.trim() === "*");
-}
-
-async function digest(
-  algorithm: "SHA-1" | "SHA-256",
-  data: Uint8Array<ArrayBuffer>,
-): Promise<string> {
-  const bytes = new Uint8Array(await crypto.subtle.digest(algorithm, data));
-  return btoa(String.fromCharCode(...bytes)).replace(
-    /[+/=]/g,
-    (ch) => ch === "+" ? "-" : ch === "/" ? "_" : "",
-  );
-}
-
-async function compress(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
-  const stream = new Blob([data]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  return problemResponse(new NotFoundError(`No file at ${c.req.path}`));
 }
 
 /** Scripts only from this origin, plus the inline import map by its hash. */

@@ -6,13 +6,16 @@
  * failed alert is printed and dropped: alerts never alert about themselves.
  */
 import type { Deps } from "../deps.ts";
-import { importSigningKey, signatureHeader } from "../webhook/signature.ts";
+import { ulid } from "../db/ulid.ts";
+import { applyDeliveryHeaders } from "../webhook/delivery_headers.ts";
 
 /** What an alert is about. */
 export type AlertType = "delivery_failed" | "missed_runs" | "trigger_paused" | "alerts_suppressed";
 
 /** The JSON body of an alert. */
 export interface Alert {
+  /** Unique per alert; also its `webhook-id` (what the signatures cover with the body). */
+  id: string;
   type: AlertType;
   at: string;
   trigger?: { id: string; name: string };
@@ -24,7 +27,6 @@ export class Alerter {
   readonly #deps: Deps;
   readonly #url: string | null;
   readonly #perMinute: number;
-  readonly #key: Promise<CryptoKey> | null;
   #windowStart = 0;
   #sentInWindow = 0;
   #suppressed = 0;
@@ -35,11 +37,10 @@ export class Alerter {
     this.#deps = deps;
     this.#url = deps.config.alertWebhook;
     this.#perMinute = opts.perMinute ?? 60;
-    this.#key = deps.config.signingSecret ? importSigningKey(deps.config.signingSecret) : null;
   }
 
   /** Sends `alert` now, or counts it when this minute's budget is spent. */
-  send(alert: Omit<Alert, "at">): void {
+  send(alert: Omit<Alert, "at" | "id">): void {
     if (!this.#url) return;
     const now = this.#deps.clock.now();
     if (now - this.#windowStart >= 60_000) {
@@ -56,7 +57,7 @@ export class Alerter {
       return;
     }
     this.#sentInWindow++;
-    this.#post({ ...alert, at: new Date(now).toISOString() } as Alert);
+    this.#post({ ...alert, id: ulid(now), at: new Date(now).toISOString() } as Alert);
   }
 
   /** Waits for alerts in flight and drops a pending summary. */
@@ -76,7 +77,12 @@ export class Alerter {
     const now = this.#deps.clock.now();
     this.#windowStart = now;
     this.#sentInWindow = 1;
-    this.#post({ type: "alerts_suppressed", count, at: new Date(now).toISOString() });
+    this.#post({
+      id: ulid(now),
+      type: "alerts_suppressed",
+      count,
+      at: new Date(now).toISOString(),
+    });
   }
 
   #post(alert: Alert): void {
@@ -86,10 +92,14 @@ export class Alerter {
         "Content-Type": "application/json",
         "Tock-Alert": alert.type,
       };
-      if (this.#key) {
-        headers["Tock-Signature"] = await signatureHeader(await this.#key, body, Date.now());
-      }
       try {
+        // Signed exactly as deliveries are (Tock-Signature and the Standard Webhooks trio).
+        await applyDeliveryHeaders(headers, {
+          log: { id: alert.id },
+          body,
+          secret: this.#deps.config.signingSecret,
+          nowMs: Date.now(),
+        });
         const res = await fetch(this.#url!, {
           method: "POST",
           headers,

@@ -7,10 +7,13 @@
 import type { Deps } from "../deps.ts";
 import { addFiringWrites, addManualFiringWrites, commitFiring } from "../db/firings.ts";
 import { ulid } from "../db/ulid.ts";
+import { getLog } from "../db/log_list.ts";
+import { addIdempotencyWrites, readIdempotency } from "../db/idempotency.ts";
+import { ConflictError, TockError, ValidationError } from "../errors.ts";
 import { buildDefinition, type Definition, newTriggerRecord } from "../scheduler/definition.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
 import type { z } from "zod";
-import type { StoredLog, TestRequest, TriggerRecord } from "../schemas.ts";
+import type { LogEntry, StoredLog, TestRequest, TriggerRecord } from "../schemas.ts";
 
 /** A validated `/api/test` or `/api/preview` body: a definition whose name may be left out. */
 export type TestInput = z.infer<typeof TestRequest>;
@@ -41,16 +44,18 @@ export function testLog(def: TriggerRecord, payload: unknown, nowMs: number): St
 
 /**
  * Fires `rec` now with `payload` (its stored payload when undefined; checked against its
- * payload schema for api triggers); resolves once the log entry is durable.
+ * payload schema for api triggers); resolves once the log entry is durable. `hops` is the
+ * `Tock-Hops` its deliveries carry (more than 1 when a webhook delivery caused this firing).
  */
 export async function fireNow(
   deps: Deps,
   rec: TriggerRecord,
   payload?: unknown,
+  hops = 1,
 ): Promise<StoredLog> {
   const body = payload === undefined ? rec.payload : payload;
-  if (rec.type === "api") deps.schemas.validate(rec, body);
-  const log = manualLog(rec, body, deps.clock.now());
+  if (rec.type === "api") await deps.schemas.validate(rec, body);
+  const log = { ...manualLog(rec, body, deps.clock.now()), ...(hops > 1 ? { hops } : {}) };
   await commitFiring(
     deps.committer,
     (op) => addManualFiringWrites(op, rec, log, deps.config),
@@ -58,6 +63,114 @@ export async function fireNow(
   );
   deps.bus.publish([log]);
   return log;
+}
+
+/** A fire request's `Idempotency-Key` and the hash of its body (see `bodyHash`). */
+export interface IdempotentRequest {
+  key: string;
+  bodyHash: string;
+}
+
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+/** The `Idempotency-Key` header's value (null when absent); 400 unless 1-255 printable ASCII. */
+export function idempotencyKeyOf(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  if (!IDEMPOTENCY_KEY.test(header)) {
+    throw new ValidationError("Invalid Idempotency-Key", [{
+      path: "Idempotency-Key",
+      message: "Must be 1-255 printable ASCII characters",
+    }]);
+  }
+  return header;
+}
+
+/**
+ * JSON with object keys sorted, so equal bodies hash equally however their keys are ordered.
+ * Native `JSON.stringify` with a replacer: no recursion of ours to overflow on deep nesting.
+ */
+function canonicalJson(v: unknown): string {
+  try {
+    return JSON.stringify(
+      v,
+      (_k, x) =>
+        x !== null && typeof x === "object" && !Array.isArray(x)
+          ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]))
+          : x,
+    ) ?? "null";
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new ValidationError("The request body is nested too deeply");
+    }
+    throw err;
+  }
+}
+
+/** SHA-256 (hex) of a fire request's body; `undefined` (no body) hashes apart from any JSON. */
+export async function bodyHash(payload: unknown): Promise<string> {
+  const text = payload === undefined ? "\u0000none" : canonicalJson(payload);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * `fireNow` with an idempotency key: the first request with `idem.key` for `rec` fires and
+ * records the key in the firing's own commit; a repeat within 24 h fires nothing and answers
+ * the original entry (`replayed`), and a repeat with another body is 422. Concurrent repeats
+ * lose the commit's check, re-read and replay, so one key makes exactly one entry.
+ */
+export async function fireNowOnce(
+  deps: Deps,
+  rec: TriggerRecord,
+  payload: unknown,
+  idem: IdempotentRequest,
+  hops = 1,
+): Promise<{ entry: LogEntry; replayed: boolean }> {
+  let validated = false;
+  // Each lost race means another request committed this key, so the next read finds it.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const now = deps.clock.now();
+    const seen = await readIdempotency(deps.kv, rec.id, idem.key, now);
+    if (seen.found) {
+      if (seen.found.bodyHash !== idem.bodyHash) {
+        throw new TockError(
+          422,
+          "Idempotency key reused",
+          `The Idempotency-Key "${idem.key}" was used with a different body`,
+        );
+      }
+      try {
+        return { entry: await getLog(deps.kv, seen.found.logId, now, deps.config), replayed: true };
+      } catch {
+        throw new ConflictError(
+          `The firing of Idempotency-Key "${idem.key}" is no longer retained`,
+        );
+      }
+    }
+    const body = payload === undefined ? rec.payload : payload;
+    if (!validated && rec.type === "api") await deps.schemas.validate(rec, body);
+    validated = true;
+    const log = { ...manualLog(rec, body, now), ...(hops > 1 ? { hops } : {}) };
+    const ok = await commitFiring(
+      deps.committer,
+      (op) => {
+        addManualFiringWrites(op, rec, log, deps.config);
+        addIdempotencyWrites(op, rec.id, idem.key, seen.versionstamp, {
+          logId: log.id,
+          bodyHash: idem.bodyHash,
+          state: "done",
+          atMs: now,
+        });
+      },
+      log,
+      { checked: true },
+    );
+    if (ok) {
+      deps.bus.publish([log]);
+      return { entry: { ...log, state: "active" }, replayed: false };
+    }
+  }
+  throw new ConflictError(`A firing with Idempotency-Key "${idem.key}" is still in progress`);
 }
 
 /**
@@ -108,6 +221,8 @@ export async function fireDefinition(
   const { def, occurrences } = testDefinition(deps, input, now);
   const rec = unsavedRecord(def, now);
   const payload = input.payload !== undefined ? input.payload : def.payload;
-  if (def.type === "api") deps.schemas.validate({ ...rec, id: "test", version: now }, payload);
+  if (def.type === "api") {
+    await deps.schemas.validate({ ...rec, id: "test", version: now }, payload);
+  }
   return { log: await fireTest(deps, rec, payload, now), occurrences };
 }

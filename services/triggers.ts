@@ -19,12 +19,16 @@ import { occurrences } from "../scheduler/next_occurrence.ts";
 import { pausedRecord, resumedRecord } from "../scheduler/pause.ts";
 import { dueFields, nominalOf } from "../scheduler/jitter.ts";
 import type { PauseBody, TriggerCreate, TriggerPatch, TriggerRecord } from "../schemas.ts";
+import type { TriggerChange } from "../events.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The one place a trigger change reaches the scheduler. */
-function changed(deps: Deps, rec: TriggerRecord | null): void {
-  deps.bus.triggerChanged(rec ? dueAtOf(rec) : null);
+/** The one place a trigger change reaches the scheduler (and the event stream). */
+function changed(deps: Deps, change: TriggerChange): void {
+  deps.bus.triggerChanged(
+    change.action === "deleted" ? null : dueAtOf(change.trigger as TriggerRecord),
+    change,
+  );
 }
 
 /** A stored trigger by id; NotFoundError when unknown. */
@@ -47,7 +51,7 @@ export async function createTrigger(deps: Deps, body: TriggerCreate): Promise<Tr
     status: body.status === "paused" ? "paused" : "active",
   });
   await insertTrigger(deps.kv, rec);
-  if (rec.status === "active") changed(deps, rec);
+  changed(deps, { action: "created", trigger: rec });
   return rec;
 }
 
@@ -97,7 +101,7 @@ export async function patchTrigger(
 ): Promise<TriggerRecord> {
   const now = deps.clock.now();
   const rec = await updateTrigger(deps.kv, id, (cur) => mergePatch(deps, cur, patch, now));
-  changed(deps, rec);
+  changed(deps, { action: "updated", trigger: rec });
   return rec;
 }
 
@@ -116,7 +120,7 @@ export async function pauseTrigger(
     return pausedRecord(cur, now, body);
   });
   // A pause with an end is due at that end: the scheduler must see its new due entry.
-  changed(deps, rec);
+  changed(deps, { action: "updated", trigger: rec });
   return rec;
 }
 
@@ -137,7 +141,7 @@ export async function autoPauseTrigger(
     return changedIt ? pausedRecord(cur, now, { reason }) : null;
   });
   if (!changedIt) return null;
-  changed(deps, rec);
+  changed(deps, { action: "updated", trigger: rec });
   return rec;
 }
 
@@ -151,14 +155,14 @@ export async function resumeTrigger(deps: Deps, id: string): Promise<TriggerReco
     if (cur.status !== "paused") return null;
     return resumedRecord(cur, now);
   });
-  changed(deps, rec);
+  changed(deps, { action: "updated", trigger: rec });
   return rec;
 }
 
 /** Deletes trigger `id` and its indexes; its logs stay until retention ends. */
 export async function deleteTrigger(deps: Deps, id: string): Promise<TriggerRecord> {
   const rec = await deleteRecord(deps.kv, id);
-  changed(deps, null);
+  changed(deps, { action: "deleted", trigger: { id: rec.id, name: rec.name } });
   return rec;
 }
 

@@ -1,9 +1,63 @@
+// @ts-check
 // The one place the UI talks HTTP. Every call sends the stored API key; a 401 asks the person
 // for a key once (the prompt is the App's business, reached through `setKeyPrompt`) and retries.
 
+/**
+ * A trigger as GET /api/triggers answers it (see /work/shared/API.md).
+ * @typedef {{
+ *   id: string, name: string, type: "scheduled" | "api",
+ *   schedule: Schedule | null, payload: unknown, payloadSchema: unknown,
+ *   webhook: Webhook | null, misfire: "fire_once" | "skip",
+ *   status: "active" | "paused" | "completed", nextRunAt: string | null,
+ *   lastRunAt: string | null, runCount: number, createdAt: string, updatedAt: string,
+ *   version: number
+ * }} Trigger
+ */
+/**
+ * @typedef {{
+ *   at?: string, delaySeconds?: number, everySeconds?: number, cron?: string,
+ *   timezone?: string, startAt?: string, endAt?: string, maxRuns?: number
+ * }} Schedule
+ */
+/**
+ * @typedef {{
+ *   url: string, method: string, headers: Record<string, string>, timeoutMs?: number,
+ *   retries?: number, backoffMs?: number
+ * }} Webhook
+ */
+/**
+ * A log entry (one firing).
+ * @typedef {{
+ *   id: string, triggerId: string | null, triggerName: string, triggerType: string,
+ *   source: string, test: boolean, scheduledFor: string | null, firedAt: string,
+ *   lateMs: number | null, catchUp: boolean, payload: unknown, state: "active" | "archived",
+ *   outcome: string,
+ *   delivery: { status: number | null, attempts: number, durationMs: number | null,
+ *     error: string | null } | null
+ * }} LogEntry
+ */
+/**
+ * One page of a listing; `total` only from servers that count matches.
+ * @template T
+ * @typedef {{ items: T[], nextCursor: string | null, total?: number }} Page
+ */
+/**
+ * @typedef {{
+ *   active: number, archived: number,
+ *   byTrigger: { triggerId: string | null, triggerName: string, active: number,
+ *     archived: number }[]
+ * }} Stats
+ */
+/** @typedef {{ path?: string | (string | number)[], message?: string }} ProblemError */
+/**
+ * @typedef {{ status: number, title?: string, detail?: string, errors?: ProblemError[] }} Problem
+ */
+
 const KEY_STORAGE = "tock.apiKey";
 
+/** @type {((rejected: boolean) => Promise<string>) | null} */
 let askForKey = null;
+/** @type {Promise<string> | null} */
 let pendingAsk = null;
 
 /** The key kept in localStorage, or "" when none. */
@@ -15,6 +69,7 @@ export function storedKey() {
   }
 }
 
+/** @param {string} key */
 function storeKey(key) {
   try {
     if (key) localStorage.setItem(KEY_STORAGE, key);
@@ -33,12 +88,18 @@ export function forgetKey() {
 /**
  * Register the function that asks the person for a key: `(rejected: boolean) => Promise<string>`.
  * Concurrent 401s share one prompt.
+ * @param {(rejected: boolean) => Promise<string>} fn
  */
 export function setKeyPrompt(fn) {
   askForKey = fn;
 }
 
-async function obtainKey(rejected) {
+/**
+ * Ask for a key (once for concurrent callers) and keep it.
+ * @param {boolean} rejected whether the key sent last was refused
+ * @returns {Promise<string>}
+ */
+export async function obtainKey(rejected) {
   if (!askForKey) throw new ApiError({ title: "An API key is required", status: 401 });
   if (!pendingAsk) {
     pendingAsk = askForKey(rejected).then((key) => {
@@ -53,6 +114,7 @@ async function obtainKey(rejected) {
 
 /** An error answered by the API, carrying the problem+json fields. */
 export class ApiError extends Error {
+  /** @param {Problem} problem */
   constructor(problem) {
     super(problem.detail || problem.title || `Request failed (${problem.status})`);
     this.status = problem.status;
@@ -62,12 +124,27 @@ export class ApiError extends Error {
   }
 }
 
-function headers(extra) {
+/**
+ * Headers with the stored key, if any.
+ * @param {Record<string, string>} [extra]
+ * @returns {Record<string, string>}
+ */
+export function authHeaders(extra) {
+  /** @type {Record<string, string>} */
   const h = { ...extra };
   if (memoryKey) h.Authorization = `Bearer ${memoryKey}`;
   return h;
 }
 
+/** Whether a key is in use (then the API needs one: shown in copyable calls). */
+export function hasKey() {
+  return Boolean(memoryKey);
+}
+
+/**
+ * @param {Response} res
+ * @returns {Promise<Problem>}
+ */
 async function toProblem(res) {
   const text = await res.text();
   let body = null;
@@ -88,12 +165,18 @@ async function toProblem(res) {
 /**
  * `fetch` with the key, JSON in and out, and problem+json turned into an ApiError.
  * A 401 asks for a key and tries again.
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
  */
 export async function request(method, path, body) {
   for (let attempt = 0;; attempt++) {
-    const init = { method, headers: headers({ Accept: "application/json" }) };
+    const headers = authHeaders({ Accept: "application/json" });
+    /** @type {RequestInit} */
+    const init = { method, headers };
     if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
+      headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
     let res;
@@ -113,91 +196,50 @@ export async function request(method, path, body) {
   }
 }
 
-export const api = {
-  listTriggers: () => request("GET", "/api/triggers?limit=500"),
-  createTrigger: (def) => request("POST", "/api/triggers", def),
-  updateTrigger: (id, patch) => request("PATCH", `/api/triggers/${id}`, patch),
-  deleteTrigger: (id) => request("DELETE", `/api/triggers/${id}`),
-  pause: (id) => request("POST", `/api/triggers/${id}/pause`),
-  resume: (id) => request("POST", `/api/triggers/${id}/resume`),
-  fire: (id, payload) => request("POST", `/api/triggers/${id}/fire`, payload),
-  preview: (id) => request("GET", `/api/triggers/${id}/preview?count=5`),
-  previewDefinition: (def) => request("POST", "/api/preview", def),
-  test: (def) => request("POST", "/api/test", def),
-  logs: (query) => request("GET", `/api/logs?${new URLSearchParams(query)}`),
-  stats: () => request("GET", "/api/logs/stats"),
-  log: (id) => request("GET", `/api/logs/${id}`),
-  redeliver: (id) => request("POST", `/api/logs/${id}/redeliver`),
-};
+/** @typedef {Record<string, string | string[]>} Query */
 
 /**
- * Follow GET /api/events with fetch + a stream reader, so the Authorization header is sent
- * (EventSource cannot send it). Reconnects with backoff until `signal` aborts.
- * `onEvent(name, data)` gets parsed JSON; `onStatus("live" | "connecting" | "offline")`.
+ * A query string from a plain object; array values repeat the key, empty values are left out.
+ * @param {Query} query
  */
-export async function followEvents({ onEvent, onStatus, signal }) {
-  let delay = 500;
-  while (!signal.aborted) {
-    onStatus("connecting");
-    try {
-      const res = await fetch("/api/events", {
-        headers: headers({ Accept: "text/event-stream" }),
-        signal,
-      });
-      if (res.status === 401) {
-        await obtainKey(Boolean(memoryKey));
-        continue;
-      }
-      if (!res.ok || !res.body) throw new Error(`events answered ${res.status}`);
-      onStatus("live");
-      delay = 500;
-      await readEventStream(res.body, onEvent);
-    } catch (err) {
-      if (signal.aborted) return;
-      if (err instanceof ApiError) throw err;
-    }
-    if (signal.aborted) return;
-    onStatus("offline");
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 10_000);
+export function queryString(query) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    for (const one of Array.isArray(v) ? v : [v]) if (one !== "") q.append(k, one);
   }
+  return q.toString();
 }
 
-async function readEventStream(body, onEvent) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let event = "message";
-  let data = [];
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let nl;
-    while ((nl = buffer.search(/\r\n|\r|\n/)) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + (buffer.startsWith("\r\n", nl) ? 2 : 1));
-      if (line === "") {
-        if (data.length) dispatch(event, data.join("\n"), onEvent);
-        event = "message";
-        data = [];
-      } else if (!line.startsWith(":")) {
-        const colon = line.indexOf(":");
-        const field = colon < 0 ? line : line.slice(0, colon);
-        let val = colon < 0 ? "" : line.slice(colon + 1);
-        if (val.startsWith(" ")) val = val.slice(1);
-        if (field === "event") event = val;
-        else if (field === "data") data.push(val);
-      }
-    }
-  }
-}
+const id = encodeURIComponent;
 
-function dispatch(event, text, onEvent) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return;
-  }
-  onEvent(event, data);
-}
+/** Every call the UI makes, typed by what it answers. */
+export const api = {
+  /** @type {(query: Query) => Promise<Page<Trigger>>} */
+  listTriggers: (query) => request("GET", `/api/triggers?${queryString(query)}`),
+  /** @type {(def: object) => Promise<Trigger>} */
+  createTrigger: (def) => request("POST", "/api/triggers", def),
+  /** @type {(tid: string, patch: object) => Promise<Trigger>} */
+  updateTrigger: (tid, patch) => request("PATCH", `/api/triggers/${id(tid)}`, patch),
+  /** @type {(tid: string) => Promise<null>} */
+  deleteTrigger: (tid) => request("DELETE", `/api/triggers/${id(tid)}`),
+  /** @type {(tid: string) => Promise<Trigger>} */
+  pause: (tid) => request("POST", `/api/triggers/${id(tid)}/pause`),
+  /** @type {(tid: string) => Promise<Trigger>} */
+  resume: (tid) => request("POST", `/api/triggers/${id(tid)}/resume`),
+  /** @type {(tid: string, payload?: unknown) => Promise<LogEntry>} */
+  fire: (tid, payload) => request("POST", `/api/triggers/${id(tid)}/fire`, payload),
+  /** @type {(tid: string) => Promise<{ occurrences: string[] }>} */
+  preview: (tid) => request("GET", `/api/triggers/${id(tid)}/preview?count=5`),
+  /** @type {(def: object) => Promise<{ occurrences: string[] }>} */
+  previewDefinition: (def) => request("POST", "/api/preview", def),
+  /** @type {(def: object) => Promise<{ log: LogEntry, occurrences: string[] }>} */
+  test: (def) => request("POST", "/api/test", def),
+  /** @type {(query: Query) => Promise<Page<LogEntry>>} */
+  logs: (query) => request("GET", `/api/logs?${queryString(query)}`),
+  /** @type {() => Promise<Stats>} */
+  stats: () => request("GET", "/api/logs/stats"),
+  /** @type {(lid: string) => Promise<LogEntry>} */
+  log: (lid) => request("GET", `/api/logs/${id(lid)}`),
+  /** @type {(lid: string) => Promise<LogEntry>} */
+  redeliver: (lid) => request("POST", `/api/logs/${id(lid)}/redeliver`),
+};

@@ -1,33 +1,45 @@
+// @ts-check
 // The UI's root: the hash route (#/triggers, #/logs), the live event stream, notices, key prompt.
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { markup } from "./markup.js";
-import { followEvents, forgetKey, setKeyPrompt, storedKey } from "./api.js";
+import { forgetKey, setKeyPrompt, storedKey } from "./api.js";
 import { problemText } from "./errors.js";
-import { emitFired, emitResync } from "./live.js";
+import { emitFired, emitResync, followEvents, setStale } from "./live.js";
 import { NavBar } from "./components/nav_bar.js";
 import { TriggersView } from "./components/triggers_view.js";
 import { LogsView } from "./components/logs_view.js";
 import { ApiKeyPrompt } from "./components/api_key_prompt.js";
 import { Notices } from "./components/notices.js";
+import { StaleBanner } from "./components/stale_banner.js";
+
+/** @typedef {import("./components/notices.js").Notice} Notice */
+/** @typedef {import("./live.js").LiveStatus} LiveStatus */
 
 const NOTICE_MS = 6000;
 const viewOf = () => (location.hash.startsWith("#/logs") ? "logs" : "triggers");
 
 function App() {
   const [view, setView] = useState(viewOf);
-  const [live, setLive] = useState("connecting");
-  const [prompt, setPrompt] = useState(null); // { rejected, resolve } while asking for a key
+  const [live, setLive] = useState(/** @type {LiveStatus} */ ("connecting"));
+  // Since when the data on screen may be stale (the stream dropped), else null.
+  const [staleSince, setStaleSince] = useState(/** @type {number | null} */ (null));
+  const [prompt, setPrompt] = useState(
+    /** @type {{ rejected: boolean, resolve: (key: string) => void } | null} */ (null),
+  );
   const [hasKey, setHasKey] = useState(Boolean(storedKey()));
-  const [notices, setNotices] = useState([]);
+  const [notices, setNotices] = useState(/** @type {Notice[]} */ ([]));
   const seq = useRef(0);
   // Registered during the first render, before any child's effect can meet a 401.
   useState(() =>
     setKeyPrompt((rejected) => new Promise((resolve) => setPrompt({ rejected, resolve })))
   );
 
-  const dismiss = useCallback((id) => setNotices((ns) => ns.filter((n) => n.id !== id)), []);
-  const notify = useCallback((text, kind = "info") => {
+  const dismiss = useCallback(
+    (/** @type {number} */ id) => setNotices((ns) => ns.filter((n) => n.id !== id)),
+    [],
+  );
+  const notify = useCallback((/** @type {string} */ text, kind = "info") => {
     const id = ++seq.current;
     setNotices((ns) => [...ns.slice(-3), { id, text, kind }]);
     setTimeout(() => dismiss(id), kind === "error" ? NOTICE_MS * 2 : NOTICE_MS);
@@ -46,10 +58,16 @@ function App() {
   useEffect(() => {
     const abort = new AbortController();
     let wasLive = false;
+    /** @param {LiveStatus} status */
     const onStatus = (status) => {
       setLive(status);
       if (status === "live" && wasLive) emitResync();
       if (status === "live") wasLive = true;
+      // Stale from the first failure until the stream is live again (reconnect attempts
+      // pass through "connecting" without making the data any fresher).
+      const stale = status === "offline" || (wasLive && status !== "live");
+      setStale(stale);
+      setStaleSince((since) => (stale ? since ?? Date.now() : null));
     };
     followEvents({
       signal: abort.signal,
@@ -57,12 +75,16 @@ function App() {
       onEvent: (name, data) => name === "fired" && emitFired(data),
     }).catch((err) => {
       setLive("offline");
+      setStale(true);
+      setStaleSince((since) => since ?? Date.now());
       notify(`Live updates stopped: ${problemText(err)}`, "error");
     });
     return () => abort.abort();
   }, []);
 
+  /** @param {string} key */
   const submitKey = (key) => {
+    if (!prompt) return;
     const { resolve } = prompt;
     setPrompt(null);
     setHasKey(true);
@@ -75,6 +97,7 @@ function App() {
 
   return markup`
     <${NavBar} view=${view} live=${live} hasKey=${hasKey} onForgetKey=${onForgetKey} />
+    ${staleSince !== null && markup`<${StaleBanner} since=${staleSince} />`}
     <main id="main" tabindex="-1">
       ${
     view === "logs"
@@ -87,4 +110,5 @@ function App() {
   `;
 }
 
-render(markup`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+if (root) render(/** @type {import("preact").VNode} */ (markup`<${App} />`), root);

@@ -1,6 +1,31 @@
+// @ts-check
 // The trigger form's state <-> the API's trigger definition. Pure functions, no DOM.
 import { chosenStartAt, fromLocalInput, toLocalInput } from "./format.js";
 
+/** @typedef {import("./api.js").Trigger} Trigger */
+/** @typedef {import("./api.js").Schedule} Schedule */
+/** @typedef {"everySeconds" | "cron" | "at" | "delaySeconds"} ScheduleKind */
+/**
+ * The form's state: every input as the text it shows.
+ * @typedef {{
+ *   type: "scheduled" | "api", name: string, kind: ScheduleKind, at: string,
+ *   delaySeconds: string, everySeconds: string, cron: string, timezone: string,
+ *   startAt: string, endAt: string, maxRuns: string, misfire: "fire_once" | "skip",
+ *   payload: string, payloadSchema: string, hook: boolean, url: string, method: string,
+ *   headers: string, timeoutMs: string, retries: string, backoffMs: number | undefined
+ * }} FormState
+ */
+/**
+ * What the form sends (numbers typed as text that is not a number are sent as typed, for the
+ * server to name the problem).
+ * @typedef {{
+ *   name: string, type: "scheduled" | "api", misfire: string,
+ *   schedule?: Record<string, string | number | undefined>, payload?: unknown,
+ *   payloadSchema?: unknown, webhook?: Record<string, unknown> | null
+ * }} Definition
+ */
+
+/** @type {[ScheduleKind, string][]} */
 export const SCHEDULE_KINDS = [
   ["everySeconds", "Every N seconds"],
   ["cron", "Cron expression"],
@@ -32,10 +57,16 @@ export const FIELD_PATHS = [
   "webhook.retries",
 ];
 
+/** @param {unknown} v */
 const json = (v) => (v === null || v === undefined ? "" : JSON.stringify(v, null, 2));
 
-/** A blank form, or one filled from a saved trigger. */
+/**
+ * A blank form, or one filled from a saved trigger.
+ * @param {Trigger | null} [trigger]
+ * @returns {FormState}
+ */
 export function formState(trigger) {
+  /** @type {Schedule} */
   const s = trigger?.schedule || {};
   const kind = s.cron ? "cron" : s.at ? "at" : s.delaySeconds ? "delaySeconds" : "everySeconds";
   const hook = trigger?.webhook;
@@ -72,16 +103,25 @@ function browserZone() {
   }
 }
 
-/** Parse a JSON text field: `{ value }` or `{ error }`; empty text is `emptyValue`. */
+/**
+ * Parse a JSON text field: `{ value }` or `{ error }`; empty text is `emptyValue`.
+ * @param {string} text
+ * @param {unknown} [emptyValue]
+ * @returns {{ value?: unknown, error?: string }}
+ */
 export function parseJson(text, emptyValue = null) {
   if (!text.trim()) return { value: emptyValue };
   try {
     return { value: JSON.parse(text) };
   } catch (e) {
-    return { error: `Not valid JSON: ${e.message}` };
+    return { error: `Not valid JSON: ${e instanceof Error ? e.message : e}` };
   }
 }
 
+/**
+ * @param {string} text
+ * @returns {number | string | undefined}
+ */
 function number(text) {
   const t = String(text).trim();
   if (!t) return undefined;
@@ -89,10 +129,15 @@ function number(text) {
   return Number.isFinite(n) ? n : t;
 }
 
-/** The schedule object the form describes (only the chosen form's fields). */
+/**
+ * The schedule object the form describes (only the chosen form's fields).
+ * @param {FormState} f
+ * @returns {Record<string, string | number | undefined>}
+ */
 export function scheduleOf(f) {
   if (f.kind === "at") return { at: fromLocalInput(f.at) || f.at };
   if (f.kind === "delaySeconds") return { delaySeconds: number(f.delaySeconds) };
+  /** @type {Record<string, string | number | undefined>} */
   const s = f.kind === "cron"
     ? { cron: f.cron.trim(), timezone: f.timezone.trim() || "UTC" }
     : { everySeconds: number(f.everySeconds) };
@@ -105,14 +150,17 @@ export function scheduleOf(f) {
 /**
  * The definition to send, or `{ errors }` for what the browser can tell is wrong by itself
  * (JSON that does not parse, a required number left empty). Everything else is the server's call.
+ * @param {FormState} f
+ * @returns {{ def: Definition, errors?: undefined } | { errors: Record<string, string>, def?: undefined }}
  */
 export function definitionOf(f) {
+  /** @type {Record<string, string>} */
   const errors = {};
+  /** @type {Definition} */
   const def = { name: f.name.trim(), type: f.type, misfire: f.misfire };
   if (f.type === "scheduled") {
     def.schedule = scheduleOf(f);
-    const required = { at: "at", delaySeconds: "delaySeconds", everySeconds: "everySeconds" };
-    const key = required[f.kind];
+    const key = f.kind === "cron" ? null : f.kind;
     if (key && (def.schedule[key] === undefined || def.schedule[key] === "")) {
       errors[`schedule.${key}`] = f.kind === "at" ? "Choose a date and time" : "Enter a number";
     }
@@ -134,32 +182,100 @@ export function definitionOf(f) {
       timeoutMs: number(f.timeoutMs),
       retries: number(f.retries),
     };
-    if (f.backoffMs !== undefined) def.webhook.backoffMs = f.backoffMs;
+    if (f.backoffMs !== undefined) def.webhook = { ...def.webhook, backoffMs: f.backoffMs };
   } else def.webhook = null;
   return Object.keys(errors).length ? { errors } : { def };
 }
 
+/**
+ * @param {unknown} v
+ * @returns {string}
+ */
 function canonical(v) {
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   if (v && typeof v === "object") {
+    const o = /** @type {Record<string, unknown>} */ (v);
     return `{${
-      Object.keys(v).sort().filter((k) => v[k] !== undefined)
-        .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(",")
+      Object.keys(o).sort().filter((k) => o[k] !== undefined)
+        .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")
     }}`;
   }
   return JSON.stringify(v ?? null);
 }
 
-/** Equal as JSON, whatever the key order. */
+/**
+ * Equal as JSON, whatever the key order.
+ * @param {unknown} a
+ * @param {unknown} b
+ */
 export function sameJson(a, b) {
   return canonical(a) === canonical(b);
 }
 
-/** The PATCH body: only what changed, so an untouched past `at` is not re-validated. */
+/**
+ * The PATCH body: only what changed, so an untouched past `at` is not re-validated and an
+ * untouched schedule is not sent (a new schedule restarts the trigger's occurrences).
+ * @param {Definition} original
+ * @param {Definition} def
+ * @returns {Partial<Definition>}
+ */
 export function patchOf(original, def) {
+  /** @type {Record<string, unknown>} */
   const patch = {};
-  for (const key of Object.keys(def)) {
-    if (key !== "type" && !sameJson(original[key], def[key])) patch[key] = def[key];
+  const o = /** @type {Record<string, unknown>} */ (original);
+  const d = /** @type {Record<string, unknown>} */ (def);
+  for (const key of Object.keys(d)) {
+    if (key !== "type" && !sameJson(o[key], d[key])) patch[key] = d[key];
   }
   return patch;
+}
+
+/**
+ * The form input an error path belongs to: "schedule.at" -> "at", "webhook.url" -> "url",
+ * "schedule" -> "kind", "webhook" -> "hook".
+ * @param {string} path
+ * @returns {string}
+ */
+export function keyOfPath(path) {
+  if (path === "schedule") return "kind";
+  if (path === "webhook") return "hook";
+  const [head, sub] = path.split(".");
+  if ((head === "schedule" || head === "webhook") && sub) return sub;
+  return head;
+}
+
+/**
+ * Errors without those of the inputs just edited: a fixed field loses its old error at once
+ * (the server or the preview says again if it is still wrong). Changing the kind of schedule
+ * or the type clears every schedule error.
+ * @param {Record<string, string>} fields
+ * @param {string[]} keys form keys just edited
+ */
+export function dropErrorsOf(fields, keys) {
+  const all = keys.includes("kind") || keys.includes("type");
+  /** @type {Record<string, string>} */
+  const out = {};
+  for (const [path, message] of Object.entries(fields)) {
+    if (keys.includes(keyOfPath(path))) continue;
+    if (all && path.startsWith("schedule")) continue;
+    out[path] = message;
+  }
+  return out;
+}
+
+/**
+ * The errors a person should see: only for inputs they have touched, until they submit (then
+ * all). Choosing "Once at a time" touches the kind, not the empty date, so it shows no error.
+ * @param {Record<string, string>} fields
+ * @param {Set<string>} touched form keys edited so far
+ * @param {boolean} submitted
+ */
+export function touchedErrors(fields, touched, submitted) {
+  if (submitted) return fields;
+  /** @type {Record<string, string>} */
+  const out = {};
+  for (const [path, message] of Object.entries(fields)) {
+    if (touched.has(keyOfPath(path))) out[path] = message;
+  }
+  return out;
 }

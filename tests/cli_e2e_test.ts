@@ -64,10 +64,11 @@ Deno.test("deno run main.ts <command> is the CLI, with its exit codes", async ()
   assert.match(down.stderr, /^error: Cannot reach Tock at /);
 });
 
-Deno.test("the CLI entry prints its version", async () => {
-  // cli/main.ts is what main.ts hands CLI invocations to (see isCliInvocation).
-  const r = await run(Deno.execPath(), ["run", "-A", "cli/main.ts", "--version"]);
-  assert.deepEqual(r, { code: 0, stdout: `tock ${VERSION}\n`, stderr: "" });
+Deno.test("the entry prints its version, as the CLI and as the server", async () => {
+  for (const args of [["--version"], ["version"], ["serve", "--version"]]) {
+    const r = await run(Deno.execPath(), ["run", "-A", "main.ts", ...args]);
+    assert.deepEqual(r, { code: 0, stdout: `tock ${VERSION}\n`, stderr: "" }, args.join(" "));
+  }
 });
 
 Deno.test("deno task install puts a working tock command on PATH, offline", async () => {

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { ConfigError, helpText, parseConfig, parseDuration, parseSize } from "../config.ts";
+import {
+  ConfigError,
+  helpText,
+  isLoopbackHost,
+  onDenoDeploy,
+  parseConfig,
+  parseDuration,
+  parseSize,
+} from "../config.ts";
 
 Deno.test("parseConfig() applies the defaults of API.md", () => {
   const c = parseConfig([], {});
@@ -16,7 +24,7 @@ Deno.test("parseConfig() applies the defaults of API.md", () => {
 
 Deno.test("parseConfig() prefers flags over environment over defaults", () => {
   const env = { PORT: "9001", TOCK_KV: ":memory:", TOCK_ACTIVE_RETENTION: "30m" };
-  const c = parseConfig(["--port", "9002", "--api-key", "a, b,,c"], env);
+  const c = parseConfig(["--port", "9002", "--api-key", "a, b ,c"], env);
   assert.equal(c.port, 9002);
   assert.equal(c.kv, ":memory:");
   assert.equal(c.activeRetentionMs, 30 * 60_000);
@@ -75,7 +83,11 @@ Deno.test("helpText() lists every flag with its environment variable and default
   for (
     const [flag, env, def] of [
       ["--port", "PORT", "8000"],
-      ["--hostname", "HOSTNAME", "127.0.0.1"],
+      ["--hostname", "TOCK_HOSTNAME", "127.0.0.1"],
+      ["--body-timeout", "TOCK_BODY_TIMEOUT", "10s"],
+      ["--cors-origin", "TOCK_CORS_ORIGIN", "(none)"],
+      ["--allowed-host", "TOCK_ALLOWED_HOST", "(none)"],
+      ["--api-key-file", "TOCK_API_KEY_FILE", "(none)"],
       ["--kv", "TOCK_KV", "./data/tock.kv"],
       ["--api-key", "TOCK_API_KEY", "(none)"],
       ["--active-retention", "TOCK_ACTIVE_RETENTION", "2h"],
@@ -105,9 +117,9 @@ Deno.test("main.ts exits 2 with one line naming the bad flag", async () => {
   }
 });
 
-Deno.test("main.ts --help lists the flags and exits 0", async () => {
+Deno.test("main.ts serve --help lists the flags and exits 0", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "--help"],
+    args: ["run", "-A", "main.ts", "serve", "--help"],
     cwd: new URL("../", import.meta.url),
     stdout: "piped",
   }).output();
@@ -125,4 +137,112 @@ Deno.test("parseConfig() on Deno Deploy limits writes and allows for cold starts
   assert.equal(explicit.rateLimit, 0);
   assert.equal(explicit.misfireGraceMs, 2000);
   assert.equal(parseConfig([], {}).misfireGraceMs, 5000);
+});
+
+Deno.test("parseConfig() reads the bind address from TOCK_HOSTNAME, never HOSTNAME", () => {
+  // Docker, Kubernetes and shells export HOSTNAME as the machine's name.
+  assert.equal(parseConfig([], { HOSTNAME: "web-7f9c" }).hostname, "127.0.0.1");
+  assert.equal(parseConfig([], { TOCK_HOSTNAME: "0.0.0.0" }).hostname, "0.0.0.0");
+  assert.equal(parseConfig(["--hostname", "::1"], { TOCK_HOSTNAME: "0.0.0.0" }).hostname, "::1");
+});
+
+Deno.test("parseConfig() refuses a blank API key instead of leaving the API open", () => {
+  for (const raw of [" , ", ",", "a,,b", "a, ", " "]) {
+    assert.throws(() => parseConfig([], { TOCK_API_KEY: raw }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.message, `--api-key: an API key is empty or blank, got "${raw}"`);
+      return true;
+    }, JSON.stringify(raw));
+  }
+  assert.throws(() => parseConfig(["--api-key", "has space"], {}), /--api-key: API keys may use/);
+  assert.deepEqual(parseConfig([], { TOCK_API_KEY: "" }).apiKeys, []);
+});
+
+Deno.test("parseConfig() adds the keys of TOCK_API_KEY_FILE", () => {
+  const files: Record<string, string> = {
+    "/keys": "# ops keys\nk1\n\n  k2  \n",
+    "/empty": "\n# nothing\n",
+    "/blank": "k1\n , \n",
+  };
+  const read = (path: string) => {
+    if (!(path in files)) throw new Deno.errors.NotFound(`no ${path}`);
+    return files[path];
+  };
+  const c = parseConfig(["--api-key", "k0"], { TOCK_API_KEY_FILE: "/keys" }, read);
+  assert.deepEqual(c.apiKeys, ["k0", "k1", "k2"]);
+  assert.equal(c.apiKeyFile, "/keys");
+  assert.deepEqual(parseConfig(["--api-key-file", "/keys"], {}, read).apiKeys, ["k1", "k2"]);
+  assert.throws(() => parseConfig([], { TOCK_API_KEY_FILE: "/empty" }, read), /holds no key/);
+  assert.throws(() => parseConfig([], { TOCK_API_KEY_FILE: "/blank" }, read), /empty or blank/);
+  assert.throws(() => parseConfig([], { TOCK_API_KEY_FILE: "/none" }, read), /cannot read/);
+});
+
+Deno.test("parseConfig() takes --cors-origin and --allowed-host repeated or as comma lists", () => {
+  const c = parseConfig(
+    ["--cors-origin", "https://a.example", "--cors-origin", "http://b.example:8080/"],
+    { TOCK_ALLOWED_HOST: "Tock.Internal, box.lan" },
+  );
+  assert.deepEqual(c.corsOrigins, ["https://a.example", "http://b.example:8080"]);
+  assert.deepEqual(c.allowedHosts, ["tock.internal", "box.lan"]);
+  assert.deepEqual(
+    parseConfig([], { TOCK_CORS_ORIGIN: "https://x.test,https://y.test" })
+      .corsOrigins,
+    ["https://x.test", "https://y.test"],
+  );
+  assert.deepEqual(parseConfig([], {}).corsOrigins, []);
+  assert.deepEqual(parseConfig([], {}).allowedHosts, []);
+  assert.equal(parseConfig([], {}).bodyTimeoutMs, 10_000);
+  assert.equal(parseConfig(["--body-timeout", "1s"], {}).bodyTimeoutMs, 1000);
+  assert.throws(
+    () => parseConfig(["--cors-origin", "a.example"], {}),
+    /--cors-origin: expected origins/,
+  );
+  assert.throws(() => parseConfig(["--cors-origin", "https://a.example/app"], {}), /--cors-origin/);
+  assert.throws(
+    () => parseConfig(["--allowed-host", "a.example:80"], {}),
+    /--allowed-host: expected host names/,
+  );
+});
+
+Deno.test("isLoopbackHost() and onDenoDeploy() are the one place these are decided", () => {
+  for (const h of ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "LOCALHOST"]) {
+    assert.equal(isLoopbackHost(h), true, h);
+  }
+  for (const h of ["0.0.0.0", "10.0.0.1", "127.evil.example", "attacker.example", "::"]) {
+    assert.equal(isLoopbackHost(h), false, h);
+  }
+  assert.equal(onDenoDeploy({ DENO_DEPLOYMENT_ID: "x" }), true);
+  assert.equal(onDenoDeploy({}), false);
+  assert.equal(
+    onDenoDeploy({ get: (k: string) => (k === "DENO_DEPLOYMENT_ID" ? "x" : undefined) }),
+    true,
+  );
+});
+
+Deno.test("main.ts exits 2 with one line for a blank API key", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "--kv", ":memory:"],
+    cwd: new URL("../", import.meta.url),
+    env: { TOCK_API_KEY: " , " },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  assert.equal(out.code, 2, stderr);
+  assert.equal(stderr, 'tock: --api-key: an API key is empty or blank, got " , " (see --help)');
+});
+
+Deno.test("parseConfig() reads --webhook-deny-private as a switch and --validation-timeout as a duration", () => {
+  const base = parseConfig([], {});
+  assert.equal(base.webhookDenyPrivate, false);
+  assert.equal(base.validationTimeoutMs, 250);
+  const flags = parseConfig(["--webhook-deny-private", "--validation-timeout", "1s"], {});
+  assert.equal(flags.webhookDenyPrivate, true);
+  assert.equal(flags.validationTimeoutMs, 1000);
+  assert.equal(parseConfig([], { TOCK_WEBHOOK_DENY_PRIVATE: "true" }).webhookDenyPrivate, true);
+  assert.equal(parseConfig([], { TOCK_WEBHOOK_DENY_PRIVATE: "0" }).webhookDenyPrivate, false);
+  assert.throws(
+    () => parseConfig([], { TOCK_WEBHOOK_DENY_PRIVATE: "maybe" }),
+    /--webhook-deny-private: expected true or false, got "maybe"/,
+  );
 });

@@ -10,15 +10,15 @@
  *   self-contained: unique names (`$RANDOM`), ids captured into variables, files written by
  *   the block itself (heredocs).
  * - A block that must not run here (it starts the service, installs into $HOME, runs until
- *   Ctrl-C, deletes everything...) is preceded by `<!-- not-run: <reason> -->` on the line
- *   just above its fence. It is reported as an ignored step with that reason, never dropped.
+ *   Ctrl-C, deletes everything...) is preceded by `<!-- not-run: <reason> -->` as the last
+ *   non-blank line above its fence. It is reported as an ignored step with that reason, never dropped.
  * - A ```text block right after a run block (only blank lines between) is that block's
  *   exact standard output, line by line (trailing blanks ignored). In it `<ULID>` matches an
  *   id, `<TIME>` an ISO instant, `<N>` a whole number, `<VERSION>` Tock's version, `<ANY>` any
  *   text within the line, and a line holding only `...` any number of lines.
  *
- * README.md joins `DOCUMENTS` once its examples follow these conventions (the current one
- * has `/api/triggers/<id>/fire`, which bash reads as a redirection from a file named "id").
+ * An indented fence (inside a list item) is not a run block: keep runnable examples at the
+ * margin.
  * `TOCK_DOCS=README.md,docs/cli.md deno test -A tests/docs_examples_test.ts` runs others.
  */
 import assert from "node:assert/strict";
@@ -26,11 +26,17 @@ import { fileURLToPath } from "node:url";
 import { VERSION } from "../version.ts";
 import { type RunningServer, startServer } from "./helpers/server.ts";
 
-/** The documents whose examples must run. */
-export const DOCUMENTS = ["docs/cli.md"];
+/** The documents whose examples must run: the README and every page under docs/. */
+export const DOCUMENTS = [
+  "README.md",
+  ...[...Deno.readDirSync(new URL("../docs", import.meta.url))]
+    .filter((e) => e.isFile && e.name.endsWith(".md"))
+    .map((e) => `docs/${e.name}`)
+    .sort(),
+];
 
-/** The CLI entry the `tock` on PATH runs (the root main.ts once it routes every CLI call). */
-const ENTRY = "cli/main.ts";
+/** The entry the `tock` on PATH runs: the root main.ts, as `deno task install` installs it. */
+const ENTRY = "main.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RUN_LANGS = new Set(["sh", "bash", "shell"]);
@@ -61,7 +67,10 @@ export function extractExamples(doc: string, text: string): Example[] {
     }
     const { body, end } = readBlock(i);
     if (RUN_LANGS.has(fence[1])) {
-      const marker = /^<!--\s*not-run:\s*(.+?)\s*-->\s*$/.exec(lines[i - 1] ?? "");
+      // The marker is the last non-blank line above the fence (deno fmt puts a blank between).
+      let above = i - 1;
+      while (above >= 0 && lines[above].trim() === "") above--;
+      const marker = /^<!--\s*not-run:\s*(.+?)\s*-->\s*$/.exec(lines[above] ?? "");
       const ex: Example = { doc, line: i + 1, code: body, skip: marker?.[1] };
       let next = end + 1;
       while (next < lines.length && lines[next].trim() === "") next++;
@@ -182,10 +191,22 @@ async function runExample(ex: Example): Promise<{ code: number; stdout: string; 
 }
 
 const docs = Deno.env.get("TOCK_DOCS")?.split(",").map((d) => d.trim()) ?? DOCUMENTS;
-for (const doc of docs) {
+const examplesOf = (doc: string) => extractExamples(doc, Deno.readTextFileSync(`${ROOT}${doc}`));
+
+Deno.test("the documents hold examples to run (the scan finds the README's and the CLI's)", () => {
+  const run = (doc: string) => examplesOf(doc).filter((e) => !e.skip).length;
+  assert.ok(run("README.md") >= 4, "README.md's tour");
+  assert.ok(run("docs/cli.md") >= 8, "docs/cli.md's examples");
+  assert.ok(DOCUMENTS.includes("docs/webhooks.md"), "every page under docs/ is read");
+});
+
+for (
+  const doc of docs.filter((d) =>
+    /^```(sh|bash|shell)\s*$/m.test(Deno.readTextFileSync(`${ROOT}${d}`))
+  )
+) {
   Deno.test(`every shell example in ${doc} runs and shows its output`, async (t) => {
-    const examples = extractExamples(doc, await Deno.readTextFile(`${ROOT}${doc}`));
-    assert.ok(examples.some((e) => !e.skip), `${doc} has no example to run`);
+    const examples = examplesOf(doc);
     for (const ex of examples) {
       const name = `${doc}:${ex.line}${ex.skip ? ` (not run: ${ex.skip})` : ""}`;
       await t.step({

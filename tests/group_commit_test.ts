@@ -200,10 +200,12 @@ Deno.test("POST fire and /trigger_api on a real server keep 2,000 firings over 5
         const res = n % 2 === 0
           ? await fetch(`${server.url}/api/triggers/${trigger.id}/fire`, {
             method: "POST",
+            headers: { "content-type": "application/json" },
             body: JSON.stringify({ n }),
           })
           : await fetch(`${server.url}/trigger_api?trigger_name=${trigName}`, {
             method: "POST",
+            headers: { "content-type": "application/json" },
             body: JSON.stringify({ n }),
           });
         const body = await res.json();
@@ -296,6 +298,7 @@ Deno.test("two instances on one KV file keep every one of 2,000 concurrent firin
         const n = next++;
         const res = await fetch(`${base}/api/triggers/${trigger.id}/fire`, {
           method: "POST",
+          headers: { "content-type": "application/json" },
           body: JSON.stringify({ n }),
         });
         const body = await res.json();

@@ -13,8 +13,8 @@ import { receiver } from "./webhook_helpers.ts";
 
 const SECRET = "alert-s3cret";
 
-async function verify(sig: string, body: string): Promise<boolean> {
-  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(sig);
+async function verify(sig: string, id: string, body: string): Promise<boolean> {
+  const m = /^t=(\d+),v2=([0-9a-f]{64})$/.exec(sig);
   if (!m) return false;
   const key = await crypto.subtle.importKey(
     "raw",
@@ -23,7 +23,7 @@ async function verify(sig: string, body: string): Promise<boolean> {
     false,
     ["sign"],
   );
-  return (await signatureHex(key, Number(m[1]), body)) === m[2];
+  return (await signatureHex(key, Number(m[1]), id, body)) === m[2];
 }
 
 Deno.test("pauseAfterFailures: 3 pauses after three failed deliveries and alerts once", async () => {
@@ -95,7 +95,9 @@ Deno.test("pauseAfterFailures: 3 pauses after three failed deliveries and alerts
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(kinds().filter((k) => k === "trigger_paused").length, 1);
     for (const h of alerts.hits) {
-      assert.ok(await verify(h.headers.get("tock-signature") ?? "", h.body), "signed");
+      const id = h.headers.get("webhook-id") ?? "";
+      assert.equal(JSON.parse(h.body).id, id);
+      assert.ok(await verify(h.headers.get("tock-signature") ?? "", id, h.body), "signed");
     }
     const pause = JSON.parse(
       alerts.hits.find((h) => h.headers.get("tock-alert") === "trigger_paused")!.body,

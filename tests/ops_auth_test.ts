@@ -1,6 +1,7 @@
 /** API keys: which paths need `Authorization: Bearer <key>`, and the open-access warning. */
 import assert from "node:assert/strict";
-import { bearerToken, keyChecker, openAccessWarning, timingSafeEqual } from "../middleware/auth.ts";
+import { AUTH_FAILURES_PER_MINUTE, openAccessWarning } from "../middleware/auth.ts";
+import { ROUTES } from "../routes/route_table.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 
@@ -64,15 +65,24 @@ Deno.test("a wrong key, another scheme or a key prefix is a 401", async () => {
     "alpha-key-1",
     "Bearer ",
   ];
+  let client = 0;
   for (const header of wrong) {
     for (const call of protectedCalls()) {
-      const res = await t.call(call.method, call.path, call.body, { Authorization: header });
+      // A client address per attempt: past 20 failures one address is answered 429 instead.
+      const res = await t.app.request(call.path, {
+        method: call.method,
+        headers: { Authorization: header, "content-type": "application/json" },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+      }, { remoteAddr: { hostname: `198.51.100.${client++}` } });
       assert.equal(res.status, 401, `${header} on ${call.method} ${call.path}`);
+      await res.body?.cancel();
     }
   }
   const res = await t.call("GET", "/api/triggers", undefined, { Authorization: "Bearer nope" });
   assert.equal(res.body.detail, "The API key is not valid");
   assert.equal(res.headers.get("www-authenticate"), 'Bearer realm="tock", error="invalid_token"');
+  const none = await t.call("GET", "/api/triggers");
+  assert.equal(none.headers.get("www-authenticate"), 'Bearer realm="tock"');
 });
 
 Deno.test("each configured key is accepted on every protected path", async () => {
@@ -105,29 +115,59 @@ Deno.test("without keys configured the API is open", async () => {
   assert.equal((await t.call("GET", "/list_triggers")).status, 200);
 });
 
-Deno.test("keyChecker() accepts exactly the configured keys", async () => {
-  const check = keyChecker(KEYS);
-  assert.equal(await check("alpha-key-1"), true);
-  assert.equal(await check("beta-key-2"), true);
-  assert.equal(await check("alpha-key-2"), false);
-  assert.equal(await check(""), false);
-  assert.equal(await check("x".repeat(10_000)), false);
+Deno.test("the 21st failed authentication in a minute is a 429, GETs included", async () => {
+  await using t = await testApp({ config: { apiKeys: KEYS } });
+  const env = { remoteAddr: { hostname: "192.0.2.50" } };
+  const get = (key?: string, hostname = "192.0.2.50") =>
+    t.app.request("/api/triggers", {
+      headers: key ? { Authorization: `Bearer ${key}` } : {},
+    }, { remoteAddr: { hostname } });
+  assert.equal(AUTH_FAILURES_PER_MINUTE, 20);
+  for (let i = 0; i < 20; i++) {
+    const res = await (i % 2 ? get("wrong-" + i) : get());
+    assert.equal(res.status, 401, `attempt ${i + 1}`);
+    await res.body?.cancel();
+  }
+  const over = await get("wrong-21");
+  assert.equal(over.status, 429);
+  assert.equal(over.headers.get("content-type"), "application/problem+json");
+  assert.ok(Number(over.headers.get("Retry-After")) >= 1);
+  assert.match((await over.json()).detail, /^More than 20 failed authentications a minute/);
+  // The key is not even looked at while the address is limited: guessing right does not help.
+  const right = await get(KEYS[0]);
+  assert.equal(right.status, 429);
+  await right.body?.cancel();
+  // Another client is untouched.
+  const other = await get(KEYS[0], "192.0.2.51");
+  assert.equal(other.status, 200);
+  await other.body?.cancel();
+  const legacy = await t.app.request("/list_triggers", {}, env);
+  assert.equal(legacy.status, 429);
+  assert.match((await legacy.json()).error, /^More than 20 failed authentications/);
 });
 
-Deno.test("timingSafeEqual() compares every byte", () => {
-  assert.equal(timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 3])), true);
-  assert.equal(timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 4])), false);
-  assert.equal(timingSafeEqual(new Uint8Array([0, 2, 3]), new Uint8Array([1, 2, 3])), false);
-  assert.equal(timingSafeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2, 3])), false);
-});
-
-Deno.test("bearerToken() reads the Bearer scheme only", () => {
-  assert.equal(bearerToken("Bearer abc"), "abc");
-  assert.equal(bearerToken("bearer abc"), "abc");
-  assert.equal(bearerToken("Bearer  abc "), "abc");
-  assert.equal(bearerToken("Bearer a b"), null);
-  assert.equal(bearerToken("Basic abc"), null);
-  assert.equal(bearerToken(undefined), null);
+Deno.test("401 answers do not spend the write rate limit", async () => {
+  await using t = await testApp({ config: { apiKeys: KEYS, rateLimit: 2 } });
+  const env = { remoteAddr: { hostname: "192.0.2.60" } };
+  const post = (key?: string) =>
+    t.app.request("/api/triggers", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(key ? { Authorization: `Bearer ${key}` } : {}),
+      },
+      body: JSON.stringify({ name: uniqueName("limit"), type: "api" }),
+    }, env);
+  for (let i = 0; i < 5; i++) {
+    const res = await post("wrong");
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
+  }
+  for (const want of [201, 201, 429]) {
+    const res = await post(KEYS[1]);
+    assert.equal(res.status, want);
+    await res.body?.cancel();
+  }
 });
 
 Deno.test("openAccessWarning() warns beyond loopback or on Deploy without a key", () => {
@@ -182,5 +222,19 @@ Deno.test("the server prints the open-access warning bound to 0.0.0.0 without a 
     assert.doesNotMatch(local.output(), /WARNING/);
   } finally {
     await local.stop();
+  }
+});
+
+Deno.test("the route table's auth flag is what the app enforces, route by route", async () => {
+  await using t = await testApp({ config: { apiKeys: KEYS } });
+  let client = 0;
+  for (const r of ROUTES) {
+    const path = r.path.replace(/\{file\}/, "app.js").replace(/\{(\w+)\}/g, "x");
+    const res = await t.app.request(path, { method: r.method.toUpperCase() }, {
+      remoteAddr: { hostname: `203.0.113.${client++}` },
+    });
+    await res.body?.cancel();
+    if (r.auth) assert.equal(res.status, 401, `${r.method} ${r.path} needs the key`);
+    else assert.notEqual(res.status, 401, `${r.method} ${r.path} is open`);
   }
 });

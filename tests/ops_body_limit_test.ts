@@ -57,6 +57,7 @@ Deno.test("every body-reading route answers 413 past --max-payload, with or with
   // At the limit the body is read (and judged on its content instead).
   const atLimit = await t.app.request(`/api/triggers/${id}/fire`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: bodyOf(MAX),
   });
   assert.equal(atLimit.status, 202);

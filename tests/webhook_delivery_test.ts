@@ -223,7 +223,7 @@ Deno.test("a huge response body is read only up to 64 KiB", async () => {
   }
 });
 
-Deno.test("Tock-Signature verifies with the signing secret (HMAC-SHA256 of t.body)", async () => {
+Deno.test("Tock-Signature verifies with the signing secret (HMAC-SHA256 of t.logId.body)", async () => {
   const secret = "whsec_" + crypto.randomUUID();
   const rx = receiver();
   await using t = await webhookApp({ args: ["--signing-secret", secret] });
@@ -234,16 +234,18 @@ Deno.test("Tock-Signature verifies with the signing secret (HMAC-SHA256 of t.bod
     await t.settled(fired.id);
     const hit = rx.hits[0];
     const sig = hit.headers.get("tock-signature")!;
-    const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(sig);
+    const m = /^t=(\d+),v2=([0-9a-f]{64})$/.exec(sig);
     assert.ok(m, `unexpected signature header "${sig}"`);
     const ts = Number(m[1]);
     assert.ok(ts >= before && ts <= Math.floor(Date.now() / 1000));
-    const expected = createHmac("sha256", secret).update(`${m[1]}.${hit.body}`).digest("hex");
+    const signed = `${m[1]}.${fired.id}.${hit.body}`;
+    assert.equal(hit.headers.get("tock-log-id"), fired.id);
+    const expected = createHmac("sha256", secret).update(signed).digest("hex");
     assert.equal(m[2], expected);
     // A different secret or a changed body does not verify.
-    const wrong = createHmac("sha256", "other").update(`${m[1]}.${hit.body}`).digest("hex");
+    const wrong = createHmac("sha256", "other").update(signed).digest("hex");
     assert.notEqual(m[2], wrong);
-    const tampered = createHmac("sha256", secret).update(`${m[1]}.${hit.body} `).digest("hex");
+    const tampered = createHmac("sha256", secret).update(`${signed} `).digest("hex");
     assert.notEqual(m[2], tampered);
   } finally {
     await rx.close();
@@ -357,7 +359,8 @@ Deno.test("redeliver answers 404 for unknown entries and 409 without a webhook o
 Deno.test("a hanging receiver does not hold up firings or other triggers' deliveries", async () => {
   const stuck = receiver(() => stuck.hang());
   const fast = receiver();
-  await using t = await webhookApp();
+  // The per-trigger limit lifted: this test is about the per-host one.
+  await using t = await webhookApp({ outbox: { perTrigger: 20 } });
   try {
     const slowId = await t.apiTrigger({ url: stuck.url, timeoutMs: 60_000, retries: 0 });
     const fastId = await t.apiTrigger({ url: fast.url, timeoutMs: 5_000 });
@@ -387,9 +390,9 @@ Deno.test("a hanging receiver does not hold up firings or other triggers' delive
   }
 });
 
-Deno.test("the README's signature verification snippet accepts a real delivery and rejects a forgery", async () => {
-  const doc = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-  const section = doc.slice(doc.indexOf("### Verifying signatures"));
+Deno.test("docs/webhooks.md's signature verification snippet accepts a real delivery and rejects a forgery", async () => {
+  const doc = await Deno.readTextFile(new URL("../docs/webhooks.md", import.meta.url));
+  const section = doc.slice(doc.indexOf("## Verifying signatures"));
   const code = /```ts\n([\s\S]*?)```/.exec(section)![1];
   const file = await Deno.makeTempFile({ suffix: ".ts" });
   await Deno.writeTextFile(file, code);
@@ -431,6 +434,49 @@ Deno.test("the README's signature verification snippet accepts a real delivery a
       'ok {"amount":5}',
       "forgery rejected: Tock-Signature does not match",
     ]);
+  } finally {
+    await rx.close();
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("the README's Standard Webhooks snippet accepts a real delivery and rejects a tampered one", async () => {
+  const doc = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const section = doc.slice(doc.indexOf("### Receiving webhooks"));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)![1];
+  // Inside the checkout, so the bare "standardwebhooks" resolves through deno.json as for a user.
+  const file = await Deno.makeTempFile({
+    dir: new URL(".", import.meta.url).pathname,
+    suffix: ".ts",
+  });
+  await Deno.writeTextFile(file, code);
+  const { verifyDelivery } = await import(`file://${file}`);
+
+  const secret = "whsec_" +
+    btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  const verdicts: string[] = [];
+  const rx = receiver(async (req, n) => {
+    const as = (body: string) =>
+      new Request(req.url, { method: "POST", headers: req.headers, body });
+    try {
+      verdicts.push(`ok ${JSON.stringify(await verifyDelivery(as(rx.hits[n - 1].body), secret))}`);
+    } catch (err) {
+      verdicts.push(`rejected: ${(err as Error).message}`);
+    }
+    try {
+      await verifyDelivery(as('{"amount":1000000}'), secret);
+      verdicts.push("tampered accepted");
+    } catch {
+      verdicts.push("tampered rejected");
+    }
+    return new Response(null, { status: 204 });
+  });
+  await using t = await webhookApp({ args: ["--signing-secret", secret] });
+  try {
+    const id = await t.apiTrigger({ url: rx.url });
+    const fired = await t.fire(id, { amount: 5 });
+    assert.equal((await t.settled(fired.id)).outcome, "ok");
+    assert.deepEqual(verdicts, ['ok {"amount":5}', "tampered rejected"]);
   } finally {
     await rx.close();
     await Deno.remove(file);

@@ -1,7 +1,8 @@
 /** The pure parts of webhook delivery: retry policy, signature, per-host limiter. */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { HostLimiter } from "../webhook/host_limiter.ts";
+import { HostLimiter, laneKey } from "../webhook/host_limiter.ts";
+import { classify } from "../webhook/address_policy.ts";
 import {
   type AttemptResult,
   backoffDelay,
@@ -70,12 +71,20 @@ Deno.test("idempotencyKey() is trigger:occurrence, or trigger:logId when not sch
   assert.equal(idempotencyKey({ id: logId, triggerId: null, scheduledFor: null }), `test:${logId}`);
 });
 
-Deno.test("signatureHeader() is t=<seconds>,v1=<hex HMAC-SHA256 of t.body>", async () => {
+Deno.test("signatureHeader() is t=<seconds>,v2=<hex HMAC-SHA256 of t.logId.body>", async () => {
   const key = await importSigningKey("s3cret");
   const body = '{"a":1,"é":"ü"}';
-  const header = await signatureHeader(key, body, 1_764_410_400_999);
-  const expected = createHmac("sha256", "s3cret").update(`1764410400.${body}`).digest("hex");
-  assert.equal(header, `t=1764410400,v1=${expected}`);
+  const logId = "01JDY0000000000000000000BB";
+  const header = await signatureHeader(key, logId, body, 1_764_410_400_999);
+  const expected = createHmac("sha256", "s3cret").update(`1764410400.${logId}.${body}`).digest(
+    "hex",
+  );
+  assert.equal(header, `t=1764410400,v2=${expected}`);
+  // Another firing (log id) with the same body in the same second signs differently.
+  assert.notEqual(
+    await signatureHeader(key, "01JDY0000000000000000000CC", body, 1_764_410_400_999),
+    header,
+  );
 });
 
 Deno.test("HostLimiter keeps perHost in flight per host, first come first served", async () => {
@@ -110,4 +119,40 @@ Deno.test("HostLimiter drops a waiter whose signal aborts", async () => {
   assert.deepEqual(limiter.counts(), { active: 1, waiting: 0 });
   held();
   assert.deepEqual(limiter.counts(), { active: 0, waiting: 0 });
+});
+
+Deno.test("HostLimiter takes the trigger's slot before the host's: one trigger never holds them all", async () => {
+  const limiter = new HostLimiter(4, 2);
+  const a = await Promise.all([1, 2].map(() => limiter.acquire(laneKey("A", "http://h:1/x"))));
+  const a3 = limiter.acquire(laneKey("A", "http://h:1/x"));
+  // A waits for its own slot without taking a host slot; B still gets one at once.
+  const b = limiter.tryAcquire(laneKey("B", "http://h:1/y"));
+  assert.ok(b);
+  assert.deepEqual(limiter.counts(), { active: 3, waiting: 1 });
+  a[0]();
+  (await a3)();
+  a[1]();
+  b();
+  assert.deepEqual(limiter.counts(), { active: 0, waiting: 0 });
+});
+
+Deno.test("classify() knows metadata, loopback, private, link-local and CGNAT addresses", () => {
+  const cases: [string, string | null][] = [
+    ["169.254.169.254", "metadata"],
+    ["fd00:ec2::254", "metadata"],
+    ["::ffff:a9fe:a9fe", "metadata"],
+    ["127.0.0.1", "loopback"],
+    ["::1", "loopback"],
+    ["10.1.2.3", "private"],
+    ["172.31.255.255", "private"],
+    ["192.168.0.1", "private"],
+    ["fc00::1", "private"],
+    ["169.254.1.1", "link-local"],
+    ["fe80::1", "link-local"],
+    ["100.64.0.1", "CGNAT"],
+    ["172.32.0.1", null],
+    ["8.8.8.8", null],
+    ["2001:db8::1", null],
+  ];
+  for (const [addr, kind] of cases) assert.equal(classify(addr), kind, addr);
 });

@@ -1,9 +1,11 @@
 /**
  * One delivery attempt: an HTTP request with a deadline that covers the whole exchange, no
- * redirects followed, and at most 64 KiB of the response read. Never throws for what the
- * receiver does; only a shutdown abort (the caller's `signal`) propagates.
+ * redirects followed, and at most 64 KiB of the response read, to an allowed destination
+ * (address_policy.ts). Never throws for what the receiver does; only a shutdown abort (the
+ * caller's `signal`) propagates.
  */
 import type { AttemptResult } from "./policy.ts";
+import { destinationProblem } from "./address_policy.ts";
 
 /** The most of a response body that is ever read. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -16,6 +18,8 @@ export interface AttemptRequest {
   timeoutMs: number;
   /** Aborts the attempt without a result (shutdown). */
   signal?: AbortSignal;
+  /** `--webhook-deny-private`: refuse loopback, private, link-local and CGNAT destinations. */
+  denyPrivate?: boolean;
 }
 
 /** Thrown when the caller's signal aborted the attempt: it has no outcome to record. */
@@ -23,6 +27,9 @@ export class AttemptAborted extends Error {}
 
 /** Sends one request and classifies what came back. */
 export async function sendAttempt(req: AttemptRequest): Promise<AttemptResult> {
+  // A refused destination stays refused: final, not retried.
+  const blocked = await destinationProblem(req.url, req.denyPrivate ?? false);
+  if (blocked) return { status: null, error: blocked, retryAfter: null, final: true };
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([timeout.signal, req.signal]) : timeout.signal;

@@ -30,10 +30,10 @@ import { kvHasQueues, type QueueEnv } from "../db/queues.ts";
 import type { Deps } from "../deps.ts";
 import type { StoredLog } from "../schemas.ts";
 import { AttemptAborted, sendAttempt } from "./deliver.ts";
+import { applyDeliveryHeaders } from "./delivery_headers.ts";
 import { attemptHeaders } from "./headers.ts";
-import { HostLimiter } from "./host_limiter.ts";
+import { HostLimiter, laneKey } from "./host_limiter.ts";
 import { type AttemptResult, isRetryable, isSuccess, nextDelay } from "./policy.ts";
-import { importSigningKey } from "./signature.ts";
 
 export interface OutboxOptions {
   /** Whether the KV backend has queues; default: `kvHasQueues(config.kv, env)`. */
@@ -44,6 +44,10 @@ export interface OutboxOptions {
   pollMs?: number;
   /** Requests in flight per destination (host and port); default 4. */
   perHost?: number;
+  /** Requests in flight per trigger, taken before the host's; default 2. */
+  perTrigger?: number;
+  /** Refuse loopback/private/link-local/CGNAT destinations (`--webhook-deny-private`). */
+  denyPrivate?: boolean;
   /** How long a lease outlives the attempt's timeout; default 5 s. */
   leaseMarginMs?: number;
   /** Called with the final log entry once a delivery series ends. */
@@ -68,7 +72,7 @@ export class WebhookOutbox {
   readonly #random: () => number;
   readonly #subscribe: boolean;
   readonly #limiter: HostLimiter;
-  readonly #key: Promise<CryptoKey> | null = null;
+  readonly #denyPrivate: boolean;
   /** Deliveries this instance is working on (waiting for a slot, claiming, sending). */
   #local = new Set<string>();
   #tasks = new Set<Promise<void>>();
@@ -86,8 +90,8 @@ export class WebhookOutbox {
     this.#onSettled = opts.onSettled;
     this.#random = opts.random ?? Math.random;
     this.#subscribe = opts.subscribe ?? true;
-    this.#limiter = new HostLimiter(opts.perHost ?? 4);
-    if (deps.config.signingSecret) this.#key = importSigningKey(deps.config.signingSecret);
+    this.#limiter = new HostLimiter(opts.perHost ?? 4, opts.perTrigger ?? 2);
+    this.#denyPrivate = opts.denyPrivate ?? false;
   }
 
   /** Whether wake-up messages are enqueued (and `listenQueue` should route them here). */
@@ -187,10 +191,7 @@ export class WebhookOutbox {
     try {
       const first = await this.#readDue(logId, due);
       if (!first) return;
-      let host = "";
-      try {
-        host = new URL(first.value.webhook.url).host;
-      } catch { /* stored URLs were validated; an odd one just shares the "" line */ }
+      const host = laneKey(first.value.triggerId ?? logId, first.value.webhook.url);
       let entry: DeliveryEntry | null = first;
       let release = this.#limiter.tryAcquire(host);
       try {
@@ -248,7 +249,9 @@ export class WebhookOutbox {
       return;
     }
     const body = JSON.stringify(log.payload ?? null);
-    const headers = await attemptHeaders(rec, body, this.#key, this.#now());
+    const headers = attemptHeaders(rec);
+    const { signingSecret: secret } = this.#deps.config;
+    await applyDeliveryHeaders(headers, { log, body, secret, nowMs: this.#now() });
     let result: AttemptResult;
     const started = performance.now();
     try {
@@ -259,6 +262,7 @@ export class WebhookOutbox {
         body,
         timeoutMs: rec.webhook.timeoutMs,
         signal: this.#stop.signal,
+        denyPrivate: this.#denyPrivate,
       });
     } catch (err) {
       if (!(err instanceof AttemptAborted)) throw err;

@@ -24,11 +24,13 @@ export function isSuccess(r: AttemptResult): boolean {
 
 /**
  * Whether a failed attempt is worth repeating: network errors and timeouts (no status), 429
- * and 5xx. Other 4xx and 3xx (redirects are not followed) will not change by retrying.
+ * and 5xx but 508. Other 4xx and 3xx (redirects are not followed) will not change by retrying.
  */
 export function isRetryable(r: AttemptResult): boolean {
   if (r.final) return false;
   if (r.status === null) return true;
+  // 508 Loop Detected: a Tock refusing a delivery loop; repeating only loops again.
+  if (r.status === 508) return false;
   return r.status === 429 || r.status >= 500;
 }
 

@@ -1,17 +1,21 @@
+// @ts-check
 // Asks for the API key when the server answers 401; the key is then kept in localStorage.
 import { useState } from "preact/hooks";
 import { markup } from "../markup.js";
 import { Modal } from "./modal.js";
 import { Field } from "./field.js";
 
+/** @param {{ rejected: boolean, onSubmit: (key: string) => void }} props */
 export function ApiKeyPrompt({ rejected, onSubmit }) {
   const [key, setKey] = useState("");
   const [error, setError] = useState("");
+  /** @param {Event} e */
   const submit = (e) => {
     e.preventDefault();
     if (!key.trim()) return setError("Enter the key Tock was started with");
     onSubmit(key.trim());
   };
+  /** @param {Event & { currentTarget: HTMLInputElement }} e */
   const onInput = (e) => {
     setKey(e.currentTarget.value);
     setError("");

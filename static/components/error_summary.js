@@ -1,6 +1,8 @@
+// @ts-check
 // Errors that concern no single field, shown at the top of a form.
 import { markup } from "../markup.js";
 
+/** @param {{ messages: string[] }} props */
 export function ErrorSummary({ messages }) {
   if (!messages || !messages.length) return null;
   return markup`

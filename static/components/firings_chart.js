@@ -1,3 +1,4 @@
+// @ts-check
 // Firings per minute over the last hour, as an inline SVG bar chart.
 import { markup } from "../markup.js";
 
@@ -7,7 +8,10 @@ const H = 120;
 const BASE = 112;
 const TOP = 12;
 
-/** `times` are firedAt instants in ms; `now` is the current time in ms. */
+/**
+ * `times` are firedAt instants in ms; `now` is the current time in ms.
+ * @param {{ times: number[], now: number }} props
+ */
 export function FiringsChart({ times, now }) {
   const end = Math.floor(now / 60000) * 60000 + 60000;
   const start = end - MINUTES * 60000;
@@ -18,6 +22,7 @@ export function FiringsChart({ times, now }) {
   const peak = Math.max(...buckets);
   const total = buckets.reduce((a, b) => a + b, 0);
   const bw = W / MINUTES;
+  /** @type {(n: number, i: number) => unknown} */
   const bar = (n, i) => {
     if (!n) return null;
     const h = Math.max(2, (n / peak) * (BASE - TOP));

@@ -1,9 +1,16 @@
+// @ts-check
 // One firing in the logs list.
 import { markup } from "../markup.js";
-import { dateTime, lateness, timeOfDay } from "../format.js";
+import { dateTime, lateness, shortDateTime } from "../format.js";
 import { Countdown } from "./countdown.js";
 import { OutcomeBadge } from "./outcome_badge.js";
 
+/**
+ * @param {{
+ *   entry: import("../api.js").LogEntry, fresh: boolean, busy: boolean,
+ *   onRedeliver: (e: import("../api.js").LogEntry) => void,
+ * }} props
+ */
 export function LogRow({ entry: e, fresh, busy, onRedeliver }) {
   const hasPayload = e.payload !== null && e.payload !== undefined;
   const scheduled = e.scheduledFor && `Scheduled for ${dateTime(e.scheduledFor)}`;
@@ -11,7 +18,9 @@ export function LogRow({ entry: e, fresh, busy, onRedeliver }) {
     <tr data-log=${e.id} data-trigger=${e.triggerName} class=${fresh ? "fresh" : ""}>
       <td data-label="Fired">
         <span class="fired">
-          <time datetime=${e.firedAt} title=${dateTime(e.firedAt)}>${timeOfDay(e.firedAt)}</time>
+          <time datetime=${e.firedAt} title=${dateTime(e.firedAt)}>${
+    shortDateTime(e.firedAt)
+  }</time>
           <small class="muted"><${Countdown} at=${e.firedAt} /></small>
         </span>
       </td>
@@ -48,7 +57,8 @@ export function LogRow({ entry: e, fresh, busy, onRedeliver }) {
       <td class="actions">
         ${
     e.outcome === "failed" && markup`
-          <button type="button" disabled=${busy} onClick=${() => onRedeliver(e)}
+          <button type="button" aria-disabled=${busy ? "true" : undefined}
+            onClick=${() => busy || onRedeliver(e)}
             aria-label=${`Redeliver ${e.triggerName} firing`}>Redeliver</button>
         `
   }

@@ -1,71 +1,85 @@
-// Firings, newest first, arriving live over SSE; tabs, filters, stats and a per-minute chart.
+// @ts-check
+// Firings, newest first, arriving live over SSE; tabs, filters (kept in the URL), stats and a
+// per-minute chart. The list holds at most MAX_ROWS rows; older ones load on demand.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { markup } from "../markup.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
 import { useFired, useNow, useResync } from "../live.js";
-import { LogRow } from "./log_row.js";
+import {
+  appendOlder,
+  filterFromHash,
+  hashFor,
+  matchesLive,
+  prependLive,
+  queryFor,
+  withoutAged,
+} from "../log_list.js";
+import { LogTable } from "./log_table.js";
 import { StatsTable } from "./stats_table.js";
 import { FiringsChart } from "./firings_chart.js";
 import { LogFilters } from "./log_filters.js";
 
+/** @typedef {import("../api.js").LogEntry} LogEntry */
+/** @typedef {import("../api.js").Stats} Stats */
+/** @typedef {import("../log_list.js").LogFilter} LogFilter */
+/** @typedef {import("../log_list.js").Older} Older */
+/** @typedef {{ items: LogEntry[] | null, older: Older | null, error: string }} ListState */
+
 const PAGE = 50;
 const HOUR = 3600_000;
 const PENDING_POLL_MS = 2000;
+/** How often rows are checked for having aged between Active and Archived. */
+const AGE_CHECK_MS = 20_000;
+/** @type {[LogFilter["tab"], string][]} */
 const TABS = [["active", "Active"], ["archived", "Archived"]];
 
-/** Whether a live entry belongs in the list being shown (new firings are always active). */
-function matches(entry, tab, filter) {
-  if (tab !== "active") return false;
-  if (filter.trigger && entry.triggerId !== filter.trigger) return false;
-  if (filter.source && entry.source !== filter.source) return false;
-  if (filter.outcome && entry.outcome !== filter.outcome) return false;
-  return true;
-}
-
+/** @param {{ notify: (text: string, kind?: string) => void }} props */
 export function LogsView({ notify }) {
-  const [tab, setTab] = useState("active");
-  const [filter, setFilter] = useState({ trigger: "", source: "", outcome: "" });
-  const [page, setPage] = useState({ items: null, nextCursor: null, error: "" });
-  const [fresh, setFresh] = useState(() => new Set());
-  const [stats, setStats] = useState({ value: null, error: "" });
-  const [triggers, setTriggers] = useState([]);
-  const [times, setTimes] = useState([]);
-  const [busyId, setBusyId] = useState(null);
+  const [filter, setFilter] = useState(() => filterFromHash(location.hash));
+  const [page, setPage] = useState(
+    /** @type {ListState} */ ({ items: null, older: null, error: "" }),
+  );
+  const [fresh, setFresh] = useState(() => /** @type {Set<string>} */ (new Set()));
+  const [stats, setStats] = useState({ value: /** @type {Stats | null} */ (null), error: "" });
+  const [names, setNames] = useState(() => /** @type {Map<string, string>} */ (new Map()));
+  const [times, setTimes] = useState(/** @type {number[]} */ ([]));
+  const [busyId, setBusyId] = useState(/** @type {string | null} */ (null));
   // On a phone the firings matter most: the per-trigger counts start folded away.
   const [statsOpen] = useState(() => !matchMedia("(max-width: 760px)").matches);
   const [generation, setGeneration] = useState(0); // bumped to reload after a reconnect
   const now = useNow();
+  /** @type {import("preact").RefObject<ReturnType<typeof setTimeout>>} */
   const statsTimer = useRef(null);
-  const view = useRef({ tab, filter });
-  view.current = { tab, filter };
+  const current = useRef(filter);
+  current.current = filter;
 
-  const query = (cursor) => {
-    const q = { state: tab, limit: String(PAGE) };
-    for (const [k, v] of Object.entries(filter)) if (v) q[k] = v;
-    if (cursor) q.cursor = cursor;
-    return q;
-  };
+  // The filters live in the URL: a reload, a bookmark or a shared link shows the same list.
+  useEffect(() => {
+    const hash = hashFor(filter);
+    if (location.hash !== hash) history.replaceState(null, "", hash);
+  }, [filter]);
 
   // Firings that arrive while a listing is loading are kept and merged into it, so none is lost
   // between the listing's read and the stream's next event.
-  const early = useRef([]);
+  const early = useRef(/** @type {LogEntry[]} */ ([]));
   useEffect(() => {
     let stale = false;
     early.current = [];
     setPage((p) => ({ ...p, items: null, error: "" }));
-    api.logs(query()).then(
+    api.logs(queryFor(filter, PAGE)).then(
       (res) => {
         if (stale) return;
-        const listed = new Set(res.items.map((e) => e.id));
-        const missed = early.current.filter((e) => !listed.has(e.id)).reverse();
+        /** @type {{ items: LogEntry[], older: Older | null }} */
+        let list = { items: res.items, older: res.nextCursor ? { cursor: res.nextCursor } : null };
+        for (const e of early.current) list = prependLive(list.items, e, list.older);
         early.current = [];
-        setPage({ items: [...missed, ...res.items], nextCursor: res.nextCursor, error: "" });
+        setPage({ ...list, error: "" });
       },
-      (err) => stale || setPage({ items: [], nextCursor: null, error: problemText(err) }),
+      (err) => stale || setPage({ items: [], older: null, error: problemText(err) }),
     );
-    return () => (stale = true);
-  }, [tab, filter, generation]);
+    return () => void (stale = true);
+  }, [filter, generation]);
 
   const loadStats = useCallback(() => {
     api.stats().then(
@@ -74,39 +88,71 @@ export function LogsView({ notify }) {
     );
   }, []);
 
+  const loadChart = useCallback(() => {
+    loadLastHour().then(setTimes, (err) => notify(`Chart: ${problemText(err)}`, "error"));
+  }, [notify]);
+
   useEffect(() => {
     loadStats();
-    api.listTriggers().then(
-      (res) => setTriggers(res.items),
+    loadChart();
+    // Names for the trigger filter: the first page is enough, the stats name every trigger
+    // that has logs.
+    api.listTriggers({ limit: "500" }).then(
+      (res) => setNames(new Map(res.items.map((t) => [t.id, t.name]))),
       (err) => notify(`Trigger names: ${problemText(err)}`, "error"),
     );
-    loadLastHour().then(setTimes, (err) => notify(`Chart: ${problemText(err)}`, "error"));
-    return () => clearTimeout(statsTimer.current);
+    return () => void (statsTimer.current && clearTimeout(statsTimer.current));
   }, []);
 
   useResync(useCallback(() => {
     setGeneration((g) => g + 1);
     loadStats();
-    loadLastHour().then(setTimes, (err) => notify(`Chart: ${problemText(err)}`, "error"));
-  }, [loadStats, notify]));
+    loadChart();
+  }, [loadStats, loadChart]));
 
-  useFired(useCallback((entry) => {
-    const { tab, filter } = view.current;
-    if (matches(entry, tab, filter)) {
+  useFired(useCallback((/** @type {LogEntry} */ entry) => {
+    if (matchesLive(entry, current.current)) {
       setPage((p) => {
         if (!p.items) {
           early.current.push(entry);
           return p;
         }
-        return p.items.some((x) => x.id === entry.id) ? p : { ...p, items: [entry, ...p.items] };
+        return { ...p, ...prependLive(p.items, entry, p.older) };
       });
       setFresh((s) => new Set(s).add(entry.id));
     }
     const firedAt = Date.parse(entry.firedAt);
     setTimes((ts) => [...ts.filter((t) => t > Date.now() - HOUR), firedAt]);
-    clearTimeout(statsTimer.current);
+    if (statsTimer.current) clearTimeout(statsTimer.current);
     statsTimer.current = setTimeout(loadStats, 300);
   }, [loadStats]));
+
+  // Rows age: out of Active once the newest archived entry is as old as they are, into
+  // Archived as the first page of that tab gains them.
+  useEffect(() => {
+    const timer = setInterval(async () => {
+      const f = current.current;
+      try {
+        if (f.tab === "active") {
+          const res = await api.logs({ state: "archived", limit: "1" });
+          const newest = res.items[0];
+          if (newest) {
+            setPage((p) => (p.items ? { ...p, items: withoutAged(p.items, newest.id) } : p));
+          }
+        } else {
+          const res = await api.logs(queryFor(f, PAGE));
+          setPage((p) => {
+            if (!p.items || current.current !== f) return p;
+            const have = new Set(p.items.map((e) => e.id));
+            const top = p.items[0]?.id ?? "";
+            const moved = res.items.filter((e) => !have.has(e.id) && e.id > top);
+            return moved.length ? { ...p, items: [...moved, ...p.items] } : p;
+          });
+        }
+      } catch { /* the stale banner and the next check cover an unreachable server */ }
+    }, AGE_CHECK_MS);
+    return () => clearInterval(timer);
+  }, []);
 
   // Webhook outcomes settle after the firing: re-read entries still pending until they do.
   const pendingIds = (page.items || []).filter((e) => e.outcome === "pending").map((e) => e.id)
@@ -115,18 +161,25 @@ export function LogsView({ notify }) {
     if (!pendingIds.length) return;
     const timer = setTimeout(async () => {
       const updated = await Promise.all(pendingIds.map((id) => api.log(id).catch(() => null)));
-      const byId = new Map(updated.filter(Boolean).map((e) => [e.id, e]));
-      setPage((p) => ({ ...p, items: p.items.map((e) => byId.get(e.id) || e) }));
+      /** @type {Map<string, LogEntry>} */
+      const byId = new Map();
+      for (const e of updated) if (e) byId.set(e.id, e);
+      setPage((p) => ({ ...p, items: p.items && p.items.map((e) => byId.get(e.id) || e) }));
     }, PENDING_POLL_MS);
     return () => clearTimeout(timer);
   }, [pendingIds.join(","), page.items]);
 
-  async function more() {
+  async function older() {
+    const o = page.older;
+    if (!o) return;
+    const q = queryFor(filter, PAGE);
+    if (o.until && (!q.until || o.until < q.until)) q.until = o.until;
+    if (o.cursor) q.cursor = o.cursor;
     try {
-      const res = await api.logs(query(page.nextCursor));
+      const res = await api.logs(q);
       setPage((p) => ({
-        items: [...p.items, ...res.items],
-        nextCursor: res.nextCursor,
+        items: appendOlder(p.items || [], res.items),
+        older: res.nextCursor ? { cursor: res.nextCursor, until: o.until } : null,
         error: "",
       }));
     } catch (err) {
@@ -134,11 +187,15 @@ export function LogsView({ notify }) {
     }
   }
 
+  /** @param {LogEntry} entry */
   async function redeliver(entry) {
     setBusyId(entry.id);
     try {
       const updated = await api.redeliver(entry.id);
-      setPage((p) => ({ ...p, items: p.items.map((e) => (e.id === updated.id ? updated : e)) }));
+      setPage((p) => ({
+        ...p,
+        items: p.items && p.items.map((e) => (e.id === updated.id ? updated : e)),
+      }));
       notify(`Redelivering the ${entry.triggerName} firing`);
     } catch (err) {
       notify(`Redeliver: ${problemText(err)}`, "error");
@@ -147,67 +204,29 @@ export function LogsView({ notify }) {
     }
   }
 
-  const names = new Map(triggers.map((t) => [t.id, t.name]));
+  const allNames = new Map(names);
   for (const r of stats.value?.byTrigger || []) {
-    if (r.triggerId) names.set(r.triggerId, r.triggerName);
+    if (r.triggerId) allNames.set(r.triggerId, r.triggerName);
   }
+  /** @param {LogFilter["tab"]} tab */
+  const setTab = (tab) => setFilter((f) => ({ ...f, tab }));
+  /** @param {KeyboardEvent} e */
   const onTabKey = (e) => {
     if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
-    const next = tab === "active" ? "archived" : "active";
+    const next = filter.tab === "active" ? "archived" : "active";
     setTab(next);
     document.getElementById(`tab-${next}`)?.focus();
   };
   const tabs = TABS.map(([value, label]) =>
     markup`
     <button type="button" role="tab" id=${`tab-${value}`} aria-controls="logs-panel"
-      aria-selected=${tab === value ? "true" : "false"} tabindex=${tab === value ? 0 : -1}
+      aria-selected=${filter.tab === value ? "true" : "false"}
+      tabindex=${filter.tab === value ? 0 : -1}
       onClick=${() => setTab(value)} onKeyDown=${onTabKey}>
       ${label}${stats.value && markup` <span class="count">${stats.value[value]}</span>`}
     </button>
   `
   );
-
-  let list;
-  if (page.items === null) list = markup`<p class="muted">Loading…</p>`;
-  else if (page.items.length === 0 && !page.error) {
-    list = markup`
-      <p class="empty muted">
-        ${
-      tab === "active"
-        ? "No firings yet. New ones appear here as they happen."
-        : "Nothing archived."
-    }
-      </p>
-    `;
-  } else if (page.items.length) {
-    list = markup`
-      <div class="table-wrap">
-        <table class="cards logs">
-          <thead>
-            <tr>
-              <th scope="col">Fired</th>
-              <th scope="col">Trigger</th>
-              <th scope="col">Source</th>
-              <th scope="col">Lateness</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Payload</th>
-              <th scope="col"><span class="visually-hidden">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-      page.items.map((e) =>
-        markup`
-              <${LogRow} key=${e.id} entry=${e} fresh=${fresh.has(e.id)} busy=${busyId === e.id}
-                onRedeliver=${redeliver} />
-            `
-      )
-    }
-          </tbody>
-        </table>
-      </div>
-    `;
-  }
 
   return markup`
     <section class="view" aria-labelledby="logs-title">
@@ -220,23 +239,24 @@ export function LogsView({ notify }) {
         <details class="card stats-card" open=${statsOpen}>
           <summary><h2>Logs per trigger</h2></summary>
           <${StatsTable} stats=${stats.value} error=${stats.error}
-            onPick=${(id) => setFilter((f) => ({ ...f, trigger: id }))} />
+            onPick=${(/** @type {string} */ id) => setFilter((f) => ({ ...f, trigger: id }))} />
         </details>
       </div>
       <div class="toolbar">
         <div role="tablist" aria-label="Log state" class="tabs">${tabs}</div>
-        <${LogFilters} filter=${filter} names=${names} onChange=${setFilter} />
+        <${LogFilters} filter=${filter} names=${allNames} onChange=${setFilter} />
       </div>
-      <div id="logs-panel" role="tabpanel" aria-labelledby=${`tab-${tab}`}>
+      <div id="logs-panel" role="tabpanel" aria-labelledby=${`tab-${filter.tab}`}>
         ${
     page.error && markup`
           <p class="error-summary" role="alert">Could not load logs: ${page.error}</p>
         `
   }
-        ${list}
+        <${LogTable} items=${page.items} tab=${filter.tab} fresh=${fresh} busyId=${busyId}
+          onRedeliver=${redeliver} error=${page.error} />
         ${
-    page.nextCursor && markup`
-          <p class="more"><button type="button" onClick=${more}>Load more</button></p>
+    page.older && markup`
+          <p class="more"><button type="button" onClick=${older}>Load older</button></p>
         `
   }
       </div>
@@ -247,9 +267,12 @@ export function LogsView({ notify }) {
 /** firedAt of every firing in the last hour (all states and sources), for the chart. */
 async function loadLastHour() {
   const since = new Date(Date.now() - HOUR).toISOString();
+  /** @type {number[]} */
   const times = [];
+  /** @type {string | null} */
   let cursor = null;
   for (let i = 0; i < 10; i++) {
+    /** @type {Record<string, string>} */
     const q = { state: "all", since, limit: "500" };
     if (cursor) q.cursor = cursor;
     const res = await api.logs(q);

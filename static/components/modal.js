@@ -1,17 +1,33 @@
+// @ts-check
 // A native <dialog> shown modal: focus is trapped and Escape closes it, for free.
 import { useEffect, useRef } from "preact/hooks";
 import { markup } from "../markup.js";
 
 let seq = 0;
 
-/** Header with the title and a close button; `children` are a `.modal-body` and a footer. */
+/** What a dialog focuses first: an [autofocus] control, else the body's first form control. */
+const FIRST = "[autofocus], .modal-body input, .modal-body select, .modal-body textarea";
+
+/**
+ * Header with the title and a close button; `children` are a `.modal-body` and a footer.
+ * Focus goes to the first input (not the close button) and back to the opener on close.
+ * @param {{
+ *   title: string, onClose?: () => void, class?: string,
+ *   children: import("preact").ComponentChildren,
+ * }} props
+ */
 export function Modal({ title, onClose, children, class: cls }) {
+  /** @type {import("preact").RefObject<HTMLDialogElement>} */
   const ref = useRef(null);
   const titleId = useRef(`modal-title-${++seq}`).current;
   useEffect(() => {
     const dialog = ref.current;
+    if (!dialog) return;
     const opener = document.activeElement;
     if (!dialog.open) dialog.showModal();
+    const first = dialog.querySelector(FIRST);
+    if (first instanceof HTMLElement) first.focus();
+    /** @param {Event} e */
     const onCancel = (e) => {
       e.preventDefault();
       onClose?.();
@@ -25,7 +41,7 @@ export function Modal({ title, onClose, children, class: cls }) {
       dialog.removeEventListener("cancel", onCancel);
       dialog.removeEventListener("close", onNativeClose);
       if (dialog.open) dialog.close();
-      if (opener && opener.isConnected) opener.focus();
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
     };
   }, []);
   return markup`

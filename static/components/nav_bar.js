@@ -1,9 +1,15 @@
+// @ts-check
 // The top bar: the two views, the live connection, and the stored key.
 import { markup } from "../markup.js";
 
+/** @type {Record<string, string>} */
 const LIVE_TEXT = { live: "Live", connecting: "Connecting…", offline: "Reconnecting…" };
 
+/**
+ * @param {{ view: string, live: string, hasKey: boolean, onForgetKey: () => void }} props
+ */
 export function NavBar({ view, live, hasKey, onForgetKey }) {
+  /** @type {(id: string, label: string) => unknown} */
   const link = (id, label) =>
     markup`
     <a href=${`#/${id}`} aria-current=${view === id ? "page" : undefined}>${label}</a>

@@ -1,6 +1,10 @@
+// @ts-check
 // Short-lived messages about what just happened ("… created", errors that belong to no field).
 import { markup } from "../markup.js";
 
+/** @typedef {{ id: number, text: string, kind: string }} Notice */
+
+/** @param {{ items: Notice[], onDismiss: (id: number) => void }} props */
 export function Notices({ items, onDismiss }) {
   return markup`
     <div class="notices" role="status" aria-live="polite">

@@ -1,11 +1,16 @@
+// @ts-check
 // "Next 5 occurrences" for the schedule being typed, fetched after a short pause in typing.
+// The list's relative times tick every second, so the list itself is not a live region: a
+// separate polite summary changes only when the occurrences do.
 import { markup } from "../markup.js";
-import { dateTime, relative } from "../format.js";
+import { dateTime, previewSummary, relative } from "../format.js";
 import { useNow } from "../live.js";
 
 const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
-/** `state` is `{ loading, occurrences, message }`, kept by the form. */
+/** @typedef {import("../format.js").PreviewState} PreviewState */
+
+/** @param {{ state: PreviewState }} props kept by the form */
 export function OccurrencePreview({ state }) {
   const now = useNow();
   let body;
@@ -31,9 +36,12 @@ export function OccurrencePreview({ state }) {
     }</p>`;
   }
   return markup`
-    <section class="preview" aria-labelledby="preview-title" aria-live="polite"
+    <section class="preview" aria-labelledby="preview-title"
       aria-busy=${state.loading ? "true" : "false"}>
       <h3 id="preview-title">Next 5 occurrences</h3>
+      <p class="visually-hidden" aria-live="polite" id="preview-summary">${
+    previewSummary(state)
+  }</p>
       ${body}
       ${state.occurrences.length > 0 && markup`<p class="hint">In your time zone, ${ZONE}</p>`}
     </section>

@@ -1,6 +1,8 @@
+// @ts-check
 // A log entry's delivery outcome: ok / pending / failed, with the delivery details.
 import { markup } from "../markup.js";
 
+/** @param {{ entry: import("../api.js").LogEntry }} props */
 export function OutcomeBadge({ entry }) {
   const d = entry.delivery;
   const parts = [];

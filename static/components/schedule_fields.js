@@ -1,8 +1,10 @@
+// @ts-check
 // The inputs of one schedule form (at, delaySeconds, everySeconds, cron + timezone) and bounds.
 import { markup } from "../markup.js";
 import { SCHEDULE_KINDS } from "../trigger_model.js";
 import { Field } from "./field.js";
 
+/** @type {string[] | null} */
 let zones = null;
 function timeZones() {
   if (!zones) {
@@ -15,12 +17,25 @@ function timeZones() {
   return zones;
 }
 
+/** @typedef {import("../trigger_model.js").FormState} FormState */
+/** @typedef {"everySeconds" | "delaySeconds" | "at" | "cron" | "timezone" | "startAt" | "endAt" | "maxRuns"} TextKey */
+
+/**
+ * @param {{
+ *   form: FormState, set: (patch: Partial<FormState>) => void,
+ *   errors: Record<string, string | undefined>,
+ * }} props
+ */
 export function ScheduleFields({ form, set, errors }) {
+  /** @param {TextKey} key */
   const bind = (key) => ({
     value: form[key],
-    onInput: (e) => set({ [key]: e.currentTarget.value }),
+    onInput: (/** @type {Event & { currentTarget: HTMLInputElement }} */ e) =>
+      set({ [key]: e.currentTarget.value }),
   });
-  const choose = (key) => (e) => set({ [key]: e.currentTarget.value });
+  /** @param {"kind" | "misfire"} key */
+  const choose = (key) => (/** @type {Event & { currentTarget: HTMLSelectElement }} */ e) =>
+    set({ [key]: e.currentTarget.value });
   const seconds = { type: "number", min: "1", step: "1", inputmode: "numeric" };
   const recurring = form.kind === "everySeconds" || form.kind === "cron";
   return markup`
@@ -66,7 +81,9 @@ export function ScheduleFields({ form, set, errors }) {
             <input type="text" list="tz-list" spellcheck="false" autocomplete="off"
               ...${bind("timezone")} />
           <//>
-          <datalist id="tz-list">${timeZones().map((z) => markup`<option value=${z} />`)}</datalist>
+          <datalist id="tz-list">${
+      timeZones().map((/** @type {string} */ z) => markup`<option value=${z} />`)
+    }</datalist>
         </div>
       `
   }

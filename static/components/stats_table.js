@@ -1,19 +1,35 @@
-// Log counts per trigger (GET /api/logs/stats); a name filters the list by that trigger.
+// @ts-check
+// Log counts per trigger (GET /api/logs/stats), busiest first, folded to the top 10 so the list
+// of firings stays near the top of the page; a name filters the list by that trigger.
+import { useState } from "preact/hooks";
 import { markup } from "../markup.js";
 
+/** @typedef {import("../api.js").Stats} Stats */
+/** @typedef {Stats["byTrigger"][number]} StatsRow */
+
+/** Rows shown before "Show all". */
+export const TOP = 10;
+
+/**
+ * @param {{ stats: Stats | null, error: string, onPick: (triggerId: string) => void }} props
+ */
 export function StatsTable({ stats, error, onPick }) {
+  const [all, setAll] = useState(false);
   if (error) return markup`<p class="error-text" role="alert">Could not load stats: ${error}</p>`;
   if (!stats) return markup`<p class="muted">Loading…</p>`;
-  const total = (r) => r.active + r.archived;
+  const total = (/** @type {StatsRow} */ r) => r.active + r.archived;
   const rows = [...stats.byTrigger].sort((a, b) => total(b) - total(a));
   if (!rows.length) return markup`<p class="muted">No firings logged yet.</p>`;
-  const name = (r) =>
-    r.triggerId
+  const shown = all ? rows : rows.slice(0, TOP);
+  const name = (/** @type {StatsRow} */ r) => {
+    const id = r.triggerId;
+    return id
       ? markup`
         <button type="button" class="link" title="Show only this trigger"
-          onClick=${() => onPick(r.triggerId)}>${r.triggerName}</button>
+          onClick=${() => onPick(id)}>${r.triggerName}</button>
       `
       : markup`<span>${r.triggerName || "tests"}</span> <span class="badge test">test</span>`;
+  };
   return markup`
     <table class="stats">
       <caption class="visually-hidden">Logged firings per trigger</caption>
@@ -26,7 +42,7 @@ export function StatsTable({ stats, error, onPick }) {
       </thead>
       <tbody>
         ${
-    rows.map((r) =>
+    shown.map((r) =>
       markup`
           <tr key=${r.triggerId ?? r.triggerName}>
             <th scope="row">${name(r)}</th>
@@ -45,5 +61,15 @@ export function StatsTable({ stats, error, onPick }) {
         </tr>
       </tfoot>
     </table>
+    ${
+    rows.length > TOP && markup`
+      <p class="more">
+        <button type="button" class="link" aria-expanded=${all ? "true" : "false"}
+          onClick=${() => setAll(!all)}>
+          ${all ? `Show the top ${TOP} only` : `Show all ${rows.length} triggers`}
+        </button>
+      </p>
+    `
+  }
   `;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Create or edit a trigger, with a live occurrence preview and "test without saving".
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { markup } from "../markup.js";
@@ -5,11 +6,13 @@ import { api, ApiError } from "../api.js";
 import { placeErrors, problemText } from "../errors.js";
 import {
   definitionOf,
+  dropErrorsOf,
   FIELD_PATHS,
   formState,
   patchOf,
   sameJson,
   scheduleOf,
+  touchedErrors,
 } from "../trigger_model.js";
 import { Modal } from "./modal.js";
 import { Field } from "./field.js";
@@ -21,19 +24,43 @@ import { OccurrencePreview } from "./occurrence_preview.js";
 import { TestResult } from "./test_result.js";
 
 const PREVIEW_DELAY_MS = 350;
+/** @typedef {import("../api.js").Trigger} Trigger */
+/** @typedef {import("../trigger_model.js").FormState} FormState */
+/** @typedef {import("../errors.js").PlacedErrors} PlacedErrors */
+
+/** @type {PlacedErrors} */
 const NO_ERRORS = { fields: {}, general: [] };
 const SCHEDULE_PATHS = FIELD_PATHS.filter((p) => p.startsWith("schedule"));
 
-/** `trigger` is null for a new one. `onSaved(trigger)` after a successful create or update. */
+/**
+ * `trigger` is null for a new one. `onSaved(trigger)` after a successful create or update.
+ * Errors show only for inputs the person has touched (all of them after a submit), and an
+ * input's error goes as soon as it is edited.
+ * @param {{ trigger: Trigger | null, onClose: () => void, onSaved: (t: Trigger) => void }} props
+ */
 export function TriggerForm({ trigger, onClose, onSaved }) {
   const [form, setForm] = useState(() => formState(trigger));
   const [errors, setErrors] = useState(NO_ERRORS);
   const [busy, setBusy] = useState(false);
-  const [testResult, setTestResult] = useState(null);
-  const [preview, setPreview] = useState({ loading: false, occurrences: [], message: "" });
-  const [previewErrors, setPreviewErrors] = useState({});
+  const [testResult, setTestResult] = useState(
+    /** @type {{ log: import("../api.js").LogEntry, occurrences: string[] } | null} */ (null),
+  );
+  const [preview, setPreview] = useState({
+    loading: false,
+    occurrences: /** @type {string[]} */ ([]),
+    message: "",
+  });
+  const [previewErrors, setPreviewErrors] = useState(/** @type {Record<string, string>} */ ({}));
+  const [touched, setTouched] = useState(() => /** @type {Set<string>} */ (new Set()));
+  const [submitted, setSubmitted] = useState(false);
   const original = useMemo(() => trigger && definitionOf(formState(trigger)).def, [trigger]);
-  const set = (patch) => setForm((f) => ({ ...f, ...patch }));
+  /** @param {Partial<FormState>} patch */
+  const set = (patch) => {
+    const keys = Object.keys(patch);
+    setForm((f) => ({ ...f, ...patch }));
+    setTouched((t) => new Set([...t, ...keys]));
+    setErrors((e) => ({ ...e, fields: dropErrorsOf(e.fields, keys) }));
+  };
 
   // The live preview: the saved trigger's own preview while its schedule is untouched, else
   // POST /api/preview with the definition being typed. Stale answers are dropped.
@@ -49,14 +76,16 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
     }
     setPreview((p) => ({ ...p, loading: true }));
     const timer = setTimeout(async () => {
-      const unchanged = trigger?.type === "scheduled" && sameJson(original.schedule, schedule);
+      const unchanged = trigger?.type === "scheduled" && sameJson(original?.schedule, schedule);
       try {
-        const res = unchanged ? await api.preview(trigger.id) : await api.previewDefinition({
-          name: form.name.trim() || "preview",
-          type: "scheduled",
-          schedule,
-          misfire: form.misfire,
-        });
+        const res = unchanged && trigger
+          ? await api.preview(trigger.id)
+          : await api.previewDefinition({
+            name: form.name.trim() || "preview",
+            type: "scheduled",
+            schedule,
+            misfire: form.misfire,
+          });
         if (seq !== previewSeq.current) return;
         setPreview({ loading: false, occurrences: res.occurrences || [], message: "" });
         setPreviewErrors({});
@@ -67,16 +96,18 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
         setPreviewErrors(missing ? {} : placed.fields);
         let message = problemText(err);
         if (missing) message = "Preview is not available from this server.";
-        else if (Object.keys(placed.fields).length) message = "Fix the schedule to see it.";
+        else if (Object.keys(placed.fields).length) message = "Complete the schedule to see it.";
         setPreview({ loading: false, occurrences: [], message });
       }
     }, PREVIEW_DELAY_MS);
     return () => clearTimeout(timer);
   }, [scheduleKey]);
 
-  const fieldErrors = { ...previewErrors, ...errors.fields };
+  /** @type {Record<string, string | undefined>} */
+  const fieldErrors = { ...touchedErrors(previewErrors, touched, submitted), ...errors.fields };
 
   function build() {
+    setSubmitted(true);
     const built = definitionOf(form);
     if (built.errors) {
       setErrors({ fields: built.errors, general: [] });
@@ -87,25 +118,27 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
     return built.def;
   }
 
+  /** @param {unknown} err */
   function showError(err) {
     setErrors(placeErrors(err, FIELD_PATHS));
     focusFirstError();
   }
 
+  /** @param {Event} e */
   async function save(e) {
     e.preventDefault();
+    if (busy) return;
     const def = build();
     if (!def) return;
     setBusy(true);
     setErrors(NO_ERRORS);
     try {
-      let saved = trigger;
-      if (!trigger) saved = await api.createTrigger(def);
+      if (!trigger || !original) onSaved(await api.createTrigger(def));
       else {
+        // Only what changed: an untouched schedule is not sent, so it is not restarted.
         const patch = patchOf(original, def);
-        if (Object.keys(patch).length) saved = await api.updateTrigger(trigger.id, patch);
+        onSaved(Object.keys(patch).length ? await api.updateTrigger(trigger.id, patch) : trigger);
       }
-      onSaved(saved);
     } catch (err) {
       showError(err);
     } finally {
@@ -114,6 +147,7 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
   }
 
   async function test() {
+    if (busy) return;
     const def = build();
     if (!def) return;
     setBusy(true);
@@ -128,6 +162,7 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
     }
   }
 
+  /** @param {Event & { currentTarget: HTMLInputElement }} e */
   const bindName = (e) => set({ name: e.currentTarget.value });
   const title = trigger ? `Edit ${trigger.name}` : "New trigger";
   const payloadLabel = form.type === "api"
@@ -141,7 +176,8 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
         <${JsonField} id="f-schema" label="JSON Schema (optional)" rows="4"
           hint="Payloads sent when firing must satisfy it"
           placeholder='{ "type": "object", "required": ["id"] }'
-          value=${form.payloadSchema} onInput=${(v) => set({ payloadSchema: v })}
+          value=${form.payloadSchema}
+          onInput=${(/** @type {string} */ v) => set({ payloadSchema: v })}
           error=${fieldErrors.payloadSchema} />
       </fieldset>
     `;
@@ -157,7 +193,8 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
             <//>
             <${Field} id="f-type" label="Type" error=${fieldErrors.type}>
               <select value=${form.type} disabled=${Boolean(trigger)}
-                onChange=${(e) => set({ type: e.currentTarget.value })}>
+                onChange=${(/** @type {Event & { currentTarget: HTMLSelectElement }} */ e) =>
+    set({ type: e.currentTarget.value === "api" ? "api" : "scheduled" })}>
                 <option value="scheduled">Scheduled</option>
                 <option value="api">API (fired by a call)</option>
               </select>
@@ -178,17 +215,20 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
                 <legend>Payload</legend>
                 <${JsonField} id="f-payload" rows="4" label=${payloadLabel}
                   placeholder='{ "report": "nightly" }' value=${form.payload}
-                  onInput=${(v) => set({ payload: v })} error=${fieldErrors.payload} />
+                  onInput=${(/** @type {string} */ v) =>
+    set({ payload: v })} error=${fieldErrors.payload} />
               </fieldset>
               <${WebhookFields} form=${form} set=${set} errors=${fieldErrors} />
             </div>
           </div>
         </div>
         <footer class="form-actions">
-          <button type="submit" class="primary" disabled=${busy}>
+          <button type="submit" class="primary" aria-disabled=${busy ? "true" : undefined}>
             ${trigger ? "Save changes" : "Create trigger"}
           </button>
-          <button type="button" onClick=${test} disabled=${busy}>Test without saving</button>
+          <button type="button" onClick=${test} aria-disabled=${busy ? "true" : undefined}>
+            Test without saving
+          </button>
           <button type="button" class="link" onClick=${onClose}>Cancel</button>
         </footer>
       </form>
@@ -202,7 +242,7 @@ function focusFirstError() {
     const el = document.querySelector(
       '.trigger-form [aria-invalid="true"], .trigger-form .error-summary',
     );
-    if (!el) return;
+    if (!(el instanceof HTMLElement)) return;
     if (el.classList.contains("error-summary")) el.setAttribute("tabindex", "-1");
     el.focus();
   }, 0);

@@ -1,16 +1,35 @@
-// One trigger in the table, with its actions.
+// @ts-check
+// One trigger in the table, with its actions; an api trigger shows how to call it.
 import { markup } from "../markup.js";
 import { scheduleWords } from "../format.js";
 import { Countdown } from "./countdown.js";
+import { CallExample } from "./call_example.js";
 
+/** @typedef {import("../api.js").Trigger} Trigger */
+
+/**
+ * Busy buttons are `aria-disabled`, not `disabled`: a disabled button drops keyboard focus to
+ * the page body, and the person would lose their place in a long table.
+ * @param {{
+ *   trigger: Trigger, busy: boolean, onEdit: (t: Trigger) => void,
+ *   onToggle: (t: Trigger) => void, onRun: (t: Trigger) => void,
+ *   onDelete: (t: Trigger) => void,
+ * }} props
+ */
 export function TriggerRow({ trigger: t, busy, onEdit, onToggle, onRun, onDelete }) {
   const paused = t.status === "paused";
   const toggle = paused ? "Resume" : "Pause";
+  const off = busy ? "true" : undefined;
+  /** @param {(t: Trigger) => void} fn */
+  const guard = (fn) => () => busy || fn(t);
   return markup`
-    <tr data-trigger=${t.name} class=${`status-${t.status}`}>
+    <tr data-trigger=${t.name} data-id=${t.id} class=${`status-${t.status}`}>
       <th scope="row" data-label="Name"><span class="name">${t.name}</span></th>
       <td data-label="Type"><span class=${`badge type-${t.type}`}>${t.type}</span></td>
-      <td data-label="Schedule" class="schedule">${scheduleWords(t)}</td>
+      <td data-label="Schedule" class="schedule">
+        <span class="words">${scheduleWords(t)}</span>
+        ${t.type === "api" && markup`<${CallExample} trigger=${t} />`}
+      </td>
       <td data-label="Next run" class="next-run">
         ${
     paused ? markup`<span class="muted">paused</span>` : markup`<${Countdown} at=${t.nextRunAt} />`
@@ -20,18 +39,17 @@ export function TriggerRow({ trigger: t, busy, onEdit, onToggle, onRun, onDelete
       <td data-label="Runs" class="num">${t.runCount}</td>
       <td data-label="Status"><span class=${`badge status-${t.status}`}>${t.status}</span></td>
       <td class="actions">
-        <button type="button" onClick=${() => onEdit(t)} aria-label=${`Edit ${t.name}`}>
-          Edit
-        </button>
+        <button type="button" class="edit" onClick=${() => onEdit(t)}
+          aria-label=${`Edit ${t.name}`}>Edit</button>
         ${
     t.status !== "completed" && markup`
-          <button type="button" class="toggle" disabled=${busy} onClick=${() => onToggle(t)}
+          <button type="button" class="toggle" aria-disabled=${off} onClick=${guard(onToggle)}
             aria-label=${`${toggle} ${t.name}`}>${toggle}</button>
         `
   }
-        <button type="button" disabled=${busy} onClick=${() => onRun(t)}
-          aria-label=${`Run ${t.name} now`}>Run now</button>
-        <button type="button" class="danger" disabled=${busy} onClick=${() => onDelete(t)}
+        <button type="button" class="run" aria-disabled=${off} onClick=${guard(onRun)}
+          aria-label=${`Run now: ${t.name}`}>Run now</button>
+        <button type="button" class="danger" aria-disabled=${off} onClick=${guard(onDelete)}
           aria-label=${`Delete ${t.name}`}>Delete</button>
       </td>
     </tr>

@@ -1,4 +1,6 @@
+// @ts-check
 // The triggers table and everything done to a trigger: create, edit, pause, run, delete.
+// Triggers are read a page at a time with the API's cursor ("Load more"), never capped silently.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { markup } from "../markup.js";
 import { api } from "../api.js";
@@ -8,22 +10,62 @@ import { TriggerRow } from "./trigger_row.js";
 import { TriggerForm } from "./trigger_form.js";
 import { ConfirmDialog } from "./confirm_dialog.js";
 import { FireDialog } from "./fire_dialog.js";
+import { TriggersCount } from "./triggers_count.js";
+
+/** @typedef {import("../api.js").Trigger} Trigger */
+/** @typedef {{ items: Trigger[], nextCursor: string | null, total?: number }} Listing */
 
 const POLL_MS = 15_000;
+/** Triggers per request: a page of the table. */
+export const PAGE = 100;
+/** The API's own ceiling on `limit`. */
+const MAX_LIMIT = 500;
 
+/**
+ * Read at least `count` triggers from the start (fewer when there are fewer), page by page.
+ * @param {number} count
+ * @returns {Promise<Listing>}
+ */
+async function readFirst(count) {
+  /** @type {Trigger[]} */
+  const items = [];
+  /** @type {string | null} */
+  let cursor = null;
+  /** @type {number | undefined} */
+  let total;
+  do {
+    const limit = String(Math.min(MAX_LIMIT, Math.max(1, count - items.length)));
+    const res = await api.listTriggers(cursor ? { limit, cursor } : { limit });
+    items.push(...res.items);
+    cursor = res.nextCursor;
+    if (typeof res.total === "number") total = res.total;
+  } while (cursor && items.length < count);
+  return { items, nextCursor: cursor, total };
+}
+
+/** @param {{ notify: (text: string, kind?: string) => void }} props */
 export function TriggersView({ notify }) {
-  const [triggers, setTriggers] = useState(null);
+  const [list, setList] = useState(/** @type {Listing | null} */ (null));
+  // Created here but not yet inside the loaded pages (the list is in creation order, so a new
+  // trigger is on the last page): kept on top until a refresh reaches it.
+  const [local, setLocal] = useState(/** @type {Trigger[]} */ ([]));
   const [loadError, setLoadError] = useState("");
-  const [editing, setEditing] = useState(null); // null | "new" | a trigger
-  const [deleting, setDeleting] = useState(null);
-  const [firing, setFiring] = useState(null);
-  const [busyId, setBusyId] = useState(null);
+  const [editing, setEditing] = useState(/** @type {"new" | Trigger | null} */ (null));
+  const [deleting, setDeleting] = useState(/** @type {Trigger | null} */ (null));
+  const [firing, setFiring] = useState(/** @type {Trigger | null} */ (null));
+  const [busyId, setBusyId] = useState(/** @type {string | null} */ (null));
+  const [moreBusy, setMoreBusy] = useState(false);
+  /** @type {import("preact").RefObject<ReturnType<typeof setTimeout>>} */
   const refreshTimer = useRef(null);
+  const loaded = useRef(PAGE); // how many the person has paged to; a refresh re-reads as many
 
   const load = useCallback(async () => {
     try {
-      const res = await api.listTriggers();
-      setTriggers(res.items);
+      const res = await readFirst(loaded.current);
+      setList(res);
+      const ids = new Set(res.items.map((t) => t.id));
+      // Kept until listed, or until the whole list is loaded without it (deleted elsewhere).
+      setLocal((ls) => res.nextCursor ? ls.filter((t) => !ids.has(t.id)) : []);
       setLoadError("");
     } catch (err) {
       setLoadError(problemText(err));
@@ -32,7 +74,7 @@ export function TriggersView({ notify }) {
 
   // Firings change runCount, lastRunAt and nextRunAt: reload soon after each, coalescing bursts.
   const refreshSoon = useCallback(() => {
-    clearTimeout(refreshTimer.current);
+    if (refreshTimer.current) clearTimeout(refreshTimer.current);
     refreshTimer.current = setTimeout(load, 250);
   }, [load]);
   useFired(refreshSoon);
@@ -43,24 +85,62 @@ export function TriggersView({ notify }) {
     const poll = setInterval(() => document.hidden || load(), POLL_MS);
     return () => {
       clearInterval(poll);
-      clearTimeout(refreshTimer.current);
+      if (refreshTimer.current) clearTimeout(refreshTimer.current);
     };
   }, [load]);
 
-  const replace = (t) => setTriggers((list) => list.map((x) => (x.id === t.id ? t : x)));
+  async function more() {
+    if (!list?.nextCursor || moreBusy) return;
+    setMoreBusy(true);
+    try {
+      const res = await api.listTriggers({ limit: String(PAGE), cursor: list.nextCursor });
+      setList((l) => {
+        const have = new Set((l?.items || []).map((t) => t.id));
+        const items = [...(l?.items || []), ...res.items.filter((t) => !have.has(t.id))];
+        loaded.current = items.length;
+        return { items, nextCursor: res.nextCursor, total: res.total ?? l?.total };
+      });
+      const ids = new Set(res.items.map((t) => t.id));
+      setLocal((ls) => ls.filter((t) => !ids.has(t.id)));
+    } catch (err) {
+      notify(`Load more: ${problemText(err)}`, "error");
+    } finally {
+      setMoreBusy(false);
+    }
+  }
 
+  /** @param {Trigger} t */
+  const replace = (t) => {
+    setList((l) => l && { ...l, items: l.items.map((x) => (x.id === t.id ? t : x)) });
+    setLocal((ls) => ls.map((x) => (x.id === t.id ? t : x)));
+  };
+  /** @param {string} id */
+  const remove = (id) => {
+    setList((l) => l && { ...l, items: l.items.filter((x) => x.id !== id) });
+    setLocal((ls) => ls.filter((x) => x.id !== id));
+  };
+
+  /**
+   * Run an action on a row; errors become notices. Focus stays in the row (its buttons are
+   * never disabled), so keyboard users keep their place.
+   * @template T
+   * @param {Trigger} t
+   * @param {() => Promise<T>} fn
+   * @param {(result: T) => void} done
+   */
   async function act(t, fn, done) {
     setBusyId(t.id);
     try {
       done(await fn());
     } catch (err) {
       notify(`${t.name}: ${problemText(err)}`, "error");
-      if (err.status === 404) load();
+      if (/** @type {{ status?: number }} */ (err).status === 404) load();
     } finally {
       setBusyId(null);
     }
   }
 
+  /** @param {Trigger} t */
   const onToggle = (t) => {
     const call = () => (t.status === "paused" ? api.resume(t.id) : api.pause(t.id));
     act(t, call, (updated) => {
@@ -69,6 +149,7 @@ export function TriggersView({ notify }) {
     });
   };
 
+  /** @param {Trigger} t */
   const onRun = (t) => {
     if (t.type === "api") return setFiring(t);
     act(t, () => api.fire(t.id), () => {
@@ -77,31 +158,40 @@ export function TriggersView({ notify }) {
     });
   };
 
+  const shown = [...local, ...(list?.items || [])];
+
   const onDeleteConfirmed = () => {
     const t = deleting;
+    if (!t) return;
+    // Where focus goes once the row is gone: the next row, else the previous, else "New".
+    const at = shown.findIndex((x) => x.id === t.id);
+    const neighbour = shown[at + 1] || shown[at - 1];
     act(t, () => api.deleteTrigger(t.id), () => {
       setDeleting(null);
-      setTriggers((list) => list.filter((x) => x.id !== t.id));
+      remove(t.id);
       notify(`${t.name} deleted`);
+      focusLater(
+        neighbour ? `tr[data-id="${neighbour.id}"] button.edit` : "#new-trigger",
+      );
     });
   };
 
+  /** @param {Trigger} saved */
   const onSaved = (saved) => {
     const isNew = editing === "new";
     setEditing(null);
-    setTriggers((list) =>
-      isNew ? [saved, ...list] : list.map((x) => (x.id === saved.id ? saved : x))
-    );
+    if (isNew) setLocal((ls) => [saved, ...ls]);
+    else replace(saved);
     notify(`${saved.name} ${isNew ? "created" : "saved"}`);
   };
 
   const onFired = () => {
-    notify(`${firing.name} fired`);
+    notify(`${firing?.name} fired`);
     setFiring(null);
     refreshSoon();
   };
 
-  const table = triggers?.length > 0 && markup`
+  const table = shown.length > 0 && markup`
     <div class="table-wrap">
       <table class="cards triggers">
         <thead>
@@ -118,7 +208,7 @@ export function TriggersView({ notify }) {
         </thead>
         <tbody>
           ${
-    triggers.map((t) =>
+    shown.map((t) =>
       markup`
             <${TriggerRow} key=${t.id} trigger=${t} busy=${busyId === t.id}
               onEdit=${setEditing} onToggle=${onToggle} onRun=${onRun} onDelete=${setDeleting} />
@@ -134,9 +224,9 @@ export function TriggersView({ notify }) {
     <section class="view" aria-labelledby="triggers-title">
       <div class="view-head">
         <h1 id="triggers-title">
-          Triggers ${triggers && markup`<span class="count">${triggers.length}</span>`}
+          Triggers ${list && markup`<${TriggersCount} list=${list} extra=${local.length} />`}
         </h1>
-        <button type="button" class="primary" onClick=${() => setEditing("new")}>
+        <button type="button" id="new-trigger" class="primary" onClick=${() => setEditing("new")}>
           New trigger
         </button>
       </div>
@@ -145,9 +235,9 @@ export function TriggersView({ notify }) {
         <p class="error-summary" role="alert">Could not load triggers: ${loadError}</p>
       `
   }
-      ${triggers === null && !loadError && markup`<p class="muted">Loading…</p>`}
+      ${list === null && !loadError && markup`<p class="muted">Loading…</p>`}
       ${
-    triggers?.length === 0 && markup`
+    list && shown.length === 0 && markup`
         <div class="empty">
           <p>No triggers yet.</p>
           <p class="muted">
@@ -157,6 +247,15 @@ export function TriggersView({ notify }) {
       `
   }
       ${table}
+      ${
+    list?.nextCursor && markup`
+        <p class="more">
+          <button type="button" onClick=${more} aria-disabled=${moreBusy ? "true" : undefined}>
+            Load more triggers
+          </button>
+        </p>
+      `
+  }
       ${
     editing && markup`
         <${TriggerForm} trigger=${editing === "new" ? null : editing}
@@ -178,4 +277,15 @@ export function TriggersView({ notify }) {
   }
     </section>
   `;
+}
+
+/**
+ * Focus an element once Preact has rendered (and a closing dialog has handed focus back).
+ * @param {string} selector
+ */
+function focusLater(selector) {
+  setTimeout(() => {
+    const el = document.querySelector(selector);
+    if (el instanceof HTMLElement) el.focus();
+  }, 0);
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The optional webhook a firing is delivered to.
 import { markup } from "../markup.js";
 import { Field } from "./field.js";
@@ -5,10 +6,20 @@ import { JsonField } from "./json_field.js";
 
 const METHODS = ["POST", "PUT", "PATCH", "GET", "DELETE"];
 
+/** @typedef {import("../trigger_model.js").FormState} FormState */
+
+/**
+ * @param {{
+ *   form: FormState, set: (patch: Partial<FormState>) => void,
+ *   errors: Record<string, string | undefined>,
+ * }} props
+ */
 export function WebhookFields({ form, set, errors }) {
+  /** @param {"url" | "timeoutMs" | "retries"} key */
   const bind = (key) => ({
     value: form[key],
-    onInput: (e) => set({ [key]: e.currentTarget.value }),
+    onInput: (/** @type {Event & { currentTarget: HTMLInputElement }} */ e) =>
+      set({ [key]: e.currentTarget.value }),
   });
   const number = { type: "number", step: "1", inputmode: "numeric" };
   return markup`
@@ -16,7 +27,8 @@ export function WebhookFields({ form, set, errors }) {
       <legend>Webhook</legend>
       <label class="check">
         <input type="checkbox" checked=${form.hook}
-          onChange=${(e) => set({ hook: e.currentTarget.checked })} />
+          onChange=${(/** @type {Event & { currentTarget: HTMLInputElement }} */ e) =>
+    set({ hook: e.currentTarget.checked })} />
         Deliver each firing to a URL
       </label>
       ${errors.webhook && markup`<small class="error" role="alert">${errors.webhook}</small>`}
@@ -24,7 +36,9 @@ export function WebhookFields({ form, set, errors }) {
     form.hook && markup`
         <div class="row">
           <${Field} id="f-method" label="Method" error=${errors["webhook.method"]}>
-            <select value=${form.method} onChange=${(e) => set({ method: e.currentTarget.value })}>
+            <select value=${form.method} onChange=${(
+      /** @type {Event & { currentTarget: HTMLSelectElement }} */ e,
+    ) => set({ method: e.currentTarget.value })}>
               ${METHODS.map((m) => markup`<option>${m}</option>`)}
             </select>
           <//>
@@ -43,7 +57,9 @@ export function WebhookFields({ form, set, errors }) {
         </div>
         <${JsonField} id="f-headers" label="Headers (JSON object, optional)" rows="2"
           placeholder='{ "X-Token": "…" }' value=${form.headers}
-          onInput=${(v) => set({ headers: v })} error=${errors["webhook.headers"]} />
+          onInput=${(/** @type {string} */ v) => set({ headers: v })} error=${
+      errors["webhook.headers"]
+    } />
       `
   }
     </fieldset>

@@ -47,6 +47,7 @@ export async function testApp(
       return { status: res.status, body: parsed, headers: res.headers };
     },
     [Symbol.asyncDispose]() {
+      deps.schemas.close();
       kv.close();
       return Promise.resolve();
     },

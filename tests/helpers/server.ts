@@ -28,7 +28,7 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-/** Starts `deno run <flags> main.ts --port 0 --kv <file>` and resolves once it is listening. */
+/** Starts `deno run <flags> main.ts serve --port 0 --kv <file>` and resolves once it is listening. */
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const kvPath = opts.kvPath ?? (await Deno.makeTempDir({ prefix: "tock-test-" })) + "/tock.kv";
   const cmd = new Deno.Command(Deno.execPath(), {
@@ -36,9 +36,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       "run",
       ...(opts.denoFlags ?? ["-A"]),
       "main.ts",
+      "serve",
       "--port",
       String(opts.port ?? 0),
-      // Tests talk to loopback only, whatever HOSTNAME the environment exports (a later
+      // Tests talk to loopback only, whatever TOCK_HOSTNAME the environment exports (a later
       // --hostname in opts.args wins).
       "--hostname",
       "127.0.0.1",
@@ -60,8 +61,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const dec = new TextDecoder();
     for await (const chunk of stream) {
       out += dec.decode(chunk, { stream: true });
-      const m = /Tock listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) listening.resolve(m[1]);
+      // The pretty line, or the JSON one with --log-format json.
+      const m = /Tock listening on (http:\/\/[^\s]+)|"msg":"listening","url":"(http:[^"]+)"/
+        .exec(out);
+      if (m) listening.resolve(m[1] ?? m[2]);
     }
   };
   void pump(proc.stdout);
