@@ -11,6 +11,7 @@ import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
 import { getTriggerEntry } from "./db/triggers.ts";
 import { Scheduler } from "./scheduler/engine.ts";
 import { Housekeeper } from "./services/housekeeping.ts";
+import { TriggerFeed } from "./services/trigger_feed.ts";
 import { WebhookOutbox } from "./webhook/outbox.ts";
 import { isCliInvocation, runCli } from "./cli/main.ts";
 import { openAccessWarning } from "./middleware/auth.ts";
@@ -109,6 +110,8 @@ const outbox = new WebhookOutbox(deps, {
 });
 if (queues) void listenForWakeups(kv, (logId) => outbox.wake(logId));
 housekeeper = new Housekeeper(deps);
+// Other instances' trigger changes onto this bus (event streams; the scheduler polls anyway).
+const triggerFeed = new TriggerFeed(deps);
 
 const stopStreams = new AbortController();
 const app = createApp(deps, {
@@ -120,6 +123,7 @@ await startStep(async () => {
   await scheduler.start();
   await outbox.start();
   housekeeper!.start();
+  triggerFeed.start();
 });
 
 stage = "listen";
@@ -148,6 +152,7 @@ async function shutdown(signal: string) {
     `Tock stopping (${signal}): no new claims, finishing commits in flight`,
   );
   await scheduler.stop();
+  await triggerFeed.stop();
   stopStreams.abort();
   // Event streams end on the abort above; the bound is a backstop for anything else that hangs.
   let grace: ReturnType<typeof setTimeout> | undefined;

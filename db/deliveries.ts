@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError } from "../errors.ts";
 import type { StoredLog, TriggerRecord, Webhook } from "../schemas.ts";
 import { type DeliveryRecord, newDelivery } from "./delivery_record.ts";
 import type { GroupCommitter, WriteFn } from "./group_commit.ts";
+import { addOutcomeMove } from "./histogram.ts";
 import { keys } from "./keys.ts";
 import { toLogView } from "./log_view.ts";
 import { logExpireIn, type Windows } from "./log_writes.ts";
@@ -182,7 +183,10 @@ export async function recordDelivery(
         } else {
           op.set(leased.key, next, { expireIn }).delete(keys.deliveryUndelivered(rec.logId));
         }
-        if (log) op.set(keys.log(rec.logId), log, { expireIn });
+        if (log) {
+          op.set(keys.log(rec.logId), log, { expireIn });
+          addOutcomeMove(op, logE.value!, log.outcome);
+        }
       },
       next,
       log,
@@ -230,6 +234,7 @@ export async function redeliverLog(store: DeliveryStore, logId: string): Promise
       (op) => {
         op.check(logE).check(recE);
         op.set(keys.log(logId), updated, { expireIn: logExpireIn(log, now, config) });
+        addOutcomeMove(op, log, "pending");
         op.set(keys.delivery(logId), rec);
         op.set(keys.deliveryDue(now, logId), logId);
       },
