@@ -7,15 +7,23 @@
 import type { StoredLog, TriggerRecord } from "./schemas.ts";
 
 export type FiringListener = (logs: StoredLog[]) => void;
-/** What changed, for observers (the event stream): the record, or id and name once deleted. */
-export type TriggerChange =
-  | { action: "created" | "updated"; trigger: TriggerRecord }
-  | { action: "deleted"; trigger: { id: string; name: string } };
 /**
- * `nextRunAtMs`: the changed trigger's pending occurrence; null when it has none (any more).
- * `change`: the change itself, when the publisher knows it.
+ * One trigger change, for the event stream: `trigger` is the record as committed (null when
+ * deleted); `remote` when another instance made it (read from the change feed).
  */
-export type TriggerChangeListener = (nextRunAtMs: number | null, change?: TriggerChange) => void;
+export interface TriggerChange {
+  action: "created" | "updated" | "deleted";
+  id: string;
+  name: string;
+  trigger: TriggerRecord | null;
+  remote: boolean;
+}
+/**
+ * `nextRunAtMs`: the earliest pending occurrence among the changed triggers; null when none
+ * (or unknown: the scheduler re-reads). `changes`: what changed, one entry per trigger (a bulk
+ * action publishes once with all of them); empty when only the scheduler needs to know.
+ */
+export type TriggerChangeListener = (nextRunAtMs: number | null, changes: TriggerChange[]) => void;
 export type DeliveryListener = (logIds: string[]) => void;
 
 /** Calls every listener; one that throws is reported and does not stop the others. */
@@ -53,16 +61,19 @@ export class FiringBus {
     if (logs.length > 0) emit(this.#firings, logs, "firing");
   }
 
-  /** Listens for local trigger changes (the scheduler re-reads its view). */
+  /**
+   * Listens for trigger changes: this instance's, and others' as the change feed brings them
+   * (the scheduler re-reads its view; the event stream sends `trigger` events).
+   */
   onTriggerChange(fn: TriggerChangeListener): () => void {
     return add(this.#changes, fn);
   }
 
-  /** After a commit that created, changed or removed a trigger. */
-  triggerChanged(nextRunAtMs: number | null, change?: TriggerChange): void {
+  /** After a commit (or a batch of commits) that created, changed or removed triggers. */
+  triggerChanged(nextRunAtMs: number | null, changes: TriggerChange[] = []): void {
     for (const fn of this.#changes) {
       try {
-        fn(nextRunAtMs, change);
+        fn(nextRunAtMs, changes);
       } catch (err) {
         console.error("trigger change listener failed:", err);
       }

@@ -15,6 +15,7 @@ import { BackfillRunner } from "./services/backfill_runner.ts";
 import { Alerter } from "./services/alerts.ts";
 import { FailureWatch } from "./services/failure_watch.ts";
 import { TriggerMetrics } from "./trigger_metrics.ts";
+import { TriggerFeed } from "./services/trigger_feed.ts";
 import { WebhookOutbox } from "./webhook/outbox.ts";
 import { isCliInvocation, runCli } from "./cli/main.ts";
 import { openAccessWarning } from "./middleware/auth.ts";
@@ -121,6 +122,8 @@ const outbox = new WebhookOutbox(deps, {
 if (queues) void listenForWakeups(kv, (logId) => outbox.wake(logId));
 housekeeper = new Housekeeper(deps);
 const backfills = new BackfillRunner(deps);
+// Other instances' trigger changes onto this bus (event streams; the scheduler polls anyway).
+const triggerFeed = new TriggerFeed(deps);
 
 const stopStreams = new AbortController();
 const app = createApp(deps, {
@@ -134,6 +137,7 @@ await startStep(async () => {
   housekeeper!.start();
   backfills.start();
   watch.start();
+  triggerFeed.start();
 });
 
 stage = "listen";
@@ -163,6 +167,7 @@ async function shutdown(signal: string) {
   );
   await scheduler.stop();
   await backfills.stop();
+  await triggerFeed.stop();
   stopStreams.abort();
   // Event streams end on the abort above; the bound is a backstop for anything else that hangs.
   let grace: ReturnType<typeof setTimeout> | undefined;

@@ -205,8 +205,17 @@ export const TriggerType = z.enum(["scheduled", "api"]);
 export const Misfire = z.enum(["fire_once", "skip"]);
 export const TriggerStatus = z.enum(["active", "paused", "completed"]);
 
+/** One tag: 1-64 characters of `[a-z0-9_.:/-]` (lower case, so tags compare exactly). */
+export const Tag = z.string().regex(
+  /^[a-z0-9_.:/-]{1,64}$/,
+  "Expected 1-64 characters of a-z, 0-9, _ . : / -",
+);
+/** A trigger's tags: at most 16; repeats are dropped (first one kept), not refused. */
+export const Tags = z.array(Tag).max(16).transform((t) => [...new Set(t)]);
+
 const definitionFields = {
   name: TriggerName,
+  tags: Tags.optional(),
   type: TriggerType.optional(),
   schedule: ScheduleInput.nullable().optional(),
   payload: BoundedJson.optional(),
@@ -249,6 +258,7 @@ export const Trigger = z.object({
   payloadSchema: JsonSchemaDoc.nullable(),
   webhook: StoredWebhook.nullable(),
   misfire: Misfire,
+  tags: z.array(z.string()),
   status: TriggerStatus,
   nextRunAt: IsoOut.nullable(),
   lastRunAt: IsoOut.nullable(),
@@ -270,6 +280,8 @@ export interface TriggerRecord {
   payloadSchema: Record<string, unknown> | boolean | null;
   webhook: Webhook | null;
   misfire: "fire_once" | "skip";
+  /** Absent on records stored before tags existed: read as `[]` (see `tagsOf`). */
+  tags?: string[];
   status: "active" | "paused" | "completed";
   nextRunAt: string | null;
   /** Scheduled firings so far; `maxRuns` counts these. */
@@ -326,11 +338,74 @@ export type StoredLog = Omit<LogEntry, "state">;
 export const Page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
-export const TriggerListQuery = z.strictObject({
+/** `tag` in a query: one value or several (repeated parameter), each a valid tag. */
+const TagFilter = z.union([Tag, z.array(Tag).max(16)]).transform((t) =>
+  typeof t === "string" ? [t] : [...new Set(t)]
+);
+/** The filters shared by the trigger listing and bulk actions. */
+export const TriggerFilter = z.strictObject({
+  q: z.string().min(1).max(128).optional().meta({
+    description: "Case-insensitive substring of the name",
+  }),
+  tag: TagFilter.optional().meta({ description: "Repeatable: every tag must be present" }),
   type: TriggerType.optional(),
   status: TriggerStatus.optional(),
+});
+export type TriggerFilter = z.output<typeof TriggerFilter>;
+export const TriggerSort = z.enum(["name", "nextRunAt", "createdAt", "lastRunAt"]);
+
+export const TriggerListQuery = TriggerFilter.extend({
+  name: TriggerName.optional().meta({ description: "Exact name: answers 0 or 1 items" }),
+  sort: TriggerSort.default("createdAt"),
+  order: z.enum(["asc", "desc"]).default("asc"),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: Ref.optional(),
+  cursor: z.string().max(1024, "At most 1024 characters").optional(),
+});
+export type TriggerListQuery = z.output<typeof TriggerListQuery>;
+
+/** A page of triggers with the number matching the filters. */
+export const TriggerPage = z.object({
+  items: z.array(Trigger),
+  nextCursor: z.string().nullable(),
+  total: z.int(),
+});
+
+/** Most triggers one bulk action may match. */
+export const BULK_MAX = 10_000;
+/** Body of `POST /api/triggers/bulk`: exactly one of `ids`, `filter`. */
+export const BulkRequest = z.strictObject({
+  action: z.enum(["pause", "resume", "delete"]),
+  ids: z.array(z.string().max(64)).min(1).max(BULK_MAX).optional(),
+  filter: TriggerFilter.optional(),
+}).superRefine((b, ctx) => {
+  if ((b.ids === undefined) === (b.filter === undefined)) {
+    ctx.addIssue({ code: "custom", path: ["ids"], message: "Give exactly one of ids, filter" });
+  }
+});
+export type BulkRequest = z.output<typeof BulkRequest>;
+export const BulkResult = z.object({
+  matched: z.int(),
+  changed: z.int(),
+  failed: z.array(z.object({ id: z.string(), error: z.string() })),
+});
+
+/** `GET /api/logs/histogram`. */
+export const HistogramQuery = z.strictObject({
+  bucket: z.enum(["1m", "5m", "1h", "1d"]).default("1h"),
+  since: IsoInput.optional(),
+  until: IsoInput.optional(),
+  trigger: z.string().max(128).optional(),
+});
+export type HistogramQuery = z.output<typeof HistogramQuery>;
+export const Histogram = z.object({
+  bucket: z.enum(["1m", "5m", "1h", "1d"]),
+  buckets: z.array(z.object({
+    start: IsoOut,
+    count: z.int(),
+    ok: z.int(),
+    pending: z.int(),
+    failed: z.int(),
+  })),
 });
 
 export const LogListQuery = z.strictObject({

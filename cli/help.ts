@@ -24,7 +24,8 @@ const DEFINITION = `Definition flags:
   --webhook-method <m>, --webhook-header "Name: value" (repeatable),
   --webhook-timeout-ms <n>, --webhook-retries <n>
   --no-webhook                 remove the webhook
-  --misfire fire_once|skip     what to do about occurrences missed while down`;
+  --misfire fire_once|skip     what to do about occurrences missed while down
+  --tag <tag>                  tag the trigger (repeatable; replaces its tags), --no-tags clears`;
 
 const TEXTS: Record<string, string> = {
   "": `tock: command-line client for a Tock server
@@ -193,7 +194,7 @@ Example:
 
 Print every trigger as a trigger file, sorted by name:
   { "version": 1, "triggers": [ { name, type, schedule, payload, payloadSchema, webhook,
-    misfire, status? } ] }
+    misfire, tags?, status? } ] }
 Webhook header values (often credentials) are written as "<redacted>" unless
 --include-secrets is given; stderr says how many were left out. tock apply keeps the
 server's value for a "<redacted>" header. Applying the export to the same server changes

@@ -8,8 +8,23 @@ import type { Trigger } from "../schemas.ts";
 import type { TriggerSpec } from "./spec.ts";
 
 /** A definition field that `PATCH /api/triggers/:id` accepts. */
-export type Field = "type" | "schedule" | "payload" | "payloadSchema" | "webhook" | "misfire";
-const FIELDS: Field[] = ["type", "schedule", "payload", "payloadSchema", "webhook", "misfire"];
+export type Field =
+  | "type"
+  | "schedule"
+  | "payload"
+  | "payloadSchema"
+  | "webhook"
+  | "misfire"
+  | "tags";
+const FIELDS: Field[] = [
+  "type",
+  "schedule",
+  "payload",
+  "payloadSchema",
+  "webhook",
+  "misfire",
+  "tags",
+];
 
 export type Change =
   | { action: "create"; name: string; index: number; body: Record<string, unknown> }
@@ -78,6 +93,8 @@ function desiredValue(f: Field, spec: TriggerSpec): unknown {
       return effectiveType(spec);
     case "misfire":
       return spec.misfire ?? "fire_once";
+    case "tags":
+      return spec.tags ?? [];
     default:
       return spec[f] ?? null;
   }
@@ -93,6 +110,8 @@ function sameField(f: Field, spec: TriggerSpec, t: Trigger): boolean {
       return sameSchedule(spec.schedule ?? null, t.schedule);
     case "webhook":
       return deepEqual(normalWebhook(spec.webhook ?? null), normalWebhook(t.webhook));
+    case "tags":
+      return deepEqual(desiredValue(f, spec), t.tags ?? []);
     default:
       return deepEqual(desiredValue(f, spec), t[f]);
   }

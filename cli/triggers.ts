@@ -44,8 +44,7 @@ export async function listAllTriggers(
 
 /**
  * Finds a trigger by id or by name: an id-shaped reference is tried as an id first, then
- * the reference is looked up by name. The API has no by-name route, so the lookup pages
- * through the listing and stops at the first page holding the name. Unknown is a 404.
+ * the reference is looked up by name (`?name=`, the server's names index). Unknown is a 404.
  */
 export async function resolveTrigger(client: Client, ref: string): Promise<Trigger> {
   if (ULID.test(ref)) {
@@ -56,10 +55,9 @@ export async function resolveTrigger(client: Client, ref: string): Promise<Trigg
     }
   }
   const name = ref.trim();
-  for await (const page of triggerPages(client)) {
-    const found = page.find((t) => t.name === name);
-    if (found) return found;
-  }
+  const q = `/api/triggers?name=${encodeURIComponent(name)}&limit=1`;
+  const [found] = (await client.request<{ items: Trigger[] }>("GET", q)).items;
+  if (found) return found;
   throw new ApiError(404, "Not found", `No trigger with id or name "${ref}"`);
 }
 
@@ -86,6 +84,8 @@ export const DEFINITION_OPTIONS: Options = {
   "webhook-retries": { type: "string" },
   "no-webhook": { type: "boolean" },
   misfire: { type: "string" },
+  tag: { type: "string", multiple: true },
+  "no-tags": { type: "boolean" },
   paused: { type: "boolean" },
 };
 
@@ -119,6 +119,11 @@ export async function definitionFromFlags(
   const webhook = webhookFromFlags(ctx, command);
   if (webhook !== undefined) body.webhook = webhook;
   if (v["no-webhook"]) body.webhook = null;
+  // --tag replaces the tags (repeat it for several); --no-tags clears them.
+  const tags = v.tag as string[] | undefined;
+  if (tags?.length && v["no-tags"]) throw new UsageError("--no-tags contradicts --tag", command);
+  if (tags?.length) body.tags = tags;
+  if (v["no-tags"]) body.tags = [];
   return body;
 }
 

@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError } from "../errors.ts";
 import type { StoredLog, TriggerRecord, Webhook } from "../schemas.ts";
 import { type DeliveryRecord, newDelivery } from "./delivery_record.ts";
 import type { GroupCommitter, WriteFn } from "./group_commit.ts";
+import { addOutcomeMove } from "./histogram.ts";
 import { keys } from "./keys.ts";
 import { toLogView } from "./log_view.ts";
 import { logExpireIn, type Windows } from "./log_writes.ts";
@@ -185,7 +186,10 @@ export async function recordDelivery(
           // Issue 17: consecutive final failures per trigger, for pauseAfterFailures.
           if (rec.triggerId !== null) addFailureCountWrites(op, rec.triggerId, o.outcome);
         }
-        if (log) op.set(keys.log(rec.logId), log, { expireIn });
+        if (log) {
+          op.set(keys.log(rec.logId), log, { expireIn });
+          addOutcomeMove(op, logE.value!, log.outcome);
+        }
       },
       next,
       log,
@@ -233,6 +237,7 @@ export async function redeliverLog(store: DeliveryStore, logId: string): Promise
       (op) => {
         op.check(logE).check(recE);
         op.set(keys.log(logId), updated, { expireIn: logExpireIn(log, now, config) });
+        addOutcomeMove(op, log, "pending");
         op.set(keys.delivery(logId), rec);
         op.set(keys.deliveryDue(now, logId), logId);
       },

@@ -8,7 +8,11 @@ import { addFiringWrites } from "./firings.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
 import { addLogWrites, type Windows } from "./log_writes.ts";
+import { countWrites } from "./trigger_index.ts";
 import { addTriggerWrites } from "./triggers.ts";
+
+/** KV's limit on mutations (checks counted too, to be safe) in one atomic commit. */
+export const MAX_COMMIT_WRITES = 1_000;
 
 /** A due-index entry as the scheduler sees it. */
 export interface DueItem {
@@ -23,7 +27,7 @@ export interface ClaimWrite {
   entry: Deno.KvEntry<TriggerRecord>;
   next: TriggerRecord;
   log: StoredLog | null;
-  /** A missed-run record written with the claim: a log entry, never delivered. */
+  /** A missed-run record written with the claim (issue 17): a log entry, never delivered. */
   missed?: StoredLog | null;
 }
 
@@ -56,6 +60,22 @@ export function triggerEntry(
   return { key: keys.trigger(rec.id), value: rec, versionstamp };
 }
 
+/** The writes (checks included) one claim adds to a commit: batches are sized by it. */
+export function claimWriteCount(claim: ClaimWrite, w: Windows): number {
+  return countWrites((op) => addClaim(op, claim, w));
+}
+
+function addClaim(
+  op: Deno.AtomicOperation,
+  { entry, next, log, missed }: ClaimWrite,
+  w: Windows,
+) {
+  op.check(entry);
+  addTriggerWrites(op, entry.value, next);
+  if (missed) addLogWrites(op, missed, w);
+  if (log) addFiringWrites(op, log, next, w);
+}
+
 /**
  * Commits `claims` as one atomic operation; not ok when any trigger moved since it was read.
  * Throws what KV throws (a commit too large, say): the caller splits the batch.
@@ -67,12 +87,7 @@ export function commitClaims(
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   return retryLocked(() => {
     const op = kv.atomic();
-    for (const { entry, next, log, missed } of claims) {
-      op.check(entry);
-      addTriggerWrites(op, entry.value, next);
-      if (missed) addLogWrites(op, missed, w);
-      if (log) addFiringWrites(op, log, next, w);
-    }
+    for (const claim of claims) addClaim(op, claim, w);
     return op.commit();
   });
 }

@@ -14,6 +14,31 @@ export const keys = {
   /** Latest api/manual firing time in ms, a KvU64 kept with `max`. */
   triggerLastRun: (id: string) => ["trigger_last_run", id] as const,
 
+  // Listing indexes (db/trigger_index.ts), written in the same commits as the record.
+  /** A trigger carries `tag`. */
+  triggerTag: (tag: string, id: string) => ["trig_tag", tag, id] as const,
+  triggerTagPrefix: (tag: string) => ["trig_tag", tag] as const,
+  /** Triggers carrying `tag`, a KvU64. */
+  triggerTagCount: (tag: string) => ["trig_tag_count", tag] as const,
+  /** Triggers per status and type, KvU64 each: totals without a scan. */
+  triggerCount: (status: string, type: string) => ["trig_count", status, type] as const,
+  triggerCountPrefix: () => ["trig_count"] as const,
+  /** Paused triggers by pending occurrence (active ones are in the due index). */
+  pausedNext: (atMs: number, id: string) => ["trig_next_paused", atMs, id] as const,
+  pausedNextPrefix: () => ["trig_next_paused"] as const,
+  /** Triggers whose view has no `nextRunAt` (api, completed): they sort last by it. */
+  noNext: (id: string) => ["trig_no_next", id] as const,
+  noNextPrefix: () => ["trig_no_next"] as const,
+  triggerLastRunPrefix: () => ["trigger_last_run"] as const,
+  triggerNamesPrefix: () => ["trigger_names"] as const,
+  /** The change feed other instances read (db/trigger_feed.ts), expiring after minutes. */
+  triggerChange: (ulid: string) => ["trigger_changes", ulid] as const,
+  triggerChangesPrefix: () => ["trigger_changes"] as const,
+  /** Firings per counter id (or "*" for all) and minute, per outcome: the histogram. */
+  hist: (counter: string, minuteMs: number, outcome: string) =>
+    ["hist", counter, minuteMs, outcome] as const,
+  histPrefix: (counter: string) => ["hist", counter] as const,
+
   log: (logId: string) => ["logs", logId] as const,
   logsPrefix: () => ["logs"] as const,
   logByTrigger: (triggerId: string, logId: string) =>

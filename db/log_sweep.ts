@@ -1,5 +1,7 @@
 /** The retention sweep: counts entries that became archived and deletes expired ones, in batches. */
 import type { StoredLog } from "../schemas.ts";
+import { Outcome } from "../schemas.ts";
+import { addHistDeletes, minuteOf } from "./histogram.ts";
 import { type CounterId, keys } from "./keys.ts";
 import { retryLocked } from "./kv.ts";
 import {
@@ -131,12 +133,21 @@ export async function sweepLogStore(kv: Deno.Kv, nowMs: number, w: Windows): Pro
     const take: StoredLog[] = [];
     const count: Tally = new Map();
     const archived: Tally = new Map();
+    // Histogram minutes of the deleted entries go with them: the oldest retained minute may
+    // read low while the sweep is part way through it (documented in db/histogram.ts).
+    const minutes = new Map<string, [string, number]>();
+    const outcomes = Outcome.options;
     let mutations = 1; // the cursor
     for (const log of batch) {
       const c = counterOf(log);
-      const cost = (log.triggerId !== null ? 3 : 2) + (count.has(c) ? 0 : 2);
+      const m = minuteOf(log);
+      const newPairs = [[c, m], ["*", m]].filter(([k]) => !minutes.has(`${k} ${m}`)).length;
+      const cost = (log.triggerId !== null ? 3 : 2) + (count.has(c) ? 0 : 2) +
+        newPairs * outcomes.length;
       if (mutations + cost > MAX_MUTATIONS) break;
       mutations += cost;
+      minutes.set(`${c} ${m}`, [c, m]);
+      minutes.set(`* ${m}`, ["*", m]);
       take.push(log);
       bump(count, c, -1);
       if (log.id < cursor.archivedBefore) bump(archived, c, -1);
@@ -153,6 +164,7 @@ export async function sweepLogStore(kv: Deno.Kv, nowMs: number, w: Windows): Pro
       }
       addCounterSums(op, count, keys.logCount);
       addCounterSums(op, archived, keys.logArchived);
+      addHistDeletes(op, minutes.values(), outcomes);
     }, { ...cursor, deletedBefore: next });
     if (!ok) return res;
     res.deleted += take.length;

@@ -1,6 +1,7 @@
 /** Writing log entries: the writes of a new entry (composed into the caller's commit) and expiry. */
 import type { Config } from "../config.ts";
 import type { StoredLog } from "../schemas.ts";
+import { addHistCount } from "./histogram.ts";
 import { type CounterId, keys } from "./keys.ts";
 
 /** The retention windows, the part of the configuration log storage needs. */
@@ -17,7 +18,8 @@ export function backstopMs(w: Windows): number {
 }
 
 /**
- * Adds the writes of one new log entry to `op`: the entry, its indexes and its counter.
+ * Adds the writes of one new log entry to `op`: the entry, its indexes, its counter and its
+ * minute's histogram counters.
  * The caller commits them together with whatever caused the firing.
  */
 export function addLogWrites(op: Deno.AtomicOperation, log: StoredLog, w: Windows): void {
@@ -29,6 +31,7 @@ export function addLogWrites(op: Deno.AtomicOperation, log: StoredLog, w: Window
   op.set(keys.logByName(log.triggerName, log.id), log.id, { expireIn });
   op.sum(keys.logCount(counterOf(log)), 1n);
   op.set(keys.logCounterName(counterOf(log)), log.triggerName);
+  addHistCount(op, log, log.outcome, 1);
 }
 
 /** What is left of a log entry's KV expiry at `nowMs`, so an update keeps its deadline. */

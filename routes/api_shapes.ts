@@ -1,6 +1,8 @@
 /** The response shapes of Tock's API that have no zod schema of their own elsewhere, named. */
 import { z } from "zod";
 import { LogEntry, Page, TestRequest, Trigger, TriggerCreate, TriggerPatch } from "../schemas.ts";
+// Issue 14: the listing's total, bulk actions, the histogram.
+import { BulkRequest, BulkResult, Histogram, TriggerPage } from "../schemas.ts";
 import { BackfillBody, BackfillResult, PauseBody } from "../schemas.ts";
 import { ProblemSchema } from "../errors.ts";
 import { LegacyRemoveBody, LegacyScheduleBody } from "./legacy.ts";
@@ -54,7 +56,10 @@ export const NAMED: Record<string, NamedSchema> = {
   LegacyScheduleBody: { schema: LegacyScheduleBody, io: "input" },
   LegacyRemoveBody: { schema: LegacyRemoveBody, io: "input" },
   Trigger: { schema: Trigger, io: "output" },
-  TriggerPage: { schema: Page(Trigger), io: "output" },
+  TriggerPage: { schema: TriggerPage, io: "output" },
+  BulkRequest: { schema: BulkRequest, io: "input" },
+  BulkResult: { schema: BulkResult, io: "output" },
+  Histogram: { schema: Histogram, io: "output" },
   LogEntry: { schema: LogEntry, io: "output" },
   LogPage: { schema: Page(LogEntry), io: "output" },
   LogStats: { schema: LogStats, io: "output" },

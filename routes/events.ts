@@ -68,8 +68,8 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
   const triggerFrame = (change: TriggerChange) => {
     let frame = views.get(change);
     if (!frame) {
-      frame = (change.action === "deleted"
-        ? Promise.resolve(change.trigger)
+      frame = (change.trigger === null
+        ? Promise.resolve({ id: change.id, name: change.name })
         : toTriggerViews(deps.kv, [change.trigger]).then((v) =>
           v[0]
         ))
@@ -186,12 +186,14 @@ function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
   });
   // Trigger events keep their publication order: each waits for the view before it.
   let triggerTail = Promise.resolve();
-  const unsubscribeTriggers = deps.bus.onTriggerChange((_next, change) => {
-    if (!change || !matches(change.trigger.id, change.trigger.name)) return;
-    const frame = p.triggerFrame(change);
-    triggerTail = triggerTail
-      .then(() => frame)
-      .then((f) => queue.push(f), (err) => console.error("trigger event failed:", err));
+  const unsubscribeTriggers = deps.bus.onTriggerChange((_next, changes) => {
+    for (const change of changes) {
+      if (!matches(change.id, change.name)) continue;
+      const frame = p.triggerFrame(change);
+      triggerTail = triggerTail
+        .then(() => frame)
+        .then((f) => queue.push(f), (err) => console.error("trigger event failed:", err));
+    }
   });
   const heartbeat = setInterval(
     () => queue.push(sseFrame({ comment: "heartbeat" })),

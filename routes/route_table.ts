@@ -3,7 +3,7 @@
  * and what it answers. `/openapi.json` is built from it, and a test holds it to `app.routes`.
  */
 import { z } from "zod";
-import { LogListQuery, PreviewQuery, TriggerListQuery } from "../schemas.ts";
+import { HistogramQuery, LogListQuery, PreviewQuery, TriggerListQuery } from "../schemas.ts";
 import {
   anyJson,
   body,
@@ -42,6 +42,15 @@ const TABLE: TockRoute[] = [
     auth: true,
     query: TriggerListQuery,
     responses: { "200": { description: "One page", name: "TriggerPage" }, "400": bad },
+  },
+  {
+    method: "post",
+    path: "/api/triggers/bulk",
+    summary: "Pause, resume or delete the triggers given by ids or matching a filter (<= 10,000)",
+    tag: "triggers",
+    auth: true,
+    body: body("BulkRequest"),
+    responses: { "200": { description: "What changed", name: "BulkResult" }, "400": bad },
   },
   {
     method: "get",
@@ -155,6 +164,15 @@ const TABLE: TockRoute[] = [
     auth: true,
     query: LogListQuery,
     responses: { "200": { description: "One page", name: "LogPage" }, "400": bad },
+  },
+  {
+    method: "get",
+    path: "/api/logs/histogram",
+    summary: "Firings per time bucket and outcome, exact, oldest first",
+    tag: "logs",
+    auth: true,
+    query: HistogramQuery,
+    responses: { "200": { description: "The buckets", name: "Histogram" }, "400": bad },
   },
   {
     method: "get",

@@ -1,8 +1,10 @@
-/** `/api/triggers`: create, list, get, patch, delete, pause, resume, fire, preview. */
+/** `/api/triggers`: create, list/search, bulk, get, patch, delete, pause, resume, fire, preview. */
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
 import { toLogView } from "../db/log_view.ts";
-import { listTriggers, toTriggerViews } from "../db/triggers.ts";
+import { toTriggerViews } from "../db/triggers.ts";
+import { queryTriggers } from "../db/trigger_query.ts";
+import { bulkAction } from "../services/bulk.ts";
 import { bodyHash, fireNow, fireNowOnce, idempotencyKeyOf } from "../services/firings.ts";
 import {
   createTrigger,
@@ -16,6 +18,7 @@ import {
 import { startBackfill } from "../services/backfill.ts";
 import {
   BackfillBody,
+  BulkRequest,
   PauseBody,
   PreviewQuery,
   TriggerCreate,
@@ -37,12 +40,23 @@ export function triggerRoutes(deps: Deps): Hono {
   });
 
   app.get("/", async (c) => {
-    const q = parseWith(TriggerListQuery, queryOf(c), "query");
-    const page = await listTriggers(deps.kv, q);
+    // `tag` repeats (all must match); every other parameter: the last value wins.
+    const query: Record<string, unknown> = queryOf(c);
+    const tags = new URL(c.req.url).searchParams.getAll("tag");
+    if (tags.length > 1) query.tag = tags;
+    const q = parseWith(TriggerListQuery, query, "query");
+    const page = await queryTriggers(deps.kv, q);
     return c.json({
       items: await toTriggerViews(deps.kv, page.items),
       nextCursor: page.nextCursor,
+      total: page.total,
     });
+  });
+
+  // Before the "/:id" routes.
+  app.post("/bulk", async (c) => {
+    const body = parseWith(BulkRequest, await readJson(c, 2 * 1024 * 1024), "bulk request");
+    return c.json(await bulkAction(deps, body));
   });
 
   app.get("/:id", async (c) => c.json(await view(await getTrigger(deps, c.req.param("id")))));

@@ -5,7 +5,14 @@
  * so every occurrence fires exactly once.
  */
 import type { Deps } from "../deps.ts";
-import { commitClaims, type DueItem, readTriggers, triggerEntry } from "../db/due.ts";
+import {
+  claimWriteCount,
+  commitClaims,
+  type DueItem,
+  MAX_COMMIT_WRITES,
+  readTriggers,
+  triggerEntry,
+} from "../db/due.ts";
 import { dueAtOf } from "../db/triggers.ts";
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
 import { type ClaimContext, type ClaimPlan, planClaim } from "./plan.ts";
@@ -117,6 +124,7 @@ export async function claimBatch(
   const nowMs = deps.clock.now();
   let batch: Member[] = [];
   let bytes = 0;
+  let writes = 0;
   for (const it of live) {
     const entry = cache.get(it.id);
     // Stale due entry (trigger changed, fired elsewhere or deleted): nothing to do here.
@@ -126,13 +134,23 @@ export async function claimBatch(
     }
     const plan = planClaim(entry.value, it.atMs, nowMs, deps.config.misfireGraceMs, ctx);
     const w = weight(entry.value);
-    if (batch.length >= MAX_BATCH || (batch.length > 0 && bytes + w > MAX_BATCH_BYTES)) {
+    // Writes vary (a completing claim moves counters, a firing adds its histogram counters):
+    // counted exactly, so the commit stays within KV's mutation limit.
+    const n = claimWriteCount(
+      { entry, next: plan.next, log: plan.log, missed: plan.missed },
+      deps.config,
+    );
+    const full = batch.length >= MAX_BATCH || writes + n > MAX_COMMIT_WRITES ||
+      (batch.length > 0 && bytes + w > MAX_BATCH_BYTES);
+    if (full && batch.length > 0) {
       await commitBatch(deps, batch, result, cache, ctx);
       batch = [];
       bytes = 0;
+      writes = 0;
     }
     batch.push({ entry, atMs: it.atMs, plan });
     bytes += w;
+    writes += n;
   }
   if (batch.length) await commitBatch(deps, batch, result, cache, ctx);
   return result;

@@ -1,8 +1,9 @@
 /**
  * The rules of trigger changes: create, patch (merge and re-anchoring), pause, resume, delete
- * and the preview of upcoming occurrences. Each change commits through db/triggers.ts and then
- * tells the scheduler once, through the bus (`triggerChanged`), so its timer is re-armed
- * without waiting for a poll.
+ * and the preview of upcoming occurrences. Each change commits through db/triggers.ts (with its
+ * change-feed entry, for the other instances) and then publishes on the bus (`triggerChanged`):
+ * the scheduler re-arms its timer without waiting for a poll, the event stream tells clients.
+ * The `*One` forms commit without publishing, for bulk actions that publish once per batch.
  */
 import type { Deps } from "../deps.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
@@ -20,15 +21,45 @@ import { pausedRecord, resumedRecord } from "../scheduler/pause.ts";
 import { dueFields, nominalOf } from "../scheduler/jitter.ts";
 import type { PauseBody, TriggerCreate, TriggerPatch, TriggerRecord } from "../schemas.ts";
 import type { TriggerChange } from "../events.ts";
+import type { ChangeAction, ChangeNote } from "../db/trigger_feed.ts";
+import { tagsOf } from "../db/trigger_index.ts";
+import { originOf } from "./trigger_feed.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The one place a trigger change reaches the scheduler (and the event stream). */
-function changed(deps: Deps, change: TriggerChange): void {
-  deps.bus.triggerChanged(
-    change.action === "deleted" ? null : dueAtOf(change.trigger as TriggerRecord),
-    change,
-  );
+/** The change-feed entry of a write, stamped with this instance as its origin. */
+function noteOf(deps: Deps, action: ChangeAction) {
+  return (rec: TriggerRecord): ChangeNote => ({
+    id: rec.id,
+    name: rec.name,
+    action,
+    origin: originOf(deps.bus),
+    atMs: deps.clock.now(),
+  });
+}
+
+/** What a committed change publishes: the record as stored, or null once deleted. */
+export function changeOf(action: ChangeAction, rec: TriggerRecord): TriggerChange {
+  return {
+    action,
+    id: rec.id,
+    name: rec.name,
+    trigger: action === "deleted" ? null : rec,
+    remote: false,
+  };
+}
+
+/** Publishes committed changes once: the scheduler and the event stream follow the bus. */
+export function publishChanges(deps: Deps, changes: TriggerChange[]): void {
+  if (changes.length === 0) return;
+  const due = changes.flatMap((c) => (c.trigger ? [dueAtOf(c.trigger)] : [null]));
+  // The earliest pending occurrence; null (re-read) when any change removed one.
+  const next = due.includes(null) ? null : Math.min(...(due as number[]));
+  deps.bus.triggerChanged(next, changes);
+}
+
+function changed(deps: Deps, action: ChangeAction, rec: TriggerRecord): void {
+  publishChanges(deps, [changeOf(action, rec)]);
 }
 
 /** A stored trigger by id; NotFoundError when unknown. */
@@ -47,11 +78,12 @@ export async function getTriggerByName(deps: Deps, name: string): Promise<Trigge
 export async function createTrigger(deps: Deps, body: TriggerCreate): Promise<TriggerRecord> {
   const now = deps.clock.now();
   const def = buildDefinition(body, now, deps.schemas.check);
-  const rec = newTriggerRecord(def, now, {
-    status: body.status === "paused" ? "paused" : "active",
-  });
-  await insertTrigger(deps.kv, rec);
-  changed(deps, { action: "created", trigger: rec });
+  const rec: TriggerRecord = {
+    ...newTriggerRecord(def, now, { status: body.status === "paused" ? "paused" : "active" }),
+    tags: body.tags ?? [],
+  };
+  await insertTrigger(deps.kv, rec, noteOf(deps, "created")(rec));
+  changed(deps, "created", rec);
   return rec;
 }
 
@@ -80,7 +112,13 @@ export function mergePatch(
     deps.schemas.check,
     patch.schedule !== undefined ? undefined : (patch.type === "api" ? null : cur.schedule),
   );
-  const updated: TriggerRecord = { ...cur, ...def, updatedAt: iso(now)!, version: cur.version + 1 };
+  const updated: TriggerRecord = {
+    ...cur,
+    ...def,
+    tags: patch.tags ?? tagsOf(cur),
+    updatedAt: iso(now)!,
+    version: cur.version + 1,
+  };
   if (scheduleChanged) {
     // A new schedule starts afresh: its own first occurrence, its own maxRuns count.
     const next = firstRun(def.schedule, now);
@@ -100,27 +138,51 @@ export async function patchTrigger(
   patch: TriggerPatch,
 ): Promise<TriggerRecord> {
   const now = deps.clock.now();
-  const rec = await updateTrigger(deps.kv, id, (cur) => mergePatch(deps, cur, patch, now));
-  changed(deps, { action: "updated", trigger: rec });
+  const rec = await updateTrigger(
+    deps.kv,
+    id,
+    (cur) => mergePatch(deps, cur, patch, now),
+    noteOf(deps, "updated"),
+  );
+  changed(deps, "updated", rec);
   return rec;
 }
 
+/** A change committed but not yet published: the record and whether anything changed. */
+export interface Unpublished {
+  rec: TriggerRecord;
+  change: TriggerChange | null;
+}
+
 /**
- * Pauses trigger `id`, with an optional reason and end (at `until` it resumes by itself);
- * no-op when paused and no body fields are given; ConflictError once it has completed.
+ * Pauses `id` without publishing, with an optional reason and end (at `until` it resumes by
+ * itself); no change when paused and no body fields are given; ConflictError once completed.
  */
+export async function pauseOne(
+  deps: Deps,
+  id: string,
+  body: PauseBody = {},
+): Promise<Unpublished> {
+  const now = deps.clock.now();
+  let moved = false;
+  const rec = await updateTrigger(deps.kv, id, (cur) => {
+    moved = false;
+    if (cur.status === "completed") throw new ConflictError(`Trigger "${cur.name}" has completed`);
+    const next = pausedRecord(cur, now, body);
+    moved = next !== null;
+    return next;
+  }, noteOf(deps, "updated"));
+  return { rec, change: moved ? changeOf("updated", rec) : null };
+}
+
+/** Pauses trigger `id` (see `pauseOne`); a pause with an end is due at that end. */
 export async function pauseTrigger(
   deps: Deps,
   id: string,
   body: PauseBody = {},
 ): Promise<TriggerRecord> {
-  const now = deps.clock.now();
-  const rec = await updateTrigger(deps.kv, id, (cur) => {
-    if (cur.status === "completed") throw new ConflictError(`Trigger "${cur.name}" has completed`);
-    return pausedRecord(cur, now, body);
-  });
-  // A pause with an end is due at that end: the scheduler must see its new due entry.
-  changed(deps, { action: "updated", trigger: rec });
+  const { rec, change } = await pauseOne(deps, id, body);
+  publishChanges(deps, change ? [change] : []);
   return rec;
 }
 
@@ -135,14 +197,27 @@ export async function autoPauseTrigger(
   reason: string,
 ): Promise<TriggerRecord | null> {
   const now = deps.clock.now();
-  let changedIt = false;
+  let moved = false;
   const rec = await updateTrigger(deps.kv, id, (cur) => {
-    changedIt = cur.status === "active";
-    return changedIt ? pausedRecord(cur, now, { reason }) : null;
-  });
-  if (!changedIt) return null;
-  changed(deps, { action: "updated", trigger: rec });
+    moved = cur.status === "active";
+    return moved ? pausedRecord(cur, now, { reason }) : null;
+  }, noteOf(deps, "updated"));
+  if (!moved) return null;
+  publishChanges(deps, [changeOf("updated", rec)]);
   return rec;
+}
+
+/** Resumes `id` without publishing (no change unless paused). */
+export async function resumeOne(deps: Deps, id: string): Promise<Unpublished> {
+  const now = deps.clock.now();
+  let moved = false;
+  const rec = await updateTrigger(deps.kv, id, (cur) => {
+    moved = false;
+    if (cur.status !== "paused") return null;
+    moved = true;
+    return resumedRecord(cur, now);
+  }, noteOf(deps, "updated"));
+  return { rec, change: moved ? changeOf("updated", rec) : null };
 }
 
 /**
@@ -150,19 +225,21 @@ export async function autoPauseTrigger(
  * passed while paused, the claim applies the trigger's misfire policy to it.
  */
 export async function resumeTrigger(deps: Deps, id: string): Promise<TriggerRecord> {
-  const now = deps.clock.now();
-  const rec = await updateTrigger(deps.kv, id, (cur) => {
-    if (cur.status !== "paused") return null;
-    return resumedRecord(cur, now);
-  });
-  changed(deps, { action: "updated", trigger: rec });
+  const { rec, change } = await resumeOne(deps, id);
+  publishChanges(deps, change ? [change] : []);
   return rec;
+}
+
+/** Deletes `id` without publishing. */
+export async function deleteOne(deps: Deps, id: string): Promise<Unpublished> {
+  const rec = await deleteRecord(deps.kv, id, noteOf(deps, "deleted"));
+  return { rec, change: changeOf("deleted", rec) };
 }
 
 /** Deletes trigger `id` and its indexes; its logs stay until retention ends. */
 export async function deleteTrigger(deps: Deps, id: string): Promise<TriggerRecord> {
-  const rec = await deleteRecord(deps.kv, id);
-  changed(deps, { action: "deleted", trigger: { id: rec.id, name: rec.name } });
+  const { rec, change } = await deleteOne(deps, id);
+  publishChanges(deps, [change!]);
   return rec;
 }
 

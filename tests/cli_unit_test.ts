@@ -25,6 +25,7 @@ function stored(over: Partial<Trigger> & { name: string }): Trigger {
     payloadSchema: null,
     webhook: null,
     misfire: "fire_once",
+    tags: [],
     status: "active",
     nextRunAt: null,
     lastRunAt: null,
