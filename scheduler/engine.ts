@@ -83,6 +83,8 @@ export class Scheduler {
   #pollQueued: Promise<void> | null = null;
   #prefetching: Promise<void> | null = null;
   #unsubscribe: (() => void) | null = null;
+  /** When this scheduler started: occurrences missed before it were missed while down. */
+  #startedAtMs = 0;
 
   constructor(deps: Deps, opts: SchedulerOptions = {}) {
     this.#deps = deps;
@@ -95,6 +97,7 @@ export class Scheduler {
   /** Loads what is due (including what was missed while down) and starts the timer and poll. */
   async start(): Promise<void> {
     this.#running = true;
+    this.#startedAtMs = this.#deps.clock.now();
     this.#unsubscribe = this.#deps.bus.onTriggerChange((next) => this.notify(next));
     await this.poll();
     this.#pollTimer = setInterval(() => {
@@ -268,12 +271,14 @@ export class Scheduler {
 
   async #claimChunk(chunk: DueItem[]): Promise<void> {
     try {
-      const result = await claimBatch(this.#deps, chunk, this.#cache);
+      const result = await claimBatch(this.#deps, chunk, this.#cache, {
+        startedAtMs: this.#startedAtMs,
+      });
       this.#firedTotal += result.fired.length;
       this.#lostTotal += result.lost;
       for (const { item } of result.rescheduled) this.#insert(item);
       // Observers and the webhook outbox follow the bus.
-      this.#deps.bus.publish(result.fired);
+      this.#deps.bus.publish(result.missed.concat(result.fired));
     } catch (err) {
       // KV trouble beyond the locked-retry: put the items back; the next poll re-reads the truth.
       console.error("scheduler claim failed:", (err as Error).message);
