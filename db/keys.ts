@@ -87,6 +87,12 @@ export const keys = {
   /** Consecutive final delivery failures of a trigger (KvU64), deleted by a success. */
   deliveryFailures: (triggerId: string) => ["delivery_failures", triggerId] as const,
 
+  /**
+   * The firing of a trigger with `overlap` skip or buffer_one whose delivery is pending, and
+   * the one buffered behind it (db/inflight.ts); absent while nothing is in flight.
+   */
+  inflight: (triggerId: string) => ["inflight", triggerId] as const,
+
   /** One housekeeping run per job per minute across instances. */
   cronLock: (job: string, minute: number) => ["cron", job, minute] as const,
 };

@@ -176,6 +176,7 @@ export async function toTriggerViews(kv: Deno.Kv, recs: TriggerRecord[]): Promis
       payloadSchema: r.payloadSchema,
       webhook: r.webhook,
       misfire: r.misfire,
+      overlap: r.overlap ?? "allow",
       tags: tagsOf(r),
       status: r.status,
       nextRunAt: r.status === "completed" ? null : r.nextRunAt,
