@@ -55,6 +55,9 @@ export const keys = {
   logCount: (counter: CounterId) => ["log_stats", counter, "count"] as const,
   logArchived: (counter: CounterId) => ["log_stats", counter, "archived"] as const,
   logCounterName: (counter: CounterId) => ["log_stats", counter, "name"] as const,
+  /** Entries not yet deleted with a record outcome ("missed" or "skipped"), KvU64 each. */
+  logOutcomeCount: (counter: CounterId, outcome: string) =>
+    ["log_stats", counter, outcome] as const,
   logStatsPrefix: () => ["log_stats"] as const,
   /** How far the sweep has counted entries archived and deleted them (ULID key bounds). */
   logSweepCursor: () => ["log_stats", "~sweep"] as const,

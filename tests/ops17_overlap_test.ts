@@ -169,6 +169,13 @@ Deno.test("overlap buffer_one: one occurrence waits and is delivered after the h
     assert.deepEqual(await logs(srv, t.id, "pending"), []);
     const s2 = new Set((await logs(srv, t.id, "skipped")).map((s) => s.id));
     assert.ok(slow.logIds().every((id) => !s2.has(id)));
+    // Stats count the skipped records apart, within the retained entries (paused: at rest).
+    const stats = await (await fetch(`${srv.url}/api/logs/stats`)).json();
+    const row = stats.byTrigger.find((r: { triggerId: string }) => r.triggerId === t.id);
+    assert.equal(row.active, (await logs(srv, t.id)).length);
+    assert.equal(row.skipped, s2.size);
+    assert.equal(row.missed, 0);
+    assert.equal(stats.skipped, s2.size);
   } finally {
     await srv.stop();
     await slow.r.close();
