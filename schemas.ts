@@ -547,3 +547,19 @@ export const LegacyScheduleBody = z.object({
 
 /** The reference app's request body for /remove_trigger. */
 export const LegacyRemoveBody = z.object({ trigger_name: z.string() });
+
+/** What `/healthz` and `/metrics` report about this instance's scheduler. */
+export const SchedulerStatus = z.object({
+  running: z.boolean(),
+  /** Occurrences held in memory: pending within the horizon. */
+  upcoming: z.int(),
+  nextDueAt: z.string().nullable(),
+  /** How overdue the earliest unclaimed occurrence is (held or being claimed); 0 when none. */
+  lagMs: z.number(),
+  lastPollAt: z.string().nullable(),
+  /** Scheduled firings this instance committed since it started. */
+  firedTotal: z.int(),
+  /** Claims this instance found already made elsewhere, or stale after an edit. */
+  lostTotal: z.int(),
+});
+export type SchedulerStatus = z.infer<typeof SchedulerStatus>;

@@ -27,7 +27,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
-import { hopsFrom } from "../webhook/hops.ts";
+import { hopsFrom } from "../hops.ts";
 
 export function triggerRoutes(deps: Deps): Hono {
   const app = new Hono();

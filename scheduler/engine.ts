@@ -11,6 +11,7 @@
  *                write log, advance record, move due entry
  * ```
  */
+import type { SchedulerStatus } from "../schemas.ts";
 import type { Deps } from "../deps.ts";
 import { listDue } from "../db/due.ts";
 import { retryLocked } from "../db/kv.ts";
@@ -32,20 +33,6 @@ export interface SchedulerOptions {
   maxHeld?: number;
   /** Claim commits in flight at once (two overlap building one batch with writing another). */
   concurrency?: number;
-}
-
-export interface SchedulerStatus {
-  running: boolean;
-  /** Occurrences held in memory: pending within the horizon. */
-  upcoming: number;
-  nextDueAt: string | null;
-  /** How overdue the earliest unclaimed occurrence is (held or being claimed); 0 when none. */
-  lagMs: number;
-  lastPollAt: string | null;
-  /** Scheduled firings this instance committed since it started. */
-  firedTotal: number;
-  /** Claims this instance found already made elsewhere, or stale after an edit. */
-  lostTotal: number;
 }
 
 /**
