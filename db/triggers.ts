@@ -46,6 +46,16 @@ export function addTriggerWrites(
 }
 
 /**
+ * Bumps the definition key of `rec` (deletes it with `null`): the fire path's cached
+ * definitions are checked against it (db/trigger_cache.ts). Not in `addTriggerWrites`, which
+ * scheduled claims share: a claim moves the schedule, never what a firing reads.
+ */
+export function addDefWrite(op: Deno.AtomicOperation, id: string, rec: TriggerRecord | null): void {
+  if (rec === null) op.delete(keys.triggerDef(id));
+  else op.set(keys.triggerDef(id), rec.version);
+}
+
+/**
  * Commits a trigger write. A failed check is a name clash only when another trigger owns the
  * name; otherwise the record itself moved (a claim, another request) and the caller retries.
  */
@@ -81,6 +91,7 @@ export async function insertTrigger(
   const res = await commitOrExplain(kv, () => {
     const op = kv.atomic().check({ key: keys.trigger(rec.id), versionstamp: null });
     addTriggerWrites(op, null, rec);
+    addDefWrite(op, rec.id, rec);
     if (note) addChangeWrite(op, note);
     return op;
   }, rec);
@@ -122,6 +133,7 @@ export async function updateTrigger(
     const res = await commitOrExplain(kv, () => {
       const op = kv.atomic().check(entry);
       addTriggerWrites(op, entry.value, next);
+      addDefWrite(op, id, next);
       if (note) addChangeWrite(op, note(next));
       return op;
     }, next);
@@ -144,6 +156,7 @@ export async function deleteTrigger(
       .delete(keys.triggerName(rec.name))
       .delete(keys.triggerRuns(id))
       .delete(keys.triggerLastRun(id));
+    addDefWrite(op, id, null);
     const due = dueKeyOf(rec);
     if (due) op.delete(due);
     addIndexWrites(op, rec, null);
@@ -202,7 +215,10 @@ export async function insertTriggersBatch(kv: Deno.Kv, recs: TriggerRecord[]): P
   const commits: Promise<unknown>[] = [];
   for (let i = 0; i < recs.length; i += PER_COMMIT) {
     const op = kv.atomic();
-    for (const r of recs.slice(i, i + PER_COMMIT)) addTriggerWrites(op, null, r);
+    for (const r of recs.slice(i, i + PER_COMMIT)) {
+      addTriggerWrites(op, null, r);
+      addDefWrite(op, r.id, r);
+    }
     commits.push(retryLocked(() => op.commit()));
     if (commits.length >= 8) await Promise.all(commits.splice(0));
   }

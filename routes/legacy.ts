@@ -15,6 +15,7 @@ import {
   fireTest,
   idempotencyKeyOf,
   maxTestDelayMs,
+  resolveForFire,
   testDefinition,
   unsavedRecord,
 } from "../services/firings.ts";
@@ -151,7 +152,7 @@ export function legacyRoutes(deps: Deps): Hono {
       return c.json({ error: "Query parameter trigger_name is required" }, 400);
     }
     const key = idempotencyKeyOf(c.req.header("idempotency-key"));
-    const rec = await getTriggerByName(deps, name);
+    const rec = await resolveForFire(deps, { name });
     const NONE = Symbol();
     const read = await readJson(c, max, NONE);
     const body = read === NONE ? undefined : read;

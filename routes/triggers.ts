@@ -5,7 +5,13 @@ import { toLogView } from "../db/log_view.ts";
 import { toTriggerViews } from "../db/triggers.ts";
 import { queryTriggers } from "../db/trigger_query.ts";
 import { bulkAction } from "../services/bulk.ts";
-import { bodyHash, fireNow, fireNowOnce, idempotencyKeyOf } from "../services/firings.ts";
+import {
+  bodyHash,
+  fireNow,
+  fireNowOnce,
+  idempotencyKeyOf,
+  resolveForFire,
+} from "../services/firings.ts";
 import {
   createTrigger,
   deleteTrigger,
@@ -81,7 +87,7 @@ export function triggerRoutes(deps: Deps): Hono {
   app.post("/:id/fire", async (c) => {
     const hops = hopsFrom(c.req.header("tock-hops"));
     const key = idempotencyKeyOf(c.req.header("idempotency-key"));
-    const rec = await getTrigger(deps, c.req.param("id"));
+    const rec = await resolveForFire(deps, { id: c.req.param("id") });
     const NONE = Symbol();
     const read = await readJson(c, max, NONE);
     const body = read === NONE ? undefined : read;
