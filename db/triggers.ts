@@ -50,9 +50,17 @@ export function addTriggerWrites(
  * definitions are checked against it (db/trigger_cache.ts). Not in `addTriggerWrites`, which
  * scheduled claims share: a claim moves the schedule, never what a firing reads.
  */
-export function addDefWrite(op: Deno.AtomicOperation, id: string, rec: TriggerRecord | null): void {
-  if (rec === null) op.delete(keys.triggerDef(id));
-  else op.set(keys.triggerDef(id), rec.version);
+export function addDefWrite(
+  op: Deno.AtomicOperation,
+  id: string,
+  rec: TriggerRecord | null,
+  prevName?: string,
+): void {
+  if (rec === null) return void op.delete(keys.triggerDef(id));
+  op.set(keys.triggerDef(id), rec.version);
+  // The name log statistics show for this trigger's entries: set here, at create and rename,
+  // instead of by every firing.
+  if (rec.name !== prevName) op.set(keys.logCounterName(id), rec.name);
 }
 
 /**
@@ -133,7 +141,7 @@ export async function updateTrigger(
     const res = await commitOrExplain(kv, () => {
       const op = kv.atomic().check(entry);
       addTriggerWrites(op, entry.value, next);
-      addDefWrite(op, id, next);
+      addDefWrite(op, id, next, entry.value.name);
       if (note) addChangeWrite(op, note(next));
       return op;
     }, next);
