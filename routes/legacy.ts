@@ -8,6 +8,7 @@ import type { Deps } from "../deps.ts";
 import { listTriggers } from "../db/triggers.ts";
 import { listLogs } from "../db/log_list.ts";
 import { logStats } from "../db/log_stats.ts";
+import { markFired } from "../middleware/request_log.ts";
 import {
   bodyHash,
   fireNow,
@@ -162,10 +163,12 @@ export function legacyRoutes(deps: Deps): Hono {
         key,
         bodyHash: await bodyHash(body),
       }, hops);
+      markFired(c, entry);
       const headers: Record<string, string> = replayed ? { "Idempotent-Replayed": "true" } : {};
       return c.json({ message, log: legacyLog(entry, entry.state) }, 200, headers);
     }
     const log = await fireNow(deps, rec, body, hops);
+    markFired(c, log);
     return c.json({ message, log: legacyLog(log, "active") });
   });
 

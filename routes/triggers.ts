@@ -5,6 +5,7 @@ import { toLogView } from "../db/log_view.ts";
 import { toTriggerViews } from "../db/triggers.ts";
 import { queryTriggers } from "../db/trigger_query.ts";
 import { bulkAction } from "../services/bulk.ts";
+import { markFired } from "../middleware/request_log.ts";
 import {
   bodyHash,
   fireNow,
@@ -96,10 +97,12 @@ export function triggerRoutes(deps: Deps): Hono {
         key,
         bodyHash: await bodyHash(body),
       }, hops);
+      markFired(c, entry);
       if (replayed) return c.json(entry, 200, { "Idempotent-Replayed": "true" });
       return c.json(entry, 202);
     }
     const log = await fireNow(deps, rec, body, hops);
+    markFired(c, log);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
   });
 
