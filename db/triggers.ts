@@ -7,6 +7,7 @@ import { addChangeWrite, type ChangeNote } from "./trigger_feed.ts";
 import { queryTriggers, WALK_BUDGET } from "./trigger_query.ts";
 import { addIndexWrites, tagsOf } from "./trigger_index.ts";
 import { isUlid } from "./ulid.ts";
+import type { GroupCommitter } from "./group_commit.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -69,12 +70,12 @@ export function addDefWrite(
  */
 async function commitOrExplain(
   kv: Deno.Kv,
-  build: () => Deno.AtomicOperation,
+  commit: () => Promise<Deno.KvCommitResult | Deno.KvCommitError>,
   rec: Pick<TriggerRecord, "id" | "name">,
 ) {
   let res: Deno.KvCommitResult | Deno.KvCommitError;
   try {
-    res = await retryLocked(() => build().commit());
+    res = await commit();
   } catch (err) {
     if (/too large|exceeds/i.test(String(err))) {
       throw new PayloadTooLargeError("The trigger is larger than storage allows (64 KiB)");
@@ -90,19 +91,36 @@ async function commitOrExplain(
   return res;
 }
 
-/** Stores a new trigger; ConflictError when the name is taken. `note` goes to the feed. */
+/**
+ * Stores a new trigger; ConflictError when the name is taken. `note` goes to the feed. With
+ * `committer`, concurrent creates share commits: each checks its id and name absent and writes
+ * them, and the committer never puts two writers that check and write one key in one commit,
+ * so of two creates of one name exactly one succeeds.
+ */
 export async function insertTrigger(
   kv: Deno.Kv,
   rec: TriggerRecord,
   note?: ChangeNote,
+  committer?: GroupCommitter,
 ): Promise<void> {
-  const res = await commitOrExplain(kv, () => {
-    const op = kv.atomic().check({ key: keys.trigger(rec.id), versionstamp: null });
+  const write = (op: Deno.AtomicOperation) => {
+    op.check({ key: keys.trigger(rec.id), versionstamp: null });
     addTriggerWrites(op, null, rec);
     addDefWrite(op, rec.id, rec);
     if (note) addChangeWrite(op, note);
-    return op;
-  }, rec);
+  };
+  const res = committer
+    ? await commitOrExplain(
+      kv,
+      () => committer.submit(write, 2 * JSON.stringify(rec).length + 1024),
+      rec,
+    )
+    : await commitOrExplain(kv, () =>
+      retryLocked(() => {
+        const op = kv.atomic();
+        write(op);
+        return op.commit();
+      }), rec);
   if (!res.ok) throw new ConflictError(`Trigger "${rec.id}" changed concurrently, try again`);
 }
 
@@ -138,13 +156,14 @@ export async function updateTrigger(
     const entry = await getTriggerEntry(kv, id);
     const next = change(entry.value);
     if (next === null) return entry.value;
-    const res = await commitOrExplain(kv, () => {
-      const op = kv.atomic().check(entry);
-      addTriggerWrites(op, entry.value, next);
-      addDefWrite(op, id, next, entry.value.name);
-      if (note) addChangeWrite(op, note(next));
-      return op;
-    }, next);
+    const res = await commitOrExplain(kv, () =>
+      retryLocked(() => {
+        const op = kv.atomic().check(entry);
+        addTriggerWrites(op, entry.value, next);
+        addDefWrite(op, id, next, entry.value.name);
+        if (note) addChangeWrite(op, note(next));
+        return op.commit();
+      }), next);
     if (res.ok) return next;
   }
   throw new ConflictError(`Trigger "${id}" is changing too often to update, try again`);
