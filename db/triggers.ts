@@ -194,14 +194,19 @@ export async function deleteTrigger(
 }
 
 /** The API view: the record plus run counters kept outside it (api and manual firings). */
-export async function toTriggerViews(kv: Deno.Kv, recs: TriggerRecord[]): Promise<Trigger[]> {
-  const counters = await getManyChunked<Deno.KvU64>(
+export async function toTriggerViews(
+  kv: Deno.Kv,
+  recs: TriggerRecord[],
+  opts: { fresh?: boolean } = {},
+): Promise<Trigger[]> {
+  // `fresh`: just created, so no firing has counted yet (no read queued behind commits).
+  const counters = opts.fresh ? [] : await getManyChunked<Deno.KvU64>(
     kv,
     recs.flatMap((r) => [keys.triggerRuns(r.id), keys.triggerLastRun(r.id)]),
   );
   return recs.map((r, i) => {
-    const extraRuns = Number(counters[2 * i].value?.value ?? 0n);
-    const extraLast = Number(counters[2 * i + 1].value?.value ?? 0n);
+    const extraRuns = Number(counters[2 * i]?.value?.value ?? 0n);
+    const extraLast = Number(counters[2 * i + 1]?.value?.value ?? 0n);
     const schedLast = r.lastScheduledRunAt ? Date.parse(r.lastScheduledRunAt) : 0;
     const last = Math.max(extraLast, schedLast);
     return {

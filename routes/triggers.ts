@@ -40,7 +40,8 @@ export function triggerRoutes(deps: Deps): Hono {
 
   app.post("/", async (c) => {
     const body = parseWith(TriggerCreate, await readJson(c, max), "trigger");
-    return c.json(await view(await createTrigger(deps, body)), 201);
+    const rec = await createTrigger(deps, body);
+    return c.json((await toTriggerViews(deps.kv, [rec], { fresh: true }))[0], 201);
   });
 
   app.get("/", async (c) => {
