@@ -13,7 +13,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { Deps } from "./deps.ts";
 import { InternalError, NotFoundError, problemResponse, TockError } from "./errors.ts";
-import type { SchedulerStatus } from "./scheduler/engine.ts";
+import type { SchedulerStatus } from "./schemas.ts";
 import { deliveryRoutes } from "./routes/deliveries.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";

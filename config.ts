@@ -36,6 +36,12 @@ export interface Config {
   corsOrigins: string[];
   /** Host names besides localhost, 127.0.0.1 and [::1] a loopback-bound server answers to. */
   allowedHosts: string[];
+  /** Backfill firings per second (issue 17). */
+  backfillRate: number;
+  /** Where operator alerts go (signed JSON POSTs), or null for none (issue 17). */
+  alertWebhook: string | null;
+  /** Most triggers with per-trigger metric series (issue 17). */
+  metricsTriggerLimit: number;
 }
 
 /** A configuration problem, reported as one line naming the flag. */
@@ -97,6 +103,16 @@ function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolea
   switch (spec.kind) {
     case "int": {
       if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw bad("expected a port number 0-65535");
+      return Number(raw);
+    }
+    case "optionalUrl":
+      if (raw === "") return null;
+      if (!/^https?:\/\//.test(raw) || !URL.canParse(raw)) throw bad("expected an http(s) URL");
+      return raw;
+    case "count": {
+      if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 100_000) {
+        throw bad("expected a whole number 1-100000");
+      }
       return Number(raw);
     }
     case "duration": {

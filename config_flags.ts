@@ -12,7 +12,10 @@ export type Kind =
   | "rateLimit"
   | "origins"
   | "hosts"
-  | "bool";
+  | "bool"
+  // issue 17
+  | "count"
+  | "optionalUrl";
 
 /** One flag: its name, environment variable, default, kind and help line. */
 export interface FlagSpec {
@@ -157,5 +160,27 @@ export const FLAGS: Record<keyof Config, FlagSpec> = {
     def: "false",
     kind: "bool",
     help: "refuse webhook deliveries to loopback, private, link-local and CGNAT addresses",
+  },
+  // Operator controls (issue 17)
+  backfillRate: {
+    flag: "backfill-rate",
+    env: "TOCK_BACKFILL_RATE",
+    def: "50",
+    kind: "count",
+    help: "backfill firings per second",
+  },
+  alertWebhook: {
+    flag: "alert-webhook",
+    env: "TOCK_ALERT_WEBHOOK",
+    def: "",
+    kind: "optionalUrl",
+    help: "URL for signed alerts: delivery failures, missed runs, automatic pauses",
+  },
+  metricsTriggerLimit: {
+    flag: "metrics-trigger-limit",
+    env: "TOCK_METRICS_TRIGGER_LIMIT",
+    def: "1000",
+    kind: "count",
+    help: "most triggers with per-trigger metric series",
   },
 };

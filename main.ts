@@ -11,6 +11,10 @@ import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
 import { getTriggerEntry } from "./db/triggers.ts";
 import { Scheduler } from "./scheduler/engine.ts";
 import { Housekeeper } from "./services/housekeeping.ts";
+import { BackfillRunner } from "./services/backfill_runner.ts";
+import { Alerter } from "./services/alerts.ts";
+import { FailureWatch } from "./services/failure_watch.ts";
+import { TriggerMetrics } from "./trigger_metrics.ts";
 import { TriggerFeed } from "./services/trigger_feed.ts";
 import { WebhookOutbox } from "./webhook/outbox.ts";
 import { isCliInvocation, runCli } from "./cli/main.ts";
@@ -101,11 +105,18 @@ if (log) deps.bus.subscribe(firingLogger(log));
 const scheduler = new Scheduler(deps);
 // KV Connect and Deno Deploy have no queues: there Tock never calls listenQueue or enqueue.
 const queues = kvHasQueues(config.kv, { DENO_DEPLOYMENT_ID: Deno.env.get("DENO_DEPLOYMENT_ID") });
+const alerts = new Alerter(deps);
+const watch = new FailureWatch(deps, alerts);
+const triggerMetrics = new TriggerMetrics(deps.metrics.registry, config.metricsTriggerLimit);
+triggerMetrics.attach(deps.bus);
 const outbox = new WebhookOutbox(deps, {
   queues,
   denyPrivate: config.webhookDenyPrivate,
   // A series that ends failed is logged once, with the webhook's host (never its path/query).
   onSettled: (settled) => {
+    // Issue 17: pauseAfterFailures, alerts and per-trigger metrics follow every outcome.
+    watch.settled(settled);
+    triggerMetrics.settled(settled);
     if (settled.outcome !== "failed") return;
     const host = settled.triggerId === null
       ? Promise.resolve(null)
@@ -116,6 +127,7 @@ const outbox = new WebhookOutbox(deps, {
 });
 if (queues) void listenForWakeups(kv, (logId) => outbox.wake(logId));
 housekeeper = new Housekeeper(deps);
+const backfills = new BackfillRunner(deps);
 // Other instances' trigger changes onto this bus (event streams; the scheduler polls anyway).
 const triggerFeed = new TriggerFeed(deps);
 
@@ -129,6 +141,8 @@ await startStep(async () => {
   await scheduler.start();
   await outbox.start();
   housekeeper!.start();
+  backfills.start();
+  watch.start();
   triggerFeed.start();
 });
 
@@ -158,6 +172,7 @@ async function shutdown(signal: string) {
     `Tock stopping (${signal}): no new claims, finishing commits in flight`,
   );
   await scheduler.stop();
+  await backfills.stop();
   await triggerFeed.stop();
   stopStreams.abort();
   // Event streams end on the abort above; the bound is a backstop for anything else that hangs.
@@ -168,6 +183,8 @@ async function shutdown(signal: string) {
   ]);
   clearTimeout(grace);
   await outbox.stop();
+  await watch.stop();
+  await alerts.stop();
   deps.schemas.close();
   await housekeeper?.stop();
   kv.close();

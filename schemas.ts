@@ -51,11 +51,14 @@ const EverySeconds = z.number().min(1).max(366 * 86400).refine(
 
 export const AtSchedule = z.strictObject({ at: IsoInput });
 export const DelaySchedule = z.strictObject({ delaySeconds: z.number().gt(0).max(366 * 86400) });
+/** Issue 17: each occurrence fires at a deterministic offset in [0, jitterSeconds). */
+const JitterSeconds = z.int().min(0).max(3600);
 export const EverySchedule = z.strictObject({
   everySeconds: EverySeconds,
   startAt: IsoInput.optional(),
   endAt: IsoInput.optional(),
   maxRuns: MaxRuns.optional(),
+  jitterSeconds: JitterSeconds.optional(),
 });
 export const CronSchedule = z.strictObject({
   cron: CronExpr,
@@ -63,6 +66,7 @@ export const CronSchedule = z.strictObject({
   startAt: IsoInput.optional(),
   endAt: IsoInput.optional(),
   maxRuns: MaxRuns.optional(),
+  jitterSeconds: JitterSeconds.optional(),
 });
 
 /** The four schedule forms, in the order `SCHEDULE_FORMS` names their keys. */
@@ -74,8 +78,21 @@ const SCHEDULE_FORMS = ["at", "delaySeconds", "everySeconds", "cron"] as const;
 /** A schedule as stored and answered: delaySeconds becomes at, every has its anchor. */
 export type Schedule =
   | { at: string }
-  | { everySeconds: number; startAt: string; endAt?: string; maxRuns?: number }
-  | { cron: string; timezone: string; startAt?: string; endAt?: string; maxRuns?: number };
+  | {
+    everySeconds: number;
+    startAt: string;
+    endAt?: string;
+    maxRuns?: number;
+    jitterSeconds?: number;
+  }
+  | {
+    cron: string;
+    timezone: string;
+    startAt?: string;
+    endAt?: string;
+    maxRuns?: number;
+    jitterSeconds?: number;
+  };
 export const StoredSchedule = z.union([
   z.object({ at: IsoOut }),
   z.object({
@@ -83,6 +100,7 @@ export const StoredSchedule = z.union([
     startAt: IsoOut,
     endAt: IsoOut.optional(),
     maxRuns: z.int().optional(),
+    jitterSeconds: z.int().optional(),
   }),
   z.object({
     cron: z.string(),
@@ -90,6 +108,7 @@ export const StoredSchedule = z.union([
     startAt: IsoOut.optional(),
     endAt: IsoOut.optional(),
     maxRuns: z.int().optional(),
+    jitterSeconds: z.int().optional(),
   }),
 ]);
 
@@ -111,6 +130,8 @@ export const WebhookInput = z.strictObject({
   timeoutMs: z.int().min(100).max(300_000).default(10_000),
   retries: z.int().min(0).max(20).default(3),
   backoffMs: z.int().min(0).max(300_000).default(1000),
+  /** Issue 17: pause the trigger after this many consecutive final delivery failures. */
+  pauseAfterFailures: z.int().min(1).max(1000).optional(),
 });
 export type Webhook = z.output<typeof WebhookInput>;
 
@@ -224,6 +245,7 @@ const StoredWebhook = z.object({
   timeoutMs: z.int(),
   retries: z.int(),
   backoffMs: z.int(),
+  pauseAfterFailures: z.int().optional(),
 });
 
 /** A trigger as answered by the API. */
@@ -244,6 +266,7 @@ export const Trigger = z.object({
   createdAt: IsoOut,
   updatedAt: IsoOut,
   version: z.int(),
+  ...pauseViewFields(),
 });
 export type Trigger = z.infer<typeof Trigger>;
 
@@ -267,10 +290,20 @@ export interface TriggerRecord {
   createdAt: string;
   updatedAt: string;
   version: number;
+  /** Operator controls (issue 17); absent on records written before them. */
+  pausedReason?: string | null;
+  pausedAt?: string | null;
+  /** With jitter, the nominal pending occurrence (`nextRunAt` is its jittered instant). */
+  nextOccurrenceAt?: string | null;
+  /** When set on a paused record, its due entry sits here: the claim resumes it once. */
+  pausedUntil?: string | null;
+  /** Set by a resume, cleared by the next claim: occurrences missed before it were paused. */
+  pauseEndedAt?: string | null;
 }
 
-export const LogSource = z.enum(["schedule", "api", "manual", "test"]);
-export const Outcome = z.enum(["ok", "pending", "failed"]);
+export const LogSource = z.enum(["schedule", "api", "manual", "test", "backfill"]);
+/** `skipped` (an overlap) and `missed` (occurrences not fired) are records, not firings. */
+export const Outcome = z.enum(["ok", "pending", "failed", "skipped", "missed"]);
 export const Delivery = z.object({
   status: z.int().nullable(),
   attempts: z.int(),
@@ -296,6 +329,7 @@ export const LogEntry = z.object({
   delivery: Delivery.nullable(),
   /** The `Tock-Hops` its deliveries carry; absent means 1 (not caused by a delivery). */
   hops: z.int().min(1).optional(),
+  ...logRecordFields(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 /** A log entry as stored: everything but the derived `state`. */
@@ -439,6 +473,57 @@ function dotted(path: (string | number)[]): string {
   return path.map(String).join(".");
 }
 
+// --- Operator controls (issue 17): pause with a reason and an end ---
+
+/** Body of `POST /api/triggers/:id/pause` (optional; `until` is checked against the clock). */
+export const PauseBody = z.strictObject({
+  reason: z.string().max(500).optional(),
+  until: IsoInput.optional(),
+});
+export type PauseBody = z.infer<typeof PauseBody>;
+
+/** The pause fields of a trigger view: null when active. A function so `Trigger` can use it. */
+function pauseViewFields() {
+  return {
+    pausedReason: z.string().nullable(),
+    pausedAt: IsoOut.nullable(),
+    pausedUntil: IsoOut.nullable(),
+  };
+}
+
+// --- Operator controls (issue 17): missed-run records ---
+
+/**
+ * The optional log-entry fields of records that are not plain firings. `missed`: the
+ * occurrences one missed-run record covers, `countCapped` when a cron count hit its cap. A
+ * function (hoisted) so `LogEntry` above can use it.
+ */
+function logRecordFields() {
+  return {
+    reason: z.enum(["paused", "downtime", "misfire", "overlap"]).optional(),
+    /** The jitter offset of a scheduled firing: it fired at scheduledFor + jitterMs. */
+    jitterMs: z.int().optional(),
+    missed: z.object({
+      count: z.int(),
+      first: IsoOut,
+      last: IsoOut,
+      countCapped: z.boolean().optional(),
+    }).optional(),
+  };
+}
+
+// --- Operator controls (issue 17): backfill ---
+
+/** Body of `POST /api/triggers/:id/backfill`: the window [from, to) to fire again. */
+export const BackfillBody = z.strictObject({ from: IsoInput, to: IsoInput });
+export type BackfillBody = z.infer<typeof BackfillBody>;
+/** What a backfill call answers. */
+export const BackfillResult = z.object({
+  occurrences: z.int(),
+  alreadyFired: z.int(),
+  queued: z.int(),
+});
+
 // --- The reference design's request bodies (routes/legacy.ts) ---
 
 /** The reference app's request body for /schedule_trigger and /test_trigger. */
@@ -453,3 +538,19 @@ export const LegacyScheduleBody = z.object({
 
 /** The reference app's request body for /remove_trigger. */
 export const LegacyRemoveBody = z.object({ trigger_name: z.string() });
+
+/** What `/healthz` and `/metrics` report about this instance's scheduler. */
+export const SchedulerStatus = z.object({
+  running: z.boolean(),
+  /** Occurrences held in memory: pending within the horizon. */
+  upcoming: z.int(),
+  nextDueAt: z.string().nullable(),
+  /** How overdue the earliest unclaimed occurrence is (held or being claimed); 0 when none. */
+  lagMs: z.number(),
+  lastPollAt: z.string().nullable(),
+  /** Scheduled firings this instance committed since it started. */
+  firedTotal: z.int(),
+  /** Claims this instance found already made elsewhere, or stale after an edit. */
+  lostTotal: z.int(),
+});
+export type SchedulerStatus = z.infer<typeof SchedulerStatus>;

@@ -8,7 +8,7 @@ import { line, table } from "./table.ts";
 
 const STATES = ["active", "archived", "all"];
 const SOURCES = ["schedule", "api", "manual", "test"];
-const OUTCOMES = ["ok", "pending", "failed"];
+const OUTCOMES = ["ok", "pending", "failed", "skipped", "missed"];
 
 function oneOf(ctx: Ctx, name: string, allowed: string[]): string | undefined {
   const v = str(ctx.values, name);

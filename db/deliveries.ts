@@ -13,6 +13,7 @@ import { keys } from "./keys.ts";
 import { toLogView } from "./log_view.ts";
 import { logExpireIn, type Windows } from "./log_writes.ts";
 import { addWakeup } from "./queues.ts";
+import { addFailureCountWrites } from "./failures.ts";
 
 /** A delivery record read with its versionstamp: what a lease or an outcome checks. */
 export type DeliveryEntry = Deno.KvEntry<DeliveryRecord>;
@@ -182,6 +183,8 @@ export async function recordDelivery(
           if (o.queues) addWakeup(op, rec.logId, o.delayMs);
         } else {
           op.set(leased.key, next, { expireIn }).delete(keys.deliveryUndelivered(rec.logId));
+          // Issue 17: consecutive final failures per trigger, for pauseAfterFailures.
+          if (rec.triggerId !== null) addFailureCountWrites(op, rec.triggerId, o.outcome);
         }
         if (log) {
           op.set(keys.log(rec.logId), log, { expireIn });

@@ -7,7 +7,7 @@ import type { StoredLog, TriggerRecord } from "../schemas.ts";
 import { addFiringWrites } from "./firings.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
-import type { Windows } from "./log_writes.ts";
+import { addLogWrites, type Windows } from "./log_writes.ts";
 import { countWrites } from "./trigger_index.ts";
 import { addTriggerWrites } from "./triggers.ts";
 
@@ -27,6 +27,8 @@ export interface ClaimWrite {
   entry: Deno.KvEntry<TriggerRecord>;
   next: TriggerRecord;
   log: StoredLog | null;
+  /** A missed-run record written with the claim (issue 17): a log entry, never delivered. */
+  missed?: StoredLog | null;
 }
 
 /** Due entries up to and including `untilMs`, earliest first, at most `limit`. */
@@ -63,9 +65,14 @@ export function claimWriteCount(claim: ClaimWrite, w: Windows): number {
   return countWrites((op) => addClaim(op, claim, w));
 }
 
-function addClaim(op: Deno.AtomicOperation, { entry, next, log }: ClaimWrite, w: Windows) {
+function addClaim(
+  op: Deno.AtomicOperation,
+  { entry, next, log, missed }: ClaimWrite,
+  w: Windows,
+) {
   op.check(entry);
   addTriggerWrites(op, entry.value, next);
+  if (missed) addLogWrites(op, missed, w);
   if (log) addFiringWrites(op, log, next, w);
 }
 

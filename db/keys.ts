@@ -81,6 +81,17 @@ export const keys = {
   /** This instance's health probe write (db/health.ts), short-lived. */
   health: (instanceId: string) => ["health", instanceId] as const,
 
+  // backfill (issue 17): durable jobs and the per-occurrence "fired" markers they check
+  /** A backfill job: its window, progress cursor and lease (db/backfill.ts). */
+  backfillJob: (triggerId: string, jobId: string) => ["backfill", triggerId, jobId] as const,
+  backfillJobsPrefix: () => ["backfill"] as const,
+  /** Set in the commit of a backfill firing, checked absent: an occurrence fires once. */
+  firedOccurrence: (triggerId: string, occurrenceMs: number) =>
+    ["fired_occ", triggerId, occurrenceMs] as const,
+
+  /** Consecutive final delivery failures of a trigger (KvU64), deleted by a success. */
+  deliveryFailures: (triggerId: string) => ["delivery_failures", triggerId] as const,
+
   /** One housekeeping run per job per minute across instances. */
   cronLock: (job: string, minute: number) => ["cron", job, minute] as const,
 };

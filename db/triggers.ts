@@ -13,13 +13,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The due-index key of a record, or null when it is not waiting to fire. */
 export function dueKeyOf(rec: TriggerRecord): Deno.KvKey | null {
-  return rec.status === "active" && rec.nextRunAt !== null
-    ? keys.due(Date.parse(rec.nextRunAt), rec.id)
-    : null;
+  const at = dueAtOf(rec);
+  return at === null ? null : keys.due(at, rec.id);
 }
 
-/** When `rec` is next due in the due index, or null when it is not waiting to fire. */
+/**
+ * When `rec` is next due in the due index, or null when it is not waiting to fire. A paused
+ * record with `pausedUntil` is due then: the claim that wins it resumes the trigger, once.
+ */
 export function dueAtOf(rec: TriggerRecord): number | null {
+  if (rec.status === "paused") return rec.pausedUntil ? Date.parse(rec.pausedUntil) : null;
   return rec.status === "active" && rec.nextRunAt !== null ? Date.parse(rec.nextRunAt) : null;
 }
 
@@ -226,6 +229,9 @@ export async function toTriggerViews(
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
       version: r.version,
+      pausedReason: r.pausedReason ?? null,
+      pausedAt: r.pausedAt ?? null,
+      pausedUntil: r.pausedUntil ?? null,
     };
   });
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { LogEntry, Page, TestRequest, Trigger, TriggerCreate, TriggerPatch } from "../schemas.ts";
 // Issue 14: the listing's total, bulk actions, the histogram.
 import { BulkRequest, BulkResult, Histogram, TriggerPage } from "../schemas.ts";
+import { BackfillBody, BackfillResult, PauseBody } from "../schemas.ts";
 import { ProblemSchema } from "../errors.ts";
 import { LegacyRemoveBody, LegacyScheduleBody } from "./legacy.ts";
 import type { Body, NamedSchema, Reply, RouteSpec } from "./openapi_builder.ts";
@@ -67,6 +68,10 @@ export const NAMED: Record<string, NamedSchema> = {
   Health: { schema: Health, io: "output" },
   Problem: { schema: ProblemSchema, io: "output" },
   LegacyError: { schema: LegacyError, io: "output" },
+  // issue 17
+  PauseBody: { schema: PauseBody, io: "input" },
+  BackfillBody: { schema: BackfillBody, io: "input" },
+  BackfillResult: { schema: BackfillResult, io: "output" },
 };
 
 export const problem = (description: string): Reply => ({

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
-import type { SchedulerStatus } from "../scheduler/engine.ts";
+import type { SchedulerStatus } from "../schemas.ts";
 import { WriteProbe, type WriteProbeOptions } from "../db/health.ts";
 import { VERSION } from "../version.ts";
 

@@ -33,7 +33,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
-import { hopsFrom } from "../webhook/hops.ts";
+import { hopsFrom } from "../hops.ts";
 
 // The bodies are declared with the other schemas; re-exported for the OpenAPI table.
 export { LegacyRemoveBody, LegacyScheduleBody } from "../schemas.ts";

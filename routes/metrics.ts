@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { Deps } from "../deps.ts";
 import { countOverdue, countTriggersByStatus } from "../db/health.ts";
 import type { Metrics } from "../metrics.ts";
-import type { SchedulerStatus } from "../scheduler/engine.ts";
+import type { SchedulerStatus } from "../schemas.ts";
 
 export interface MetricsRouteOptions {
   schedulerStatus?: () => SchedulerStatus;

@@ -85,10 +85,11 @@ const TABLE: TockRoute[] = [
   {
     method: "post",
     path: "/api/triggers/{id}/pause",
-    summary: "Pause a trigger",
+    summary: "Pause a trigger, optionally with a reason and an end (it resumes by itself then)",
     tag: "triggers",
     auth: true,
-    responses: { "200": triggerReply("The paused trigger"), "404": missing },
+    body: body("PauseBody", false),
+    responses: { "200": triggerReply("The paused trigger"), "400": bad, "404": missing },
   },
   {
     method: "post",
@@ -97,6 +98,19 @@ const TABLE: TockRoute[] = [
     tag: "triggers",
     auth: true,
     responses: { "200": triggerReply("The active trigger"), "404": missing },
+  },
+  {
+    method: "post",
+    path: "/api/triggers/{id}/backfill",
+    summary: "Fire each occurrence of a past window once, oldest first, paced",
+    tag: "triggers",
+    auth: true,
+    body: body("BackfillBody"),
+    responses: {
+      "200": { description: "What was found and queued", name: "BackfillResult" },
+      "400": bad,
+      "404": missing,
+    },
   },
   {
     method: "post",

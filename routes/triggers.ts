@@ -22,8 +22,11 @@ import {
   previewTrigger,
   resumeTrigger,
 } from "../services/triggers.ts";
+import { startBackfill } from "../services/backfill.ts";
 import {
+  BackfillBody,
   BulkRequest,
+  PauseBody,
   PreviewQuery,
   TriggerCreate,
   TriggerListQuery,
@@ -31,7 +34,7 @@ import {
   type TriggerRecord,
 } from "../schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
-import { hopsFrom } from "../webhook/hops.ts";
+import { hopsFrom } from "../hops.ts";
 
 export function triggerRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -76,10 +79,13 @@ export function triggerRoutes(deps: Deps): Hono {
     return c.body(null, 204);
   });
 
-  app.post(
-    "/:id/pause",
-    async (c) => c.json(await view(await pauseTrigger(deps, c.req.param("id")))),
-  );
+  app.post("/:id/pause", async (c) => {
+    // The body is optional: a bare POST pauses with no reason and no end.
+    const NONE = Symbol();
+    const raw = await readJson(c, max, NONE);
+    const body = raw === NONE ? {} : parseWith(PauseBody, raw, "body");
+    return c.json(await view(await pauseTrigger(deps, c.req.param("id"), body)));
+  });
 
   app.post(
     "/:id/resume",
@@ -105,6 +111,11 @@ export function triggerRoutes(deps: Deps): Hono {
     const log = await fireNow(deps, rec, body, hops);
     markFired(c, log);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
+  });
+
+  app.post("/:id/backfill", async (c) => {
+    const body = parseWith(BackfillBody, await readJson(c, max), "backfill");
+    return c.json(await startBackfill(deps, c.req.param("id"), body));
   });
 
   app.get("/:id/preview", async (c) => {

@@ -14,77 +14,14 @@ import {
   triggerEntry,
 } from "../db/due.ts";
 import { dueAtOf } from "../db/triggers.ts";
-import { ulid } from "../db/ulid.ts";
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
-import { lastMissed, nextOccurrence } from "./next_occurrence.ts";
+import { type ClaimContext, type ClaimPlan, planClaim } from "./plan.ts";
 
 export type { DueItem };
-
-/** What one claim decides for one trigger: the new record and the firing (or none: skip). */
-export interface ClaimPlan {
-  next: TriggerRecord;
-  log: StoredLog | null;
-}
+export { type ClaimContext, type ClaimPlan, planClaim };
 
 /** Records read from KV with their versionstamps, kept between claims by the engine. */
 export type RecordCache = Map<string, Deno.KvEntry<TriggerRecord>>;
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/**
- * Decides what the occurrence at `occurrenceMs` does at `nowMs` (pure). On time: one firing
- * and the next occurrence. Missed (later than the grace period, or a later occurrence has also
- * passed): `fire_once` makes one catch-up firing for the most recent missed occurrence, `skip`
- * makes none; both continue with the next future occurrence.
- */
-export function planClaim(
-  rec: TriggerRecord,
-  occurrenceMs: number,
-  nowMs: number,
-  graceMs: number,
-): ClaimPlan {
-  const schedule = rec.schedule!;
-  const runs = rec.scheduledRuns;
-  // The occurrence after this one: the next run when on time, the test for "missed" too.
-  const following = nextOccurrence(schedule, occurrenceMs, runs + 1);
-  const missed = nowMs - occurrenceMs > graceMs || (following !== null && following <= nowMs);
-  let scheduledFor: number | null = occurrenceMs;
-  let catchUp = false;
-  if (missed) {
-    if (rec.misfire === "skip") scheduledFor = null;
-    else {
-      scheduledFor = lastMissed(schedule, occurrenceMs, nowMs);
-      catchUp = true;
-    }
-  }
-  const runsAfter = runs + (scheduledFor === null ? 0 : 1);
-  const nextRun = missed
-    ? nextOccurrence(schedule, Math.max(nowMs, scheduledFor ?? 0), runsAfter)
-    : following;
-  const next: TriggerRecord = {
-    ...rec,
-    scheduledRuns: runsAfter,
-    lastScheduledRunAt: scheduledFor === null ? rec.lastScheduledRunAt : iso(nowMs),
-    nextRunAt: nextRun === null ? null : iso(nextRun),
-    status: nextRun === null ? "completed" : "active",
-  };
-  const log: StoredLog | null = scheduledFor === null ? null : {
-    id: ulid(nowMs),
-    triggerId: rec.id,
-    triggerName: rec.name,
-    triggerType: rec.type,
-    source: "schedule",
-    test: false,
-    scheduledFor: iso(scheduledFor),
-    firedAt: iso(nowMs),
-    lateMs: nowMs - scheduledFor,
-    catchUp,
-    payload: rec.payload as StoredLog["payload"],
-    outcome: rec.webhook ? "pending" : "ok",
-    delivery: null,
-  };
-  return { next, log };
-}
 
 /**
  * Rough bytes a batch member adds to the commit, to stay well under KV's 800 KiB limit. The
@@ -109,6 +46,8 @@ const MAX_BATCH_BYTES = 600 * 1024;
 
 export interface ClaimResult {
   fired: StoredLog[];
+  /** Missed-run records written with the claims (not firings: nothing is delivered). */
+  missed: StoredLog[];
   /** New due entries this instance wrote, with their versionstamps, for the local timer. */
   rescheduled: { item: DueItem; rec: TriggerRecord }[];
   /** Claims lost to another instance or a concurrent change (stale due entries included). */
@@ -158,11 +97,13 @@ export async function claimDue(
   deps: Deps,
   items: DueItem[],
   cache: RecordCache,
+  ctx: ClaimContext = {},
 ): Promise<ClaimResult> {
-  const result: ClaimResult = { fired: [], rescheduled: [], lost: 0 };
+  const result: ClaimResult = { fired: [], missed: [], rescheduled: [], lost: 0 };
   for (let i = 0; i < items.length; i += MAX_BATCH) {
-    const part = await claimBatch(deps, items.slice(i, i + MAX_BATCH), cache);
+    const part = await claimBatch(deps, items.slice(i, i + MAX_BATCH), cache, ctx);
     result.fired.push(...part.fired);
+    result.missed.push(...part.missed);
     result.rescheduled.push(...part.rescheduled);
     result.lost += part.lost;
   }
@@ -174,8 +115,9 @@ export async function claimBatch(
   deps: Deps,
   items: DueItem[],
   cache: RecordCache,
+  ctx: ClaimContext = {},
 ): Promise<ClaimResult> {
-  const result: ClaimResult = { fired: [], rescheduled: [], lost: 0 };
+  const result: ClaimResult = { fired: [], missed: [], rescheduled: [], lost: 0 };
   const live = items.filter((it) => !isStale(it, cache));
   result.lost += items.length - live.length;
   await loadRecords(deps, live, cache);
@@ -190,15 +132,18 @@ export async function claimBatch(
       result.lost++;
       continue;
     }
-    const plan = planClaim(entry.value, it.atMs, nowMs, deps.config.misfireGraceMs);
+    const plan = planClaim(entry.value, it.atMs, nowMs, deps.config.misfireGraceMs, ctx);
     const w = weight(entry.value);
     // Writes vary (a completing claim moves counters, a firing adds its histogram counters):
     // counted exactly, so the commit stays within KV's mutation limit.
-    const n = claimWriteCount({ entry, next: plan.next, log: plan.log }, deps.config);
+    const n = claimWriteCount(
+      { entry, next: plan.next, log: plan.log, missed: plan.missed },
+      deps.config,
+    );
     const full = batch.length >= MAX_BATCH || writes + n > MAX_COMMIT_WRITES ||
       (batch.length > 0 && bytes + w > MAX_BATCH_BYTES);
     if (full && batch.length > 0) {
-      await commitBatch(deps, batch, result, cache);
+      await commitBatch(deps, batch, result, cache, ctx);
       batch = [];
       bytes = 0;
       writes = 0;
@@ -207,16 +152,21 @@ export async function claimBatch(
     bytes += w;
     writes += n;
   }
-  if (batch.length) await commitBatch(deps, batch, result, cache);
+  if (batch.length) await commitBatch(deps, batch, result, cache, ctx);
   return result;
 }
 
 function isDueFor(rec: TriggerRecord, it: Pick<DueItem, "atMs">): boolean {
-  return dueAtOf(rec) === it.atMs && rec.schedule !== null;
+  return dueAtOf(rec) === it.atMs && (rec.schedule !== null || rec.status === "paused");
 }
 
 function commitMembers(deps: Deps, members: Member[]) {
-  const claims = members.map(({ entry, plan }) => ({ entry, next: plan.next, log: plan.log }));
+  const claims = members.map(({ entry, plan }) => ({
+    entry,
+    next: plan.next,
+    log: plan.log,
+    missed: plan.missed,
+  }));
   return commitClaims(deps.kv, claims, deps.config);
 }
 
@@ -225,6 +175,7 @@ async function commitBatch(
   batch: Member[],
   result: ClaimResult,
   cache: RecordCache,
+  ctx: ClaimContext,
 ): Promise<void> {
   let members = batch;
   for (let round = 0; members.length > 0; round++) {
@@ -236,8 +187,8 @@ async function commitBatch(
       // cannot hold back the others forever. A lone member's error is the caller's to see.
       if (members.length === 1) throw err;
       const mid = members.length >> 1;
-      await commitBatch(deps, members.slice(0, mid), result, cache);
-      await commitBatch(deps, members.slice(mid), result, cache);
+      await commitBatch(deps, members.slice(0, mid), result, cache, ctx);
+      await commitBatch(deps, members.slice(mid), result, cache, ctx);
       return;
     }
     if (res.ok) {
@@ -263,7 +214,7 @@ async function commitBatch(
       else cache.delete(m.entry.value.id);
       if (f.value && isDueFor(f.value, m) && round < 5) {
         const entry = f as Deno.KvEntry<TriggerRecord>;
-        const plan = planClaim(f.value, m.atMs, nowMs, deps.config.misfireGraceMs);
+        const plan = planClaim(f.value, m.atMs, nowMs, deps.config.misfireGraceMs, ctx);
         still.push({ entry, atMs: m.atMs, plan });
         continue;
       }
@@ -289,6 +240,7 @@ function accept(
     const rec = plan.next;
     cache.set(rec.id, triggerEntry(rec, versionstamp));
     if (plan.log) result.fired.push(plan.log);
+    if (plan.missed) result.missed.push(plan.missed);
     const atMs = dueAtOf(rec);
     if (atMs !== null) result.rescheduled.push({ item: { atMs, id: rec.id, versionstamp }, rec });
   }

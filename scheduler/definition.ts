@@ -6,6 +6,7 @@ import { ValidationError } from "../errors.ts";
 import type { Schedule, TriggerCreate, TriggerPatch, TriggerRecord, Webhook } from "../schemas.ts";
 import { nextOccurrence, normalizeSchedule } from "./next_occurrence.ts";
 import { ulid } from "../db/ulid.ts";
+import { dueFields } from "./jitter.ts";
 
 /** The definition fields of a record: what create takes and patch changes. */
 export type Definition = Pick<
@@ -87,11 +88,12 @@ export function newTriggerRecord(
 ): TriggerRecord {
   const next = firstRun(def.schedule, nowMs);
   const at = new Date(nowMs).toISOString();
+  const id = opts.id ?? ulid(nowMs);
   return {
-    id: opts.id ?? ulid(nowMs),
+    id,
     ...def,
     status: opts.status ?? "active",
-    nextRunAt: next === null ? null : new Date(next).toISOString(),
+    ...dueFields(id, def.schedule, next),
     scheduledRuns: 0,
     lastScheduledRunAt: null,
     createdAt: at,

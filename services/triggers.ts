@@ -17,7 +17,9 @@ import {
 } from "../db/triggers.ts";
 import { buildDefinition, firstRun, newTriggerRecord } from "../scheduler/definition.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
-import type { TriggerCreate, TriggerPatch, TriggerRecord } from "../schemas.ts";
+import { pausedRecord, resumedRecord } from "../scheduler/pause.ts";
+import { dueFields, nominalOf } from "../scheduler/jitter.ts";
+import type { PauseBody, TriggerCreate, TriggerPatch, TriggerRecord } from "../schemas.ts";
 import type { TriggerChange } from "../events.ts";
 import type { ChangeAction, ChangeNote } from "../db/trigger_feed.ts";
 import { tagsOf } from "../db/trigger_index.ts";
@@ -120,7 +122,7 @@ export function mergePatch(
   if (scheduleChanged) {
     // A new schedule starts afresh: its own first occurrence, its own maxRuns count.
     const next = firstRun(def.schedule, now);
-    updated.nextRunAt = iso(next);
+    Object.assign(updated, dueFields(cur.id, def.schedule, next));
     updated.scheduledRuns = 0;
     if (cur.status !== "paused") {
       updated.status = next === null && def.schedule ? "completed" : "active";
@@ -152,24 +154,56 @@ export interface Unpublished {
   change: TriggerChange | null;
 }
 
-/** Pauses `id` without publishing (no change when paused); ConflictError once completed. */
-export async function pauseOne(deps: Deps, id: string): Promise<Unpublished> {
+/**
+ * Pauses `id` without publishing, with an optional reason and end (at `until` it resumes by
+ * itself); no change when paused and no body fields are given; ConflictError once completed.
+ */
+export async function pauseOne(
+  deps: Deps,
+  id: string,
+  body: PauseBody = {},
+): Promise<Unpublished> {
   const now = deps.clock.now();
   let moved = false;
   const rec = await updateTrigger(deps.kv, id, (cur) => {
     moved = false;
-    if (cur.status === "paused") return null;
     if (cur.status === "completed") throw new ConflictError(`Trigger "${cur.name}" has completed`);
-    moved = true;
-    return { ...cur, status: "paused", updatedAt: iso(now)!, version: cur.version + 1 };
+    const next = pausedRecord(cur, now, body);
+    moved = next !== null;
+    return next;
   }, noteOf(deps, "updated"));
   return { rec, change: moved ? changeOf("updated", rec) : null };
 }
 
-/** Pauses trigger `id` (no-op when paused); ConflictError once it has completed. */
-export async function pauseTrigger(deps: Deps, id: string): Promise<TriggerRecord> {
-  const { rec, change } = await pauseOne(deps, id);
+/** Pauses trigger `id` (see `pauseOne`); a pause with an end is due at that end. */
+export async function pauseTrigger(
+  deps: Deps,
+  id: string,
+  body: PauseBody = {},
+): Promise<TriggerRecord> {
+  const { rec, change } = await pauseOne(deps, id, body);
   publishChanges(deps, change ? [change] : []);
+  return rec;
+}
+
+/**
+ * Pauses an active trigger `id` for the system (pauseAfterFailures) with `reason`; answers the
+ * paused record, or null when it was not active (an operator's pause and reason stay as
+ * they are, and concurrent callers pause it once).
+ */
+export async function autoPauseTrigger(
+  deps: Deps,
+  id: string,
+  reason: string,
+): Promise<TriggerRecord | null> {
+  const now = deps.clock.now();
+  let moved = false;
+  const rec = await updateTrigger(deps.kv, id, (cur) => {
+    moved = cur.status === "active";
+    return moved ? pausedRecord(cur, now, { reason }) : null;
+  }, noteOf(deps, "updated"));
+  if (!moved) return null;
+  publishChanges(deps, [changeOf("updated", rec)]);
   return rec;
 }
 
@@ -181,7 +215,7 @@ export async function resumeOne(deps: Deps, id: string): Promise<Unpublished> {
     moved = false;
     if (cur.status !== "paused") return null;
     moved = true;
-    return { ...cur, status: "active", updatedAt: iso(now)!, version: cur.version + 1 };
+    return resumedRecord(cur, now);
   }, noteOf(deps, "updated"));
   return { rec, change: moved ? changeOf("updated", rec) : null };
 }
@@ -212,10 +246,12 @@ export async function deleteTrigger(deps: Deps, id: string): Promise<TriggerReco
 /** Upcoming occurrences of a stored trigger, from where it stands now. */
 export function upcoming(rec: TriggerRecord, nowMs: number, count: number): string[] {
   if (!rec.schedule || rec.status === "completed") return [];
-  const pending = rec.nextRunAt !== null ? Date.parse(rec.nextRunAt) : null;
+  const pending = nominalOf(rec);
   // An active trigger continues from its pending occurrence; a paused one from now.
   const after = rec.status === "active" && pending !== null ? pending - 1 : nowMs;
-  return occurrences(rec.schedule, after, count, rec.scheduledRuns).map((t) => iso(t)!);
+  // The instants it will fire at: jittered, as `nextRunAt` and the log's firedAt show them.
+  return occurrences(rec.schedule, after, count, rec.scheduledRuns)
+    .map((t) => dueFields(rec.id, rec.schedule, t).nextRunAt!);
 }
 
 /** The next `count` occurrences of trigger `id`. */

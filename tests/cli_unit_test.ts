@@ -33,6 +33,9 @@ function stored(over: Partial<Trigger> & { name: string }): Trigger {
     createdAt: "2026-11-29T10:00:00.000Z",
     updatedAt: "2026-11-29T10:00:00.000Z",
     version: 1,
+    pausedReason: null,
+    pausedAt: null,
+    pausedUntil: null,
     ...over,
   };
 }

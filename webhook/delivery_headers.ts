@@ -4,7 +4,7 @@
  * the outbox so it needs one call: `await applyDeliveryHeaders(headers, {...})`.
  */
 import type { StoredLog } from "../schemas.ts";
-import { HOPS_HEADER } from "./hops.ts";
+import { HOPS_HEADER } from "../hops.ts";
 import {
   importSigningKey,
   importStandardKey,

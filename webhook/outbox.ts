@@ -309,7 +309,7 @@ export class WebhookOutbox {
 
   #settled(log: StoredLog): void {
     const d = log.delivery;
-    if (d && log.outcome !== "pending") {
+    if (d && (log.outcome === "ok" || log.outcome === "failed")) {
       this.#deps.metrics.delivery(log.outcome, d.attempts, d.durationMs);
     }
     try {

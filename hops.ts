@@ -3,7 +3,7 @@
  * with it fires with n + 1, so a webhook aimed at its own trigger's `/fire` (or at another
  * Tock that points back) stops after MAX_HOPS rounds with a 508 instead of firing forever.
  */
-import { LoopDetectedError, ValidationError } from "../errors.ts";
+import { LoopDetectedError, ValidationError } from "./errors.ts";
 
 /** A fire request arriving with this many hops (or more) is refused. */
 export const MAX_HOPS = 8;
