@@ -36,7 +36,18 @@ export function firingWriteSet(opts: { webhook?: boolean; idempotency?: boolean 
     {
       name: "orders-created",
       type: "api",
-      ...(opts.webhook ? { webhook: { url: "https://hooks.example.com/tock" } } : {}),
+      ...(opts.webhook
+        ? {
+          webhook: {
+            url: "https://hooks.example.com/tock",
+            method: "POST" as const,
+            headers: {},
+            timeoutMs: 10_000,
+            retries: 3,
+            backoffMs: 1_000,
+          },
+        }
+        : {}),
     },
     now,
     null,
