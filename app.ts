@@ -102,7 +102,10 @@ export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
   app.use(observeRequests(deps.metrics, opts.log ?? null));
   app.use(hostGuard(config));
   // gzip/deflate for JSON, HTML, JS, CSS when asked; its type filter skips text/event-stream.
-  app.use(compress());
+  // Reads only: c.json sets no Content-Length, so hono's size threshold never applies, and a
+  // write's answer (a fire's ~400-byte ack) would cost a compression stream per request.
+  const gzip = compress();
+  app.use((c, next) => (c.req.method === "GET" ? gzip(c, next) : next()));
   if (config.corsOrigins.length > 0) {
     app.use(cors({
       origin: config.corsOrigins,

@@ -34,6 +34,32 @@ export function fileWriter(file: { writeSync(p: Uint8Array): number }): LineWrit
 }
 
 /**
+ * A writer that collects lines and hands them to `write` together, once per tick (one
+ * setTimeout per batch, not per line): under load, one write syscall carries hundreds of
+ * request lines. Flushed at exit (the `unload` event) so nothing written before is lost.
+ */
+export function batchedLines(write: LineWriter): LineWriter & { flush(): void } {
+  let lines: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (lines.length === 0) return;
+    const out = lines.join("\n");
+    lines = [];
+    write(out);
+  };
+  globalThis.addEventListener("unload", flush);
+  const add = (line: string) => {
+    lines.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(flush, 0);
+    }
+  };
+  return Object.assign(add, { flush });
+}
+
+/**
  * A logger writing info to `stdout` and warnings and errors to `stderr`. The writers default to
  * the process's streams, not `console`, so `captureConsole` cannot loop back into itself.
  */

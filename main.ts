@@ -20,7 +20,13 @@ import { WebhookOutbox } from "./webhook/outbox.ts";
 import { isCliInvocation, runCli } from "./cli/main.ts";
 import { openAccessWarning } from "./middleware/auth.ts";
 import { firingLogger, logSink } from "./middleware/request_log.ts";
-import { captureConsole, createLogger, logDeliveryFailure, urlHost } from "./logger.ts";
+import {
+  batchedLines,
+  captureConsole,
+  createLogger,
+  logDeliveryFailure,
+  urlHost,
+} from "./logger.ts";
 import { startupFailureLine, type StartupStage } from "./startup_errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -93,7 +99,7 @@ const kv = await startStep(async () => {
 });
 const deps = createDeps(kv, config);
 // Request and firing lines: their own JSON objects, written through the logger's stdout.
-const log = logSink(config.logFormat, logger.stdout);
+const log = logSink(config.logFormat, batchedLines(logger.stdout));
 if (log) deps.bus.subscribe(firingLogger(log));
 // The runtimes: each subscribes to the bus on start and lets go on stop.
 const scheduler = new Scheduler(deps);

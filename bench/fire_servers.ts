@@ -7,7 +7,7 @@
  * - hello: raw `Deno.serve` answering a constant (the HTTP ceiling of this machine)
  * - hono: a Hono hello-world (the framework's own cost)
  * - kv-single: raw `Deno.serve` + one `kv.atomic()` per request writing what a Tock firing
- *   writes (log, two indexes, three counters, the name): what one would write without group commit
+ * writes (its log entry, indexes and counters): what one would write without group commit
  * - kv-group: the same writes through Tock's GroupCommitter (group commit without Hono/Tock)
  */
 import { parseArgs } from "node:util";

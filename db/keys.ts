@@ -7,6 +7,11 @@ export const keys = {
   trigger: (id: string) => ["triggers", id] as const,
   triggersPrefix: () => ["triggers"] as const,
   triggerName: (name: string) => ["trigger_names", name] as const,
+  /**
+   * A trigger's definition version, written by every service write of the trigger (never by
+   * claims or firings): on-demand firings check its versionstamp (db/trigger_cache.ts).
+   */
+  triggerDef: (id: string) => ["trigger_def", id] as const,
   due: (atMs: number, id: string) => ["due", atMs, id] as const,
   duePrefix: () => ["due"] as const,
   /** Firings made outside the schedule (api, manual), a KvU64 summed without conflicts. */

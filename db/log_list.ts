@@ -82,7 +82,8 @@ export async function listLogs(
   for await (const entry of iter) {
     lastId = entry.key[entry.key.length - 1] as string;
     if (byIndex) {
-      pendingIds.push(entry.value as string);
+      // The id is the key's last part (index values were the id before; now they are null).
+      pendingIds.push(lastId);
       if (pendingIds.length >= q.limit - items.length) await flush();
     } else {
       accept(entry.value as StoredLog);

@@ -2,7 +2,8 @@
  * Log statistics: per-counter totals kept in the same commits as the entries, read exactly at
  * an instant. Also the counter helpers the retention sweep (log_sweep.ts) shares.
  */
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import { getManyChunked } from "./kv.ts";
 import { type CounterId, keys } from "./keys.ts";
 import { listedBefore, retentionBounds } from "./log_view.ts";
 import { counterOf, isRecordOutcome, type Windows } from "./log_writes.ts";
@@ -174,6 +175,15 @@ export async function logStats(kv: Deno.Kv, nowMs: number, w: Windows): Promise<
   const ids = new Set(
     [...snap.count.keys(), ...between.keys(), ...gone.keys()].filter((k) => !k.includes(" ")),
   );
+  // Names are written at create and rename; a counter without one (a trigger stored before,
+  // or whose name key a sweep dropped at zero) takes its live record's name.
+  const unnamed = [...ids].filter((id) => id !== "test" && !snap.names.has(id));
+  if (unnamed.length > 0) {
+    const recs = await getManyChunked<TriggerRecord>(kv, unnamed.map((id) => keys.trigger(id)));
+    unnamed.forEach((id, i) => {
+      if (recs[i].value) snap.names.set(id, recs[i].value!.name);
+    });
+  }
   const out: LogStats = { active: 0, archived: 0, missed: 0, skipped: 0, byTrigger: [] };
   // Retained = not yet deleted, less those past retention and those beyond the listings.
   const retained = (id: CounterId, o: string) => {

@@ -25,19 +25,23 @@ export function backstopMs(w: Windows): number {
 }
 
 /**
- * Adds the writes of one new log entry to `op`: the entry, its indexes, its counter and its
- * minute's histogram counters.
+ * Adds the writes of one new log entry to `op`: the entry, its indexes by trigger and by name
+ * (listings filter by either, and a deleted trigger's entries by name), its counter (stats)
+ * and its minute's histogram counters (its own and all), the counters as `sum`s that never
+ * conflict.
  * The caller commits them together with whatever caused the firing.
  */
 export function addLogWrites(op: Deno.AtomicOperation, log: StoredLog, w: Windows): void {
   const expireIn = backstopMs(w);
   op.set(keys.log(log.id), log, { expireIn });
   if (log.triggerId !== null) {
-    op.set(keys.logByTrigger(log.triggerId, log.id), log.id, { expireIn });
+    op.set(keys.logByTrigger(log.triggerId, log.id), null, { expireIn });
   }
-  op.set(keys.logByName(log.triggerName, log.id), log.id, { expireIn });
+  // Index values are null: the key ends with the entry's id, which is all a listing needs.
+  op.set(keys.logByName(log.triggerName, log.id), null, { expireIn });
   op.sum(keys.logCount(counterOf(log)), 1n);
-  op.set(keys.logCounterName(counterOf(log)), log.triggerName);
+  // The counter's name is written when the trigger is created or renamed (db/triggers.ts),
+  // not per firing; stats fall back to the trigger's record when it is missing.
   // Records that are not firings are counted apart too (stats tell them from firings).
   if (isRecordOutcome(log.outcome)) op.sum(keys.logOutcomeCount(counterOf(log), log.outcome), 1n);
   addHistCount(op, log, log.outcome, 1);

@@ -1,6 +1,7 @@
 /**
  * One log line per request and per firing on stdout: JSON (one object per line, for log
- * shippers), pretty (one short human line) or nothing. The same middleware feeds the HTTP
+ * shippers), pretty (one short human line) or nothing. A fire request is one line, naming the
+ * firing it made. Lines are buffered and written once per tick (logger.ts `batchedLines`). The same middleware feeds the HTTP
  * metrics, labelled by route pattern (`/api/triggers/:id`), never by raw path.
  */
 import type { Context, MiddlewareHandler } from "hono";
@@ -20,19 +21,24 @@ export interface LogEvent {
 
 export type LogSink = (event: LogEvent) => void;
 
-/** A sink writing `format` lines with `write` (console.log by default); null for "off". */
+/**
+ * A sink writing `format` lines with `write` (console.log by default); null for "off", so
+ * callers build no event at all (`sink?.(...)` evaluates nothing when there is no sink).
+ */
 export function logSink(
   format: LogFormat,
   write: (line: string) => void = (l) => console.log(l),
 ): LogSink | null {
   if (format === "off") return null;
-  if (format === "json") return (e) => write(JSON.stringify({ level: "info", ...e }));
+  // `{"level":"info",` spliced in front: no copy of the event to put the level first.
+  if (format === "json") return (e) => write('{"level":"info",' + JSON.stringify(e).slice(1));
   return (e) => write(prettyLine(e));
 }
 
 function prettyLine(e: LogEvent): string {
   if (e.msg === "request") {
-    return `${e.time} ${e.method} ${e.path} ${e.status} ${e.durationMs}ms`;
+    const fired = e.logId === undefined ? "" : ` fired "${e.triggerName}" log=${e.logId}`;
+    return `${e.time} ${e.method} ${e.path} ${e.status} ${e.durationMs}ms${fired}`;
   }
   if (e.msg === "fired") {
     const late = e.lateMs === null || e.lateMs === undefined ? "" : `, ${e.lateMs}ms late`;
@@ -62,7 +68,9 @@ export function observeRequests(metrics: Metrics | null, sink: LogSink | null): 
     metrics?.request(c.req.method, route, c.res.status, seconds);
     // Health probes (Docker's HEALTHCHECK, load balancers) would drown the log: counted, not logged.
     if (route === "/healthz" && c.res.status === 200) return;
-    sink?.({
+    if (!sink) return;
+    const fired = c.get(FIRED) as FiredBy | undefined;
+    sink({
       time: new Date().toISOString(),
       msg: "request",
       method: c.req.method,
@@ -71,14 +79,37 @@ export function observeRequests(metrics: Metrics | null, sink: LogSink | null): 
       status: c.res.status,
       durationMs: Math.round(seconds * 1e5) / 100,
       client: clientAddress(c),
+      ...(fired
+        ? { logId: fired.id, triggerId: fired.triggerId, triggerName: fired.triggerName }
+        : {}),
     });
   };
 }
 
-/** A FiringBus listener writing one "fired" event per firing. */
+/** The context key a fire route sets to the firing it made (its request line names it). */
+const FIRED = "tockFired";
+
+type FiredBy = { id: string; triggerId: string | null; triggerName: string };
+
+/**
+ * Marks the request as the one that made firing `log`: its request line carries the log id
+ * and trigger, and `firingLogger` writes no separate line for it (one line per firing).
+ */
+export function markFired(c: Context, log: FiredBy): void {
+  c.set(FIRED as never, log as never);
+}
+
+/** Sources whose firings are made by a request that logs them (see `markFired`). */
+const BY_REQUEST = new Set(["api", "manual"]);
+
+/**
+ * A FiringBus listener writing one "fired" event per firing the scheduler or a test makes;
+ * on-demand firings (api, manual) are named by the request line of the request that made them.
+ */
 export function firingLogger(sink: LogSink): FiringListener {
   return (logs) => {
     for (const l of logs) {
+      if (BY_REQUEST.has(l.source)) continue;
       sink({
         time: l.firedAt,
         msg: "fired",

@@ -8,6 +8,7 @@ import type { Deps } from "../deps.ts";
 import { listTriggers } from "../db/triggers.ts";
 import { listLogs } from "../db/log_list.ts";
 import { logStats } from "../db/log_stats.ts";
+import { markFired } from "../middleware/request_log.ts";
 import {
   bodyHash,
   fireNow,
@@ -15,6 +16,7 @@ import {
   fireTest,
   idempotencyKeyOf,
   maxTestDelayMs,
+  resolveForFire,
   testDefinition,
   unsavedRecord,
 } from "../services/firings.ts";
@@ -151,7 +153,7 @@ export function legacyRoutes(deps: Deps): Hono {
       return c.json({ error: "Query parameter trigger_name is required" }, 400);
     }
     const key = idempotencyKeyOf(c.req.header("idempotency-key"));
-    const rec = await getTriggerByName(deps, name);
+    const rec = await resolveForFire(deps, { name });
     const NONE = Symbol();
     const read = await readJson(c, max, NONE);
     const body = read === NONE ? undefined : read;
@@ -161,10 +163,12 @@ export function legacyRoutes(deps: Deps): Hono {
         key,
         bodyHash: await bodyHash(body),
       }, hops);
+      markFired(c, entry);
       const headers: Record<string, string> = replayed ? { "Idempotent-Replayed": "true" } : {};
       return c.json({ message, log: legacyLog(entry, entry.state) }, 200, headers);
     }
     const log = await fireNow(deps, rec, body, hops);
+    markFired(c, log);
     return c.json({ message, log: legacyLog(log, "active") });
   });
 

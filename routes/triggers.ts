@@ -5,7 +5,14 @@ import { toLogView } from "../db/log_view.ts";
 import { toTriggerViews } from "../db/triggers.ts";
 import { queryTriggers } from "../db/trigger_query.ts";
 import { bulkAction } from "../services/bulk.ts";
-import { bodyHash, fireNow, fireNowOnce, idempotencyKeyOf } from "../services/firings.ts";
+import { markFired } from "../middleware/request_log.ts";
+import {
+  bodyHash,
+  fireNow,
+  fireNowOnce,
+  idempotencyKeyOf,
+  resolveForFire,
+} from "../services/firings.ts";
 import {
   createTrigger,
   deleteTrigger,
@@ -36,7 +43,8 @@ export function triggerRoutes(deps: Deps): Hono {
 
   app.post("/", async (c) => {
     const body = parseWith(TriggerCreate, await readJson(c, max), "trigger");
-    return c.json(await view(await createTrigger(deps, body)), 201);
+    const rec = await createTrigger(deps, body);
+    return c.json((await toTriggerViews(deps.kv, [rec], { fresh: true }))[0], 201);
   });
 
   app.get("/", async (c) => {
@@ -87,7 +95,7 @@ export function triggerRoutes(deps: Deps): Hono {
   app.post("/:id/fire", async (c) => {
     const hops = hopsFrom(c.req.header("tock-hops"));
     const key = idempotencyKeyOf(c.req.header("idempotency-key"));
-    const rec = await getTrigger(deps, c.req.param("id"));
+    const rec = await resolveForFire(deps, { id: c.req.param("id") });
     const NONE = Symbol();
     const read = await readJson(c, max, NONE);
     const body = read === NONE ? undefined : read;
@@ -96,10 +104,12 @@ export function triggerRoutes(deps: Deps): Hono {
         key,
         bodyHash: await bodyHash(body),
       }, hops);
+      markFired(c, entry);
       if (replayed) return c.json(entry, 200, { "Idempotent-Replayed": "true" });
       return c.json(entry, 202);
     }
     const log = await fireNow(deps, rec, body, hops);
+    markFired(c, log);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
   });
 

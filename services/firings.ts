@@ -9,7 +9,11 @@ import { addFiringWrites, addManualFiringWrites, commitFiring } from "../db/firi
 import { ulid } from "../db/ulid.ts";
 import { getLog } from "../db/log_list.ts";
 import { addIdempotencyWrites, readIdempotency } from "../db/idempotency.ts";
+import { addDefCheck, isCurrent } from "../db/trigger_cache.ts";
 import { ConflictError, TockError, ValidationError } from "../errors.ts";
+import { type FireTarget, reresolve, targetOf, validateFor } from "./fire_target.ts";
+
+export { type FireTarget, resolveForFire, triggerCache, type TriggerRef } from "./fire_target.ts";
 import { buildDefinition, type Definition, newTriggerRecord } from "../scheduler/definition.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
 import type { z } from "zod";
@@ -42,27 +46,48 @@ export function testLog(def: TriggerRecord, payload: unknown, nowMs: number): St
   return { ...manualLog(def, payload, nowMs), triggerId: null, source: "test", test: true };
 }
 
+/** Most times a firing reloads a definition that changed under it before giving up (409). */
+const MAX_RELOADS = 5;
+
 /**
- * Fires `rec` now with `payload` (its stored payload when undefined; checked against its
+ * Fires a trigger now with `payload` (its stored payload when undefined; checked against its
  * payload schema for api triggers); resolves once the log entry is durable. `hops` is the
  * `Tock-Hops` its deliveries carry (more than 1 when a webhook delivery caused this firing).
+ * A resolved target's commit checks that its definition is still current; a failed check
+ * reloads it and fires (or refuses) as the new definition says.
  */
 export async function fireNow(
   deps: Deps,
-  rec: TriggerRecord,
+  target: FireTarget | TriggerRecord,
   payload?: unknown,
   hops = 1,
 ): Promise<StoredLog> {
-  const body = payload === undefined ? rec.payload : payload;
-  if (rec.type === "api") await deps.schemas.validate(rec, body);
-  const log = { ...manualLog(rec, body, deps.clock.now()), ...(hops > 1 ? { hops } : {}) };
-  await commitFiring(
-    deps.committer,
-    (op) => addManualFiringWrites(op, rec, log, deps.config),
-    log,
-  );
-  deps.bus.publish([log]);
-  return log;
+  let t = targetOf(target);
+  for (let attempt = 0; attempt < MAX_RELOADS; attempt++) {
+    const rec = t ? t.cached.rec : target as TriggerRecord;
+    const body = payload === undefined ? rec.payload : payload;
+    if (!(await validateFor(deps, rec, t, body))) {
+      t = await reresolve(deps, t!);
+      continue;
+    }
+    const log = { ...manualLog(rec, body, deps.clock.now()), ...(hops > 1 ? { hops } : {}) };
+    const cur = t;
+    const ok = await commitFiring(
+      deps.committer,
+      (op) => {
+        if (cur) addDefCheck(op, cur.cached, cur.name);
+        addManualFiringWrites(op, rec, log, deps.config);
+      },
+      log,
+      { checked: cur !== null },
+    );
+    if (ok) {
+      deps.bus.publish([log]);
+      return log;
+    }
+    t = await reresolve(deps, t!);
+  }
+  throw new ConflictError("The trigger is changing too often to fire, try again");
 }
 
 /** A fire request's `Idempotency-Key` and the hash of its body (see `bodyHash`). */
@@ -121,14 +146,17 @@ export async function bodyHash(payload: unknown): Promise<string> {
  */
 export async function fireNowOnce(
   deps: Deps,
-  rec: TriggerRecord,
+  target: FireTarget | TriggerRecord,
   payload: unknown,
   idem: IdempotentRequest,
   hops = 1,
 ): Promise<{ entry: LogEntry; replayed: boolean }> {
-  let validated = false;
-  // Each lost race means another request committed this key, so the next read finds it.
-  for (let attempt = 0; attempt < 3; attempt++) {
+  let t = targetOf(target);
+  let validated: TriggerRecord | null = null;
+  // Each lost race means another request committed this key (the next read finds it) or the
+  // definition changed (the next attempt reloads it).
+  for (let attempt = 0; attempt < 3 + MAX_RELOADS; attempt++) {
+    const rec = t ? t.cached.rec : target as TriggerRecord;
     const now = deps.clock.now();
     const seen = await readIdempotency(deps.kv, rec.id, idem.key, now);
     if (seen.found) {
@@ -148,12 +176,19 @@ export async function fireNowOnce(
       }
     }
     const body = payload === undefined ? rec.payload : payload;
-    if (!validated && rec.type === "api") await deps.schemas.validate(rec, body);
-    validated = true;
+    if (validated !== rec) {
+      if (!(await validateFor(deps, rec, t, body))) {
+        t = await reresolve(deps, t!);
+        continue;
+      }
+      validated = rec;
+    }
     const log = { ...manualLog(rec, body, now), ...(hops > 1 ? { hops } : {}) };
+    const cur = t;
     const ok = await commitFiring(
       deps.committer,
       (op) => {
+        if (cur) addDefCheck(op, cur.cached, cur.name);
         addManualFiringWrites(op, rec, log, deps.config);
         addIdempotencyWrites(op, rec.id, idem.key, seen.versionstamp, {
           logId: log.id,
@@ -169,6 +204,9 @@ export async function fireNowOnce(
       deps.bus.publish([log]);
       return { entry: { ...log, state: "active" }, replayed: false };
     }
+    // Which check failed is not told: a stale definition costs one reload, a lost key race
+    // replays on the next read.
+    if (t && !(await isCurrent(deps.kv, t.cached))) t = await reresolve(deps, t);
   }
   throw new ConflictError(`A firing with Idempotency-Key "${idem.key}" is still in progress`);
 }

@@ -82,7 +82,7 @@ export async function createTrigger(deps: Deps, body: TriggerCreate): Promise<Tr
     ...newTriggerRecord(def, now, { status: body.status === "paused" ? "paused" : "active" }),
     tags: body.tags ?? [],
   };
-  await insertTrigger(deps.kv, rec, noteOf(deps, "created")(rec));
+  await insertTrigger(deps.kv, rec, noteOf(deps, "created")(rec), deps.committer);
   changed(deps, "created", rec);
   return rec;
 }
