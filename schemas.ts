@@ -203,6 +203,11 @@ export const BoundedJson = z.unknown().superRefine((v, ctx) => {
 const Ref = z.string().max(MAX_NAME_LENGTH, `At most ${MAX_NAME_LENGTH} characters`);
 export const TriggerType = z.enum(["scheduled", "api"]);
 export const Misfire = z.enum(["fire_once", "skip"]);
+/**
+ * Issue 17: what a scheduled occurrence does while the previous firing's delivery is pending.
+ * Stored on any trigger, acted on only with a webhook (without one nothing is ever pending).
+ */
+export const Overlap = z.enum(["allow", "skip", "buffer_one"]);
 export const TriggerStatus = z.enum(["active", "paused", "completed"]);
 
 /** One tag: 1-64 characters of `[a-z0-9_.:/-]` (lower case, so tags compare exactly). */
@@ -222,6 +227,7 @@ const definitionFields = {
   payloadSchema: JsonSchemaDoc.nullable().optional(),
   webhook: WebhookInput.nullable().optional(),
   misfire: Misfire.optional(),
+  overlap: Overlap.optional(),
 };
 
 /** Body of `POST /api/triggers` (and one entry of an exported file). */
@@ -258,6 +264,7 @@ export const Trigger = z.object({
   payloadSchema: JsonSchemaDoc.nullable(),
   webhook: StoredWebhook.nullable(),
   misfire: Misfire,
+  overlap: Overlap,
   tags: z.array(z.string()),
   status: TriggerStatus,
   nextRunAt: IsoOut.nullable(),
@@ -280,6 +287,8 @@ export interface TriggerRecord {
   payloadSchema: Record<string, unknown> | boolean | null;
   webhook: Webhook | null;
   misfire: "fire_once" | "skip";
+  /** Absent on records stored before issue 17's overlap policy: read as "allow". */
+  overlap?: "allow" | "skip" | "buffer_one";
   /** Absent on records stored before tags existed: read as `[]` (see `tagsOf`). */
   tags?: string[];
   status: "active" | "paused" | "completed";

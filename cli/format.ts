@@ -41,6 +41,7 @@ export function triggerDetails(t: Trigger): string {
     ["last run", t.lastRunAt ?? "-"],
     ["runs", String(t.runCount)],
     ["misfire", t.misfire],
+    ["overlap", t.overlap ?? "allow"],
     ["webhook", t.webhook ? `${t.webhook.method} ${t.webhook.url}` : "-"],
     ["payload", JSON.stringify(t.payload)],
     ["payload schema", t.payloadSchema === null ? "-" : JSON.stringify(t.payloadSchema)],

@@ -25,6 +25,7 @@ const DEFINITION = `Definition flags:
   --webhook-timeout-ms <n>, --webhook-retries <n>
   --no-webhook                 remove the webhook
   --misfire fire_once|skip     what to do about occurrences missed while down
+  --overlap allow|skip|buffer_one  an occurrence due while the last delivery is pending
   --tag <tag>                  tag the trigger (repeatable; replaces its tags), --no-tags clears`;
 
 const TEXTS: Record<string, string> = {

@@ -15,6 +15,7 @@ export type Field =
   | "payloadSchema"
   | "webhook"
   | "misfire"
+  | "overlap"
   | "tags";
 const FIELDS: Field[] = [
   "type",
@@ -23,6 +24,7 @@ const FIELDS: Field[] = [
   "payloadSchema",
   "webhook",
   "misfire",
+  "overlap",
   "tags",
 ];
 
@@ -93,6 +95,8 @@ function desiredValue(f: Field, spec: TriggerSpec): unknown {
       return effectiveType(spec);
     case "misfire":
       return spec.misfire ?? "fire_once";
+    case "overlap":
+      return spec.overlap ?? "allow";
     case "tags":
       return spec.tags ?? [];
     default:

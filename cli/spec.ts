@@ -84,6 +84,7 @@ export function toSpec(t: Trigger): TriggerSpec {
     webhook: t.webhook as TriggerSpec["webhook"],
     misfire: t.misfire,
   };
+  if (t.overlap && t.overlap !== "allow") spec.overlap = t.overlap;
   if (t.tags?.length) spec.tags = t.tags;
   if (t.status === "paused") spec.status = "paused";
   return spec;

@@ -84,6 +84,7 @@ export const DEFINITION_OPTIONS: Options = {
   "webhook-retries": { type: "string" },
   "no-webhook": { type: "boolean" },
   misfire: { type: "string" },
+  overlap: { type: "string" },
   tag: { type: "string", multiple: true },
   "no-tags": { type: "boolean" },
   paused: { type: "boolean" },
@@ -105,7 +106,7 @@ export async function definitionFromFlags(
     if (!isRecord(parsed)) throw new UsageError(`${file}: expected a JSON object`, command);
     body = parsed;
   }
-  for (const key of ["name", "type", "misfire"]) {
+  for (const key of ["name", "type", "misfire", "overlap"]) {
     const value = str(v, key);
     if (value !== undefined) body[key] = value;
   }

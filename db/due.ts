@@ -5,6 +5,7 @@
  */
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
 import { addFiringWrites } from "./firings.ts";
+import type { Inflight } from "./inflight.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
 import { addLogWrites, type Windows } from "./log_writes.ts";
@@ -29,6 +30,10 @@ export interface ClaimWrite {
   log: StoredLog | null;
   /** A missed-run record written with the claim (issue 17): a log entry, never delivered. */
   missed?: StoredLog | null;
+  /** Issue 17 overlap: the marker to check (and the value to set, if any). */
+  inflight?: { entry: Deno.KvEntryMaybe<Inflight>; set: Inflight | null } | null;
+  /** False for a firing skipped or buffered by its overlap policy: no delivery record now. */
+  deliver?: boolean;
 }
 
 /** Due entries up to and including `untilMs`, earliest first, at most `limit`. */
@@ -67,13 +72,18 @@ export function claimWriteCount(claim: ClaimWrite, w: Windows): number {
 
 function addClaim(
   op: Deno.AtomicOperation,
-  { entry, next, log, missed }: ClaimWrite,
+  { entry, next, log, missed, inflight, deliver }: ClaimWrite,
   w: Windows,
 ) {
   op.check(entry);
   addTriggerWrites(op, entry.value, next);
   if (missed) addLogWrites(op, missed, w);
-  if (log) addFiringWrites(op, log, next, w);
+  if (log && deliver === false) addLogWrites(op, log, w);
+  else if (log) addFiringWrites(op, log, next, w);
+  if (inflight) {
+    op.check(inflight.entry);
+    if (inflight.set) op.set(keys.inflight(entry.value.id), inflight.set);
+  }
 }
 
 /**

@@ -60,6 +60,9 @@ export const keys = {
   logCount: (counter: CounterId) => ["log_stats", counter, "count"] as const,
   logArchived: (counter: CounterId) => ["log_stats", counter, "archived"] as const,
   logCounterName: (counter: CounterId) => ["log_stats", counter, "name"] as const,
+  /** Entries not yet deleted with a record outcome ("missed" or "skipped"), KvU64 each. */
+  logOutcomeCount: (counter: CounterId, outcome: string) =>
+    ["log_stats", counter, outcome] as const,
   logStatsPrefix: () => ["log_stats"] as const,
   /** How far the sweep has counted entries archived and deleted them (ULID key bounds). */
   logSweepCursor: () => ["log_stats", "~sweep"] as const,
@@ -91,6 +94,12 @@ export const keys = {
 
   /** Consecutive final delivery failures of a trigger (KvU64), deleted by a success. */
   deliveryFailures: (triggerId: string) => ["delivery_failures", triggerId] as const,
+
+  /**
+   * The firing of a trigger with `overlap` skip or buffer_one whose delivery is pending, and
+   * the one buffered behind it (db/inflight.ts); absent while nothing is in flight.
+   */
+  inflight: (triggerId: string) => ["inflight", triggerId] as const,
 
   /** One housekeeping run per job per minute across instances. */
   cronLock: (job: string, minute: number) => ["cron", job, minute] as const,

@@ -12,6 +12,13 @@ export function counterOf(log: Pick<StoredLog, "triggerId">): CounterId {
   return log.triggerId ?? "test";
 }
 
+/** The outcomes of log entries that record something not fired (issue 17). */
+export const RECORD_OUTCOMES = ["missed", "skipped"] as const;
+/** True for `missed` and `skipped`: entries that are records, not firings. */
+export function isRecordOutcome(o: string): o is (typeof RECORD_OUTCOMES)[number] {
+  return o === "missed" || o === "skipped";
+}
+
 /** Deadline after which KV may drop an entry by itself; the sweep normally deletes it first. */
 export function backstopMs(w: Windows): number {
   return 2 * (w.activeRetentionMs + w.archiveRetentionMs) + 3600_000;
@@ -35,6 +42,8 @@ export function addLogWrites(op: Deno.AtomicOperation, log: StoredLog, w: Window
   op.sum(keys.logCount(counterOf(log)), 1n);
   // The counter's name is written when the trigger is created or renamed (db/triggers.ts),
   // not per firing; stats fall back to the trigger's record when it is missing.
+  // Records that are not firings are counted apart too (stats tell them from firings).
+  if (isRecordOutcome(log.outcome)) op.sum(keys.logOutcomeCount(counterOf(log), log.outcome), 1n);
   addHistCount(op, log, log.outcome, 1);
 }
 

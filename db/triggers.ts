@@ -221,6 +221,7 @@ export async function toTriggerViews(
       payloadSchema: r.payloadSchema,
       webhook: r.webhook,
       misfire: r.misfire,
+      overlap: r.overlap ?? "allow",
       tags: tagsOf(r),
       status: r.status,
       nextRunAt: r.status === "completed" ? null : r.nextRunAt,

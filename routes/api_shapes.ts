@@ -16,14 +16,19 @@ export type TockRoute = RouteSpec & { tag: Tag };
 
 export const anyJson = z.json().meta({ description: "Any JSON value" });
 const Occurrences = z.object({ occurrences: z.array(z.iso.datetime()) });
+/** `missed`/`skipped`: retained records of those outcomes, counted within active + archived. */
 const LogStats = z.object({
   active: z.int(),
   archived: z.int(),
+  missed: z.int(),
+  skipped: z.int(),
   byTrigger: z.array(z.object({
     triggerId: z.string().nullable(),
     triggerName: z.string(),
     active: z.int(),
     archived: z.int(),
+    missed: z.int(),
+    skipped: z.int(),
   })),
 });
 const TestResult = z.object({ log: LogEntry, occurrences: z.array(z.iso.datetime()) });

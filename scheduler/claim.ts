@@ -13,9 +13,17 @@ import {
   readTriggers,
   triggerEntry,
 } from "../db/due.ts";
+import { type InflightEntry, readInflight } from "../db/inflight.ts";
 import { dueAtOf } from "../db/triggers.ts";
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
-import { type ClaimContext, type ClaimPlan, planClaim } from "./plan.ts";
+import {
+  applyOverlap,
+  type ClaimContext,
+  type ClaimPlan,
+  needsInflight,
+  type OverlapPlan,
+  planClaim,
+} from "./plan.ts";
 
 export type { DueItem };
 export { type ClaimContext, type ClaimPlan, planClaim };
@@ -46,7 +54,10 @@ const MAX_BATCH_BYTES = 600 * 1024;
 
 export interface ClaimResult {
   fired: StoredLog[];
-  /** Missed-run records written with the claims (not firings: nothing is delivered). */
+  /**
+   * Records written with the claims, not firings (nothing is delivered): missed runs, and
+   * occurrences skipped by their overlap policy.
+   */
   missed: StoredLog[];
   /** New due entries this instance wrote, with their versionstamps, for the local timer. */
   rescheduled: { item: DueItem; rec: TriggerRecord }[];
@@ -54,7 +65,33 @@ export interface ClaimResult {
   lost: number;
 }
 
-type Member = { entry: Deno.KvEntry<TriggerRecord>; atMs: number; plan: ClaimPlan };
+type Member = { entry: Deno.KvEntry<TriggerRecord>; atMs: number; plan: OverlapPlan };
+type Markers = Map<string, InflightEntry>;
+
+/**
+ * The overlap markers of the triggers in `recs` whose policy needs one, read fresh before a
+ * commit (the commit checks them): triggers with overlap "allow" read nothing.
+ */
+async function loadMarkers(deps: Deps, recs: TriggerRecord[]): Promise<Markers> {
+  const ids = recs.filter(needsInflight).map((r) => r.id);
+  const out: Markers = new Map();
+  if (ids.length === 0) return out;
+  const entries = await readInflight(deps.kv, ids);
+  ids.forEach((id, i) => out.set(id, entries[i]));
+  return out;
+}
+
+function plan(
+  deps: Deps,
+  rec: TriggerRecord,
+  atMs: number,
+  nowMs: number,
+  ctx: ClaimContext,
+  markers: Markers,
+): OverlapPlan {
+  const p = planClaim(rec, atMs, nowMs, deps.config.misfireGraceMs, ctx);
+  return applyOverlap(p, rec, markers.get(rec.id));
+}
 
 /** True when `cache` already knows a newer version than the one that wrote `it`. */
 export function isStale(it: DueItem, cache: RecordCache): boolean {
@@ -121,6 +158,10 @@ export async function claimBatch(
   const live = items.filter((it) => !isStale(it, cache));
   result.lost += items.length - live.length;
   await loadRecords(deps, live, cache);
+  const markers = await loadMarkers(
+    deps,
+    live.map((it) => cache.get(it.id)?.value).filter((r) => r !== undefined),
+  );
   const nowMs = deps.clock.now();
   let batch: Member[] = [];
   let bytes = 0;
@@ -132,14 +173,11 @@ export async function claimBatch(
       result.lost++;
       continue;
     }
-    const plan = planClaim(entry.value, it.atMs, nowMs, deps.config.misfireGraceMs, ctx);
+    const p = plan(deps, entry.value, it.atMs, nowMs, ctx, markers);
     const w = weight(entry.value);
     // Writes vary (a completing claim moves counters, a firing adds its histogram counters):
     // counted exactly, so the commit stays within KV's mutation limit.
-    const n = claimWriteCount(
-      { entry, next: plan.next, log: plan.log, missed: plan.missed },
-      deps.config,
-    );
+    const n = claimWriteCount(claimWrite(entry, p), deps.config);
     const full = batch.length >= MAX_BATCH || writes + n > MAX_COMMIT_WRITES ||
       (batch.length > 0 && bytes + w > MAX_BATCH_BYTES);
     if (full && batch.length > 0) {
@@ -148,7 +186,7 @@ export async function claimBatch(
       bytes = 0;
       writes = 0;
     }
-    batch.push({ entry, atMs: it.atMs, plan });
+    batch.push({ entry, atMs: it.atMs, plan: p });
     bytes += w;
     writes += n;
   }
@@ -160,13 +198,13 @@ function isDueFor(rec: TriggerRecord, it: Pick<DueItem, "atMs">): boolean {
   return dueAtOf(rec) === it.atMs && (rec.schedule !== null || rec.status === "paused");
 }
 
+function claimWrite(entry: Deno.KvEntry<TriggerRecord>, p: OverlapPlan) {
+  const { next, log, missed, inflight, deliver } = p;
+  return { entry, next, log, missed, inflight, deliver };
+}
+
 function commitMembers(deps: Deps, members: Member[]) {
-  const claims = members.map(({ entry, plan }) => ({
-    entry,
-    next: plan.next,
-    log: plan.log,
-    missed: plan.missed,
-  }));
+  const claims = members.map(({ entry, plan }) => claimWrite(entry, plan));
   return commitClaims(deps.kv, claims, deps.config);
 }
 
@@ -198,14 +236,22 @@ async function commitBatch(
     // Some member lost its check: another instance claimed it, or it was edited. Re-read them
     // all; commit again those still at the version we planned from, and those edited in a way
     // that keeps this occurrence (a new payload, say), re-planned from the new version.
+    // An overlap marker that moved (a delivery ended, say) makes its member plan again too.
     const fresh = await readTriggers(deps.kv, members.map((m) => m.entry.value.id));
+    const markers = await loadMarkers(
+      deps,
+      fresh.map((f) => f.value).filter((r) => r !== null),
+    );
     const nowMs = deps.clock.now();
     const still: Member[] = [];
     let changed = 0;
     for (let i = 0; i < members.length; i++) {
       const f = fresh[i] as Deno.KvEntryMaybe<TriggerRecord>;
       const m = members[i];
-      if (f.value && f.versionstamp === m.entry.versionstamp) {
+      const marker = m.plan.inflight?.entry;
+      const markerMoved = marker !== undefined &&
+        markers.get(m.entry.value.id)?.versionstamp !== marker.versionstamp;
+      if (f.value && f.versionstamp === m.entry.versionstamp && !markerMoved) {
         still.push(m);
         continue;
       }
@@ -214,8 +260,7 @@ async function commitBatch(
       else cache.delete(m.entry.value.id);
       if (f.value && isDueFor(f.value, m) && round < 5) {
         const entry = f as Deno.KvEntry<TriggerRecord>;
-        const plan = planClaim(f.value, m.atMs, nowMs, deps.config.misfireGraceMs, ctx);
-        still.push({ entry, atMs: m.atMs, plan });
+        still.push({ entry, atMs: m.atMs, plan: plan(deps, f.value, m.atMs, nowMs, ctx, markers) });
         continue;
       }
       result.lost++;
@@ -239,7 +284,8 @@ function accept(
   for (const { plan } of members) {
     const rec = plan.next;
     cache.set(rec.id, triggerEntry(rec, versionstamp));
-    if (plan.log) result.fired.push(plan.log);
+    if (plan.log?.outcome === "skipped") result.missed.push(plan.log);
+    else if (plan.log) result.fired.push(plan.log);
     if (plan.missed) result.missed.push(plan.missed);
     const atMs = dueAtOf(rec);
     if (atMs !== null) result.rescheduled.push({ item: { atMs, id: rec.id, versionstamp }, rec });

@@ -11,7 +11,7 @@ import { dueFields } from "./jitter.ts";
 /** The definition fields of a record: what create takes and patch changes. */
 export type Definition = Pick<
   TriggerRecord,
-  "name" | "type" | "schedule" | "payload" | "payloadSchema" | "webhook" | "misfire"
+  "name" | "type" | "schedule" | "payload" | "payloadSchema" | "webhook" | "misfire" | "overlap"
 >;
 
 /** Checks a payload schema; set by the payload-schema module (Ajv) at start-up. */
@@ -69,6 +69,7 @@ export function buildDefinition(
     payloadSchema: (input.payloadSchema ?? null) as Definition["payloadSchema"],
     webhook: (input.webhook ?? null) as Webhook | null,
     misfire: input.misfire ?? "fire_once",
+    overlap: input.overlap ?? "allow",
   };
 }
 

@@ -3,6 +3,8 @@
  * missed, resume a pause that ended, and where the trigger is due next (jitter included).
  * scheduler/claim.ts commits these decisions.
  */
+import { newDelivery } from "../db/delivery_record.ts";
+import type { Inflight, InflightEntry } from "../db/inflight.ts";
 import { ulid } from "../db/ulid.ts";
 import type { StoredLog, TriggerRecord } from "../schemas.ts";
 import { countOccurrences, lastMissed, nextOccurrence } from "./next_occurrence.ts";
@@ -155,4 +157,53 @@ function missedRecord(
       ...(capped ? { countCapped: true } : {}),
     },
   };
+}
+
+/** The claim's part of the overlap marker: checked always, replaced when `set` is given. */
+export interface OverlapWrite {
+  entry: InflightEntry;
+  set: Inflight | null;
+}
+
+/** A claim plan with its overlap decision: `deliver` false for a skipped or buffered firing. */
+export interface OverlapPlan extends ClaimPlan {
+  inflight: OverlapWrite | null;
+  deliver: boolean;
+}
+
+/** Whether the claim of `rec` must read its overlap marker (not for "allow": it costs nothing). */
+export function needsInflight(rec: TriggerRecord): boolean {
+  return rec.webhook !== null && (rec.overlap ?? "allow") !== "allow" && rec.status === "active";
+}
+
+/**
+ * Applies `rec`'s overlap policy to `plan` given its marker as read (pure). Nothing in flight:
+ * the firing is delivered and becomes the marker. In flight: `buffer_one` with no buffered one
+ * keeps the firing pending, its delivery waiting in the marker; otherwise the firing becomes a
+ * `skipped` record (reason "overlap") with no delivery. The marker is checked in the commit,
+ * so a delivery that ends in between makes the claim plan again.
+ */
+export function applyOverlap(
+  plan: ClaimPlan,
+  rec: TriggerRecord,
+  marker: InflightEntry | undefined,
+): OverlapPlan {
+  const log = plan.log;
+  if (!log || !marker || !rec.webhook || !needsInflight(rec)) {
+    return { ...plan, inflight: null, deliver: true };
+  }
+  const m = marker.value;
+  if (m === null) {
+    return {
+      ...plan,
+      inflight: { entry: marker, set: { logId: log.id, buffered: null } },
+      deliver: true,
+    };
+  }
+  if (rec.overlap === "buffer_one" && m.buffered === null) {
+    const buffered = newDelivery(log, rec.webhook, Date.parse(log.firedAt));
+    return { ...plan, inflight: { entry: marker, set: { ...m, buffered } }, deliver: false };
+  }
+  const skipped: StoredLog = { ...log, outcome: "skipped", reason: "overlap" };
+  return { ...plan, log: skipped, inflight: { entry: marker, set: null }, deliver: false };
 }

@@ -107,6 +107,7 @@ export function mergePatch(
       payloadSchema: patch.payloadSchema !== undefined ? patch.payloadSchema : cur.payloadSchema,
       webhook: patch.webhook !== undefined ? patch.webhook : cur.webhook,
       misfire: patch.misfire ?? cur.misfire,
+      overlap: patch.overlap ?? cur.overlap,
     },
     now,
     deps.schemas.check,

@@ -25,6 +25,7 @@ function stored(over: Partial<Trigger> & { name: string }): Trigger {
     payloadSchema: null,
     webhook: null,
     misfire: "fire_once",
+    overlap: "allow",
     tags: [],
     status: "active",
     nextRunAt: null,

@@ -140,6 +140,8 @@ Deno.test("a large sweep deletes in batched commits and keeps stats equal to lis
     assert.deepEqual(await logStats(deps.kv, clock.now(), deps.config), {
       active: 0,
       archived: 0,
+      missed: 0,
+      skipped: 0,
       byTrigger: [],
     });
   } finally {

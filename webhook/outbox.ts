@@ -245,7 +245,8 @@ export class WebhookOutbox {
     const log = await readDeliveryLog(this.#deps.kv, rec.logId);
     if (!log) {
       // The entry is past retention: nothing left to deliver or to record the outcome in.
-      await dropDelivery(this.#deps, leased);
+      const promoted = await dropDelivery(this.#deps, leased);
+      if (promoted) this.wake(promoted);
       return;
     }
     const body = JSON.stringify(log.payload ?? null);
@@ -303,6 +304,8 @@ export class WebhookOutbox {
       queues: this.#queues,
     });
     if (!written) return;
+    // Overlap buffer_one: the delivery that waited behind this one is due now.
+    if (written.promoted) this.wake(written.promoted);
     if (retry) this.#later(rec.logId, delayMs);
     else if (written.log) this.#settled(written.log);
   }
