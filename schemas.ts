@@ -410,10 +410,13 @@ export const Histogram = z.object({
   bucket: z.enum(["1m", "5m", "1h", "1d"]),
   buckets: z.array(z.object({
     start: IsoOut,
+    /** Firings (ok + pending + failed); records of occurrences not fired are apart. */
     count: z.int(),
     ok: z.int(),
     pending: z.int(),
     failed: z.int(),
+    missed: z.int(),
+    skipped: z.int(),
   })),
 });
 

@@ -314,3 +314,23 @@ Deno.test("claimDue() fires large triggers due together without exceeding a comm
   assert.equal((await s.logs()).length, 40);
   assert.deepEqual(await s.due(), [], "every trigger moved on");
 });
+
+Deno.test("the histogram counts missed records apart from firings", async () => {
+  await using s = await setup(1000);
+  await s.create({ schedule: { everySeconds: 10, startAt: iso(T0 + 10_000) } }); // fire_once
+  await s.create({ schedule: { everySeconds: 10, startAt: iso(T0 + 10_000) }, misfire: "skip" });
+  s.clock.set(T0 + 75_000);
+  await claimDue(s.deps, await s.due(), new Map());
+  const outcomes = (await s.logs()).map((l) => l.outcome).sort();
+  assert.deepEqual(outcomes, ["missed", "missed", "ok"], "one catch-up and two missed records");
+  const res = await s.call(
+    "GET",
+    `/api/logs/histogram?bucket=1h&since=${iso(T0)}&until=${iso(T0 + 3_600_000)}`,
+  );
+  assert.equal(res.status, 200);
+  const [bucket] = res.body.buckets;
+  assert.deepEqual(
+    [bucket.count, bucket.ok, bucket.pending, bucket.failed, bucket.missed, bucket.skipped],
+    [1, 1, 0, 0, 2, 0],
+  );
+});
