@@ -80,11 +80,12 @@ export async function firedInLog(
 ): Promise<Set<number>> {
   const ids: string[] = [];
   const prefix = keys.logsByTriggerPrefix(triggerId);
-  const iter = kv.list<string>({
+  const iter = kv.list<null>({
     start: [...prefix, ulidFloor(Math.max(0, fromMs - 60_000))],
     end: [...prefix, "\uffff"],
   }, { batchSize: 500 });
-  for await (const e of iter) ids.push(e.value);
+  // The index holds no value: the log id is the last part of its key.
+  for await (const e of iter) ids.push(e.key[e.key.length - 1] as string);
   const logs = await retryLocked(() =>
     getManyChunked<StoredLog>(kv, ids.map((id) => keys.log(id)))
   );
