@@ -4,31 +4,31 @@
  * runtimes and serves HTTP; anything else (`tock`, `tock triggers ...`) is the command-line
  * client. Start-up failures are one line and exit 2 (startup_errors.ts).
  */
-import { createApp } from "./app.ts";
-import { type Config, ConfigError, helpText, onDenoDeploy, parseConfig } from "./config.ts";
-import { createDeps } from "./deps.ts";
+import { createApp } from "./http/app.ts";
+import { type Config, ConfigError, helpText, onDenoDeploy, parseConfig } from "./core/config.ts";
+import { createDeps } from "./db/deps.ts";
 import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
 import { getTriggerEntry } from "./db/triggers.ts";
 import { Scheduler } from "./scheduler/engine.ts";
 import { Housekeeper } from "./services/housekeeping.ts";
 import { BackfillRunner } from "./services/backfill_runner.ts";
-import { Alerter } from "./services/alerts.ts";
+import { Alerter } from "./webhook/alerts.ts";
 import { FailureWatch } from "./services/failure_watch.ts";
-import { TriggerMetrics } from "./trigger_metrics.ts";
+import { TriggerMetrics } from "./core/trigger_metrics.ts";
 import { TriggerFeed } from "./services/trigger_feed.ts";
 import { WebhookOutbox } from "./webhook/outbox.ts";
 import { isCliInvocation, runCli } from "./cli/main.ts";
-import { openAccessWarning } from "./middleware/auth.ts";
-import { firingLogger, logSink } from "./middleware/request_log.ts";
+import { openAccessWarning } from "./http/middleware/auth.ts";
+import { firingLogger, logSink } from "./http/middleware/request_log.ts";
 import {
   batchedLines,
   captureConsole,
   createLogger,
   logDeliveryFailure,
   urlHost,
-} from "./logger.ts";
-import { startupFailureLine, type StartupStage } from "./startup_errors.ts";
-import { VERSION } from "./version.ts";
+} from "./core/logger.ts";
+import { startupFailureLine, type StartupStage } from "./core/startup_errors.ts";
+import { VERSION } from "./core/version.ts";
 
 const args = [...Deno.args];
 if (isCliInvocation(args)) Deno.exit(await runCli(args));

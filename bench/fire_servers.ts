@@ -12,12 +12,12 @@
  */
 import { parseArgs } from "node:util";
 import { Hono } from "hono";
-import { parseConfig } from "../config.ts";
+import { parseConfig } from "../core/config.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { addManualFiringWrites } from "../db/firings.ts";
 import { manualLog } from "../services/firings.ts";
 import { GroupCommitter } from "../db/group_commit.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 
 const ROOT = new URL("../", import.meta.url);
 

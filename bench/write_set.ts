@@ -7,7 +7,7 @@
  */
 import { serialize } from "node:v8";
 import { parseArgs } from "node:util";
-import { parseConfig } from "../config.ts";
+import { parseConfig } from "../core/config.ts";
 import { addManualFiringWrites } from "../db/firings.ts";
 import { addIdempotencyWrites } from "../db/idempotency.ts";
 import { addDefCheck } from "../db/trigger_cache.ts";

@@ -1,5 +1,5 @@
 /** How triggers and log entries read in a terminal: one-line summaries of their fields. */
-import type { LogEntry, Trigger } from "../schemas.ts";
+import type { LogEntry, Trigger } from "../core/schemas.ts";
 import { keyValues, line } from "./table.ts";
 
 /** A schedule in a few words: `cron 0 16 * * * Asia/Kolkata`, `every 60s`, `at 2026-...`. */

@@ -1,5 +1,5 @@
 /** `tock logs`: list execution logs, or stream new firings with `--follow`. */
-import type { LogEntry } from "../schemas.ts";
+import type { LogEntry } from "../core/schemas.ts";
 import { ApiError, errorMessage } from "./client.ts";
 import { type Ctx, numberOption, str, UsageError } from "./context.ts";
 import { LOG_COLUMNS, LOG_WIDTHS, logLine, logRow } from "./format.ts";

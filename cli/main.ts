@@ -6,7 +6,7 @@
 import { ApiError, describeApiError, errorMessage } from "./client.ts";
 import { type Ctx, type Io, makeCtx, type Options, UsageError } from "./context.ts";
 import { helpText } from "./help.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../core/version.ts";
 import { applyCommand, exportCommand } from "./apply.ts";
 import { logsCommand } from "./logs.ts";
 import { testCommand } from "./test_cmd.ts";

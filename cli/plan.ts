@@ -4,7 +4,7 @@
  * everySeconds gains a `startAt`, webhooks gain defaults), so fields are compared in a
  * normalised form that treats those as equal.
  */
-import type { Trigger } from "../schemas.ts";
+import type { Trigger } from "../core/schemas.ts";
 import type { TriggerSpec } from "./spec.ts";
 
 /** A definition field that `PATCH /api/triggers/:id` accepts. */

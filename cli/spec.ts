@@ -4,8 +4,9 @@
  * what the server accepts; problems name the entry and field (`triggers[2].schedule.cron`).
  */
 import { z } from "zod";
-import { fieldErrors, TriggerCreate } from "../schemas.ts";
-import type { Trigger } from "../schemas.ts";
+import { fieldErrors } from "../core/field_errors.ts";
+import { TriggerCreate } from "../core/schemas.ts";
+import type { Trigger } from "../core/schemas.ts";
 
 export const FILE_VERSION = 1;
 

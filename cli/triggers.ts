@@ -1,5 +1,5 @@
 /** `tock triggers list|get|create|update|delete|pause|resume|fire`: one API call each. */
-import type { LogEntry, Trigger } from "../schemas.ts";
+import type { LogEntry, Trigger } from "../core/schemas.ts";
 import { ApiError, type Client, isRecord } from "./client.ts";
 import {
   type Ctx,

@@ -4,12 +4,12 @@
  * backfill firing writes in its own commit, checked absent, so an occurrence is backfilled at
  * most once across repeated calls, concurrent jobs and restarts.
  */
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { addManualFiringWrites } from "./firings.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
 import { backstopMs, type Windows } from "./log_writes.ts";
-import { ulidFloor } from "./ulid.ts";
+import { ulidFloor } from "../core/ulid.ts";
 
 /** A backfill job: fire the occurrences of [fromMs, toMs) after `cursorMs`, in order. */
 export interface BackfillJob {

@@ -4,13 +4,13 @@
  * check-and-set commits. Each function is one state change; the runtime that decides when to
  * make them is webhook/outbox.ts. Commits go through the shared group committer.
  */
-import { ConflictError, NotFoundError } from "../errors.ts";
-import type { StoredLog, TriggerRecord, Webhook } from "../schemas.ts";
+import { ConflictError, NotFoundError } from "../core/errors.ts";
+import type { StoredLog, TriggerRecord, Webhook } from "../core/schemas.ts";
 import { type DeliveryRecord, newDelivery } from "./delivery_record.ts";
-import type { GroupCommitter, WriteFn } from "./group_commit.ts";
+import type { Committer, WriteFn } from "../core/committer.ts";
 import { addOutcomeMove } from "./histogram.ts";
 import { keys } from "./keys.ts";
-import { toLogView } from "./log_view.ts";
+import { toLogView } from "../core/log_view.ts";
 import { logExpireIn, type Windows } from "./log_writes.ts";
 import { addWakeup } from "./queues.ts";
 import { addFailureCountWrites } from "./failures.ts";
@@ -26,7 +26,7 @@ export type Delivery = NonNullable<StoredLog["delivery"]>;
 /** What the delivery functions need: KV, the shared committer, retention, the time. */
 export interface DeliveryStore {
   kv: Deno.Kv;
-  committer: GroupCommitter;
+  committer: Committer;
   config: Windows;
   clock: { now(): number };
 }
@@ -40,7 +40,7 @@ export function addDeliveryWrites(op: Deno.AtomicOperation, log: StoredLog, webh
 
 /** Commits `write` in a shared commit; `values` are what it stores, to size the batch. */
 function submit(
-  committer: GroupCommitter,
+  committer: Committer,
   write: WriteFn,
   ...values: unknown[]
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {

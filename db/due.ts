@@ -3,7 +3,7 @@
  * operation per batch that checks each trigger's versionstamp, advances it, moves its due
  * entry and writes its firing (log entry, delivery record). The decisions are scheduler/'s.
  */
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { addFiringWrites } from "./firings.ts";
 import type { Inflight } from "./inflight.ts";
 import { keys } from "./keys.ts";

@@ -3,10 +3,10 @@
  * for on-demand firings, and the durable delivery record when it has a webhook (always: a
  * firing's delivery does not depend on an outbox running in this process).
  */
-import { PayloadTooLargeError, UnavailableError } from "../errors.ts";
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import { PayloadTooLargeError, UnavailableError } from "../core/errors.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { addDeliveryWrites } from "./deliveries.ts";
-import type { GroupCommitter, WriteFn } from "./group_commit.ts";
+import type { Committer, WriteFn } from "../core/committer.ts";
 import { keys } from "./keys.ts";
 import { addLogWrites, type Windows } from "./log_writes.ts";
 
@@ -43,7 +43,7 @@ export function addManualFiringWrites(
  * false instead of throwing.
  */
 export async function commitFiring(
-  committer: GroupCommitter,
+  committer: Committer,
   write: WriteFn,
   log: StoredLog,
   opts: { checked?: boolean } = {},

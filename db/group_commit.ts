@@ -9,13 +9,13 @@
  * and go out together as the next commit when it returns ("natural batching"): the busier it
  * is, the larger the batches. Every writer's promise settles only with its own commit's result.
  */
+import type { Committer, GroupCommitStats, WriteFn } from "../core/committer.ts";
 import { retryLocked } from "./kv.ts";
 import { buildMerged, keyId, type Rec, Recorder } from "./group_commit_ops.ts";
 
 export { keySize } from "./group_commit_ops.ts";
 
 /** Adds one writer's mutations (and checks) to a commit it may share with others. */
-export type WriteFn = (op: Deno.AtomicOperation) => void;
 
 export interface GroupCommitOptions {
   /** Most writers in one commit. */
@@ -33,17 +33,6 @@ export interface GroupCommitOptions {
 }
 
 /** Counters for benchmarks and metrics. */
-export interface GroupCommitStats {
-  /** Commits attempted, fallback commits included. */
-  commits: number;
-  /** Writes that committed. */
-  committed: number;
-  /** Writes that failed (their own error or a failed check). */
-  failed: number;
-  /** Batches that failed as a whole and were split to isolate the failing writes. */
-  splits: number;
-  largestBatch: number;
-}
 
 interface Member {
   recs: Rec[];
@@ -106,7 +95,7 @@ function conflicts(m: Member, checked: Set<string>, written: Set<string>): boole
  * const committer = new GroupCommitter(kv);
  * const res = await committer.submit((op) => op.set(["logs", id], log), 600);
  */
-export class GroupCommitter {
+export class GroupCommitter implements Committer {
   readonly #kv: Deno.Kv;
   readonly #opts: Required<GroupCommitOptions>;
   #queue: Member[] = [];
@@ -278,3 +267,5 @@ export class GroupCommitter {
     await this.#commit(batch.slice(mid), false);
   }
 }
+
+export type { GroupCommitStats, WriteFn };

@@ -1,5 +1,5 @@
 /** For `/healthz` and `/metrics`: a storage write probe and cheap capped counts. */
-import type { TriggerRecord } from "../schemas.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
 
 /** The outcome of one storage probe, shared by the health requests that arrive meanwhile. */

@@ -7,12 +7,13 @@
  * sweep deletes a minute's keys with its entries (so the oldest retained minute can read low
  * while the sweep is part way through it).
  */
-import { ValidationError } from "../errors.ts";
-import type { HistogramQuery, StoredLog } from "../schemas.ts";
+import { ValidationError } from "../core/errors.ts";
+import type { HistogramQuery } from "../core/request_schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
 import { delta, signed } from "./log_stats.ts";
 import { counterOf, isRecordOutcome } from "./log_writes.ts";
-import { isUlid, ulidTime } from "./ulid.ts";
+import { isUlid, ulidTime } from "../core/ulid.ts";
 
 const MINUTE = 60_000;
 

@@ -1,13 +1,14 @@
 /** Reading the execution log: one entry, filtered pages newest first, the SSE replay scan. */
-import type { LogEntry, LogListQuery, StoredLog } from "../schemas.ts";
-import { NotFoundError, ValidationError } from "../errors.ts";
+import type { LogEntry, StoredLog } from "../core/schemas.ts";
+import type { LogListQuery } from "../core/request_schemas.ts";
+import { NotFoundError, ValidationError } from "../core/errors.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked } from "./kv.ts";
-import { FUTURE_SLACK_MS, listedBefore, retentionBounds, toLogView } from "./log_view.ts";
+import { FUTURE_SLACK_MS, listedBefore, retentionBounds, toLogView } from "../core/log_view.ts";
 import type { Windows } from "./log_writes.ts";
 import { idByName } from "./triggers.ts";
 import { keySize } from "./group_commit_ops.ts";
-import { isUlid, ulidFloor } from "./ulid.ts";
+import { isUlid, ulidFloor } from "../core/ulid.ts";
 
 /** One entry by id; NotFoundError when unknown or past retention. */
 export async function getLog(

@@ -2,12 +2,12 @@
  * Log statistics: per-counter totals kept in the same commits as the entries, read exactly at
  * an instant. Also the counter helpers the retention sweep (log_sweep.ts) shares.
  */
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { getManyChunked } from "./kv.ts";
 import { type CounterId, keys } from "./keys.ts";
-import { listedBefore, retentionBounds } from "./log_view.ts";
+import { listedBefore, retentionBounds } from "../core/log_view.ts";
 import { counterOf, isRecordOutcome, type Windows } from "./log_writes.ts";
-import { ulidFloor } from "./ulid.ts";
+import { ulidFloor } from "../core/ulid.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Statistics and the retention sweep

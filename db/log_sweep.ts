@@ -1,6 +1,6 @@
 /** The retention sweep: counts entries that became archived and deletes expired ones, in batches. */
-import type { StoredLog } from "../schemas.ts";
-import { Outcome } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
+import { Outcome } from "../core/schemas.ts";
 import { addHistDeletes, minuteOf } from "./histogram.ts";
 import { type CounterId, keys } from "./keys.ts";
 import { retryLocked } from "./kv.ts";
@@ -13,7 +13,7 @@ import {
   type SweepCursor,
   type Tally,
 } from "./log_stats.ts";
-import { retentionBounds } from "./log_view.ts";
+import { retentionBounds } from "../core/log_view.ts";
 import { counterOf, isRecordOutcome, type Windows } from "./log_writes.ts";
 
 /** What one sweep did. */

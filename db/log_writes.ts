@@ -1,11 +1,11 @@
 /** Writing log entries: the writes of a new entry (composed into the caller's commit) and expiry. */
-import type { Config } from "../config.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { addHistCount } from "./histogram.ts";
 import { type CounterId, keys } from "./keys.ts";
+import type { Windows } from "../core/log_view.ts";
 
 /** The retention windows, the part of the configuration log storage needs. */
-export type Windows = Pick<Config, "activeRetentionMs" | "archiveRetentionMs">;
+export type { Windows };
 
 /** The counter a log entry counts under: its trigger, or "test" for test firings. */
 export function counterOf(log: Pick<StoredLog, "triggerId">): CounterId {

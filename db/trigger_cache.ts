@@ -11,11 +11,11 @@
  * Names resolve the same way: `["trigger_names", name]` is written only at create, rename and
  * delete, so its versionstamp is checked as cached.
  */
-import { NotFoundError } from "../errors.ts";
-import { MAX_NAME_LENGTH, type TriggerRecord } from "../schemas.ts";
+import { NotFoundError } from "../core/errors.ts";
+import { MAX_NAME_LENGTH, type TriggerRecord } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
 import { retryLocked } from "./kv.ts";
-import { isUlid } from "./ulid.ts";
+import { isUlid } from "../core/ulid.ts";
 
 /** A definition as cached, with the checks a firing of it must carry. */
 export interface CachedTrigger {

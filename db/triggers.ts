@@ -1,13 +1,13 @@
 /** Trigger records and their indexes. Every write is one atomic commit with its indexes. */
-import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.ts";
-import { MAX_NAME_LENGTH, type Trigger, type TriggerRecord } from "../schemas.ts";
+import { ConflictError, NotFoundError, PayloadTooLargeError } from "../core/errors.ts";
+import { MAX_NAME_LENGTH, type Trigger, type TriggerRecord } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
 import { addChangeWrite, type ChangeNote } from "./trigger_feed.ts";
 import { queryTriggers, WALK_BUDGET } from "./trigger_query.ts";
 import { addIndexWrites, tagsOf } from "./trigger_index.ts";
-import { isUlid } from "./ulid.ts";
-import type { GroupCommitter } from "./group_commit.ts";
+import { isUlid } from "../core/ulid.ts";
+import type { Committer } from "../core/committer.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -104,7 +104,7 @@ export async function insertTrigger(
   kv: Deno.Kv,
   rec: TriggerRecord,
   note?: ChangeNote,
-  committer?: GroupCommitter,
+  committer?: Committer,
 ): Promise<void> {
   const write = (op: Deno.AtomicOperation) => {
     op.check({ key: keys.trigger(rec.id), versionstamp: null });

@@ -1,10 +1,10 @@
 /** `POST /api/logs/:id/redeliver`: a new webhook delivery series for a logged firing. */
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
-import { toLogView } from "../db/log_view.ts";
-import { NotFoundError } from "../errors.ts";
+import type { Deps } from "../core/deps.ts";
+import { toLogView } from "../core/log_view.ts";
+import { NotFoundError } from "../core/errors.ts";
 import { redeliver } from "../services/deliveries.ts";
-import { isUlid } from "../db/ulid.ts";
+import { isUlid } from "../core/ulid.ts";
 
 export function deliveryRoutes(deps: Deps): Hono {
   const app = new Hono();

@@ -18,14 +18,13 @@
  * that much each.
  */
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
-import { ValidationError } from "../errors.ts";
-import type { TriggerChange } from "../events.ts";
-import { logsAfter } from "../db/log_list.ts";
-import { toLogView } from "../db/log_view.ts";
-import { toTriggerViews } from "../db/triggers.ts";
-import { isUlid, ulidTime } from "../db/ulid.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { Deps } from "../core/deps.ts";
+import { ValidationError } from "../core/errors.ts";
+import type { TriggerChange } from "../core/firing_bus.ts";
+import { toLogView } from "../core/log_view.ts";
+import { logsSince, triggerViews } from "../services/reads.ts";
+import { isUlid, ulidTime } from "../core/ulid.ts";
+import type { StoredLog } from "../core/schemas.ts";
 
 export interface EventStreamOptions {
   /** Interval of the `: heartbeat` comment lines; 15 s unless a test wants it shorter. */
@@ -70,7 +69,7 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
     if (!frame) {
       frame = (change.trigger === null
         ? Promise.resolve({ id: change.id, name: change.name })
-        : toTriggerViews(deps.kv, [change.trigger]).then((v) =>
+        : triggerViews(deps, [change.trigger]).then((v) =>
           v[0]
         ))
         .then((trigger) =>
@@ -210,7 +209,7 @@ function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
         const now = deps.clock.now();
         const sent = new Set<string>();
         // Pulled lazily: the scan advances only as fast as the client reads.
-        for await (const log of logsAfter(deps.kv, p.lastEventId, now, deps.config)) {
+        for await (const log of logsSince(deps, p.lastEventId)) {
           if (queue.closed) break;
           if (!matches(log.triggerId, log.triggerName)) continue;
           const frame = logFrame(log);

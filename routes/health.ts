@@ -4,10 +4,10 @@
  * write succeeds.
  */
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
-import type { SchedulerStatus } from "../schemas.ts";
-import { WriteProbe, type WriteProbeOptions } from "../db/health.ts";
-import { VERSION } from "../version.ts";
+import type { Deps } from "../core/deps.ts";
+import type { SchedulerStatus } from "../core/request_schemas.ts";
+import { writeProbe, type WriteProbeOptions } from "../services/reads.ts";
+import { VERSION } from "../core/version.ts";
 
 export function healthRoutes(
   deps: Deps,
@@ -15,7 +15,7 @@ export function healthRoutes(
   probeOptions: WriteProbeOptions = {},
 ): Hono {
   const app = new Hono();
-  const probe = new WriteProbe(deps.kv, probeOptions);
+  const probe = writeProbe(deps, probeOptions);
   app.get("/healthz", async (c) => {
     const kv = await probe.check();
     const body = {

@@ -4,11 +4,9 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Deps } from "../deps.ts";
-import { listTriggers } from "../db/triggers.ts";
-import { listLogs } from "../db/log_list.ts";
-import { logStats } from "../db/log_stats.ts";
-import { markFired } from "../middleware/request_log.ts";
+import type { Deps } from "../core/deps.ts";
+import { logPage, stats as logStats, triggersInOrder } from "../services/reads.ts";
+import { markFired } from "./fired_mark.ts";
 import {
   bodyHash,
   fireNow,
@@ -22,21 +20,20 @@ import {
 } from "../services/firings.ts";
 import { fireTestLater } from "../services/pending_test_firing.ts";
 import { createTrigger, deleteTrigger, getTriggerByName } from "../services/triggers.ts";
+import { LegacyRemoveBody, LegacyScheduleBody } from "../core/request_schemas.ts";
 import {
-  LegacyRemoveBody,
-  LegacyScheduleBody,
   type LogEntry,
-  type ScheduleInput,
   type StoredLog,
   TestRequest,
   TriggerCreate,
   type TriggerRecord,
-} from "../schemas.ts";
+} from "../core/schemas.ts";
+import { type ScheduleInput } from "../core/schedule_schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
-import { hopsFrom } from "../hops.ts";
+import { hopsFrom } from "../core/hops.ts";
 
 // The bodies are declared with the other schemas; re-exported for the OpenAPI table.
-export { LegacyRemoveBody, LegacyScheduleBody } from "../schemas.ts";
+export { LegacyRemoveBody, LegacyScheduleBody } from "../core/request_schemas.ts";
 type ScheduleBody = z.infer<typeof LegacyScheduleBody>;
 
 /** Entries /list_logs answers by default and at most (the reference app had no paging). */
@@ -106,11 +103,10 @@ async function newestLogs(deps: Deps, limit: number, now: number): Promise<LogEn
   const out: LogEntry[] = [];
   let cursor: string | undefined;
   do {
-    const page = await listLogs(
-      deps.kv,
+    const page = await logPage(
+      deps,
       { state: "all", limit: Math.min(500, limit - out.length), cursor },
       now,
-      deps.config,
     );
     out.push(...page.items);
     cursor = page.nextCursor ?? undefined;
@@ -132,7 +128,7 @@ export function legacyRoutes(deps: Deps): Hono {
     const out = [];
     let cursor: string | undefined;
     do {
-      const page = await listTriggers(deps.kv, { limit: 500, cursor });
+      const page = await triggersInOrder(deps, { limit: 500, cursor });
       out.push(...page.items.map(legacyTrigger));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -179,7 +175,7 @@ export function legacyRoutes(deps: Deps): Hono {
     const now = deps.clock.now();
     const [items, stats] = await Promise.all([
       newestLogs(deps, limit, now),
-      logStats(deps.kv, now, deps.config),
+      logStats(deps, now),
     ]);
     c.header("X-Total-Count", String(stats.active + stats.archived));
     return c.json(items.map((l) => legacyLog(l, l.state)));

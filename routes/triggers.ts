@@ -1,11 +1,10 @@
 /** `/api/triggers`: create, list/search, bulk, get, patch, delete, pause, resume, fire, preview. */
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
-import { toLogView } from "../db/log_view.ts";
-import { toTriggerViews } from "../db/triggers.ts";
-import { queryTriggers } from "../db/trigger_query.ts";
+import type { Deps } from "../core/deps.ts";
+import { toLogView } from "../core/log_view.ts";
+import { triggerPage, triggerViews } from "../services/reads.ts";
 import { bulkAction } from "../services/bulk.ts";
-import { markFired } from "../middleware/request_log.ts";
+import { markFired } from "./fired_mark.ts";
 import {
   bodyHash,
   fireNow,
@@ -28,23 +27,21 @@ import {
   BulkRequest,
   PauseBody,
   PreviewQuery,
-  TriggerCreate,
   TriggerListQuery,
-  TriggerPatch,
-  type TriggerRecord,
-} from "../schemas.ts";
+} from "../core/request_schemas.ts";
+import { TriggerCreate, TriggerPatch, type TriggerRecord } from "../core/schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
-import { hopsFrom } from "../hops.ts";
+import { hopsFrom } from "../core/hops.ts";
 
 export function triggerRoutes(deps: Deps): Hono {
   const app = new Hono();
   const max = deps.config.maxPayloadBytes;
-  const view = async (rec: TriggerRecord) => (await toTriggerViews(deps.kv, [rec]))[0];
+  const view = async (rec: TriggerRecord) => (await triggerViews(deps, [rec]))[0];
 
   app.post("/", async (c) => {
     const body = parseWith(TriggerCreate, await readJson(c, max), "trigger");
     const rec = await createTrigger(deps, body);
-    return c.json((await toTriggerViews(deps.kv, [rec], { fresh: true }))[0], 201);
+    return c.json((await triggerViews(deps, [rec], { fresh: true }))[0], 201);
   });
 
   app.get("/", async (c) => {
@@ -53,9 +50,9 @@ export function triggerRoutes(deps: Deps): Hono {
     const tags = new URL(c.req.url).searchParams.getAll("tag");
     if (tags.length > 1) query.tag = tags;
     const q = parseWith(TriggerListQuery, query, "query");
-    const page = await queryTriggers(deps.kv, q);
+    const page = await triggerPage(deps, q);
     return c.json({
-      items: await toTriggerViews(deps.kv, page.items),
+      items: await triggerViews(deps, page.items),
       nextCursor: page.nextCursor,
       total: page.total,
     });

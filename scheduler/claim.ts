@@ -4,7 +4,7 @@
  * concurrent instance, a stale timer or a changed trigger fails the check and fires nothing,
  * so every occurrence fires exactly once.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import {
   claimWriteCount,
   commitClaims,
@@ -15,7 +15,7 @@ import {
 } from "../db/due.ts";
 import { type InflightEntry, readInflight } from "../db/inflight.ts";
 import { dueAtOf } from "../db/triggers.ts";
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import {
   applyOverlap,
   type ClaimContext,

@@ -2,10 +2,11 @@
  * Turns validated request bodies into trigger records: infers the type, normalises the
  * schedule, applies the contract's defaults and cross-field rules. Pure: "now" is a parameter.
  */
-import { ValidationError } from "../errors.ts";
-import type { Schedule, TriggerCreate, TriggerPatch, TriggerRecord, Webhook } from "../schemas.ts";
+import { ValidationError } from "../core/errors.ts";
+import type { Schedule } from "../core/schedule_schemas.ts";
+import type { TriggerCreate, TriggerPatch, TriggerRecord, Webhook } from "../core/schemas.ts";
 import { nextOccurrence, normalizeSchedule } from "./next_occurrence.ts";
-import { ulid } from "../db/ulid.ts";
+import { ulid } from "../core/ulid.ts";
 import { dueFields } from "./jitter.ts";
 
 /** The definition fields of a record: what create takes and patch changes. */

@@ -11,8 +11,8 @@
  *                write log, advance record, move due entry
  * ```
  */
-import type { SchedulerStatus } from "../schemas.ts";
-import type { Deps } from "../deps.ts";
+import type { SchedulerStatus } from "../core/request_schemas.ts";
+import type { Deps } from "../core/deps.ts";
 import { listDue } from "../db/due.ts";
 import { retryLocked } from "../db/kv.ts";
 import {

@@ -4,7 +4,8 @@
  * nominal occurrence, so every instance and every restart computes the same instant; nothing
  * about it is stored but the resulting due time.
  */
-import type { Schedule, TriggerRecord } from "../schemas.ts";
+import type { Schedule } from "../core/schedule_schemas.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 import { nextOccurrence } from "./next_occurrence.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -3,7 +3,7 @@
  * without a clock, and is shared by the API (nextRunAt, preview) and the scheduler (claims).
  */
 import { Cron } from "croner";
-import type { Schedule, ScheduleInput } from "../schemas.ts";
+import type { Schedule, ScheduleInput } from "../core/schedule_schemas.ts";
 
 const cronCache = new Map<string, Cron>();
 

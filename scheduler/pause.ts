@@ -2,8 +2,9 @@
  * Pause and resume as record transitions (pure), shared by the API (manual pause/resume) and
  * the claim (the automatic resume at `pausedUntil`), so both clear the same fields.
  */
-import { ValidationError } from "../errors.ts";
-import type { PauseBody, TriggerRecord } from "../schemas.ts";
+import { ValidationError } from "../core/errors.ts";
+import type { PauseBody } from "../core/request_schemas.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

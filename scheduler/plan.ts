@@ -5,8 +5,8 @@
  */
 import { newDelivery } from "../db/delivery_record.ts";
 import type { Inflight, InflightEntry } from "../db/inflight.ts";
-import { ulid } from "../db/ulid.ts";
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import { ulid } from "../core/ulid.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { countOccurrences, lastMissed, nextOccurrence } from "./next_occurrence.ts";
 import { resumedRecord } from "./pause.ts";
 import { dueFields, jitterOffsetMs, jitterWindowMs, nominalOf } from "./jitter.ts";

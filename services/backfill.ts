@@ -4,12 +4,14 @@
  * the log, or marked by an earlier backfill) and stores a durable job for the rest, which
  * the BackfillRunner of one instance works through (services/backfill_runner.ts).
  */
-import type { Deps } from "../deps.ts";
-import { ValidationError } from "../errors.ts";
+import type { Deps } from "../core/deps.ts";
+import { ValidationError } from "../core/errors.ts";
 import { firedInLog, insertBackfillJob, markedOccurrences } from "../db/backfill.ts";
-import { ulid } from "../db/ulid.ts";
+import { ulid } from "../core/ulid.ts";
 import { nextOccurrence } from "../scheduler/next_occurrence.ts";
-import type { BackfillBody, Schedule, TriggerRecord } from "../schemas.ts";
+import type { BackfillBody } from "../core/request_schemas.ts";
+import type { Schedule } from "../core/schedule_schemas.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 import { getTrigger } from "./triggers.ts";
 
 /** Most occurrences one backfill call may cover. */

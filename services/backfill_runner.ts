@@ -4,7 +4,7 @@
  * lease and the cursor in the commit of each batch. A killed instance's job is taken over
  * when its lease lapses; the markers make a batch that was committed never fire again.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import {
   type BackfillJob,
   commitBackfillBatch,
@@ -14,8 +14,8 @@ import {
   swapBackfillJob,
 } from "../db/backfill.ts";
 import { readTriggers } from "../db/due.ts";
-import { ulid } from "../db/ulid.ts";
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import { ulid } from "../core/ulid.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { backfillOccurrences } from "./backfill.ts";
 
 /** How long a lease lasts without renewal; each batch (well under a second) renews it. */

@@ -4,20 +4,20 @@
  * final deliveries failed. The instance that recorded the outcome (or claimed the missed
  * record) is the one that sees it, so each alert is sent once.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import { failureCount, resetFailureCount } from "../db/failures.ts";
-import type { StoredLog } from "../schemas.ts";
-import type { Alerter } from "./alerts.ts";
+import type { StoredLog } from "../core/schemas.ts";
+import type { AlertSink } from "../core/alerts.ts";
 import { autoPauseTrigger, getTrigger } from "./triggers.ts";
 
 /** A runtime: `start()` subscribes to missed-run records; `settled` takes delivery outcomes. */
 export class FailureWatch {
   readonly #deps: Deps;
-  readonly #alerts: Alerter;
+  readonly #alerts: AlertSink;
   #unsubscribe: (() => void) | null = null;
   #pending = new Set<Promise<void>>();
 
-  constructor(deps: Deps, alerts: Alerter) {
+  constructor(deps: Deps, alerts: AlertSink) {
     this.#deps = deps;
     this.#alerts = alerts;
   }

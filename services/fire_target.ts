@@ -2,10 +2,10 @@
  * What an on-demand firing fires: a trigger resolved through this instance's definition cache
  * (db/trigger_cache.ts), with the checks that keep a cached definition exact.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import { type CachedTrigger, isCurrent, TriggerCache } from "../db/trigger_cache.ts";
-import { UnprocessableError } from "../errors.ts";
-import type { TriggerRecord } from "../schemas.ts";
+import { UnprocessableError } from "../core/errors.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 
 const caches = new WeakMap<Deps, TriggerCache>();
 

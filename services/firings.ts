@@ -4,20 +4,20 @@
  * commits; each answers only once its own entry is durable), then publishes on the bus, where
  * the event stream, metrics and the webhook outbox pick it up.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import { addFiringWrites, addManualFiringWrites, commitFiring } from "../db/firings.ts";
-import { ulid } from "../db/ulid.ts";
+import { ulid } from "../core/ulid.ts";
 import { getLog } from "../db/log_list.ts";
 import { addIdempotencyWrites, readIdempotency } from "../db/idempotency.ts";
 import { addDefCheck, isCurrent } from "../db/trigger_cache.ts";
-import { ConflictError, TockError, ValidationError } from "../errors.ts";
+import { ConflictError, TockError, ValidationError } from "../core/errors.ts";
 import { type FireTarget, reresolve, targetOf, validateFor } from "./fire_target.ts";
 
 export { type FireTarget, resolveForFire, triggerCache, type TriggerRef } from "./fire_target.ts";
 import { buildDefinition, type Definition, newTriggerRecord } from "../scheduler/definition.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
 import type { z } from "zod";
-import type { LogEntry, StoredLog, TestRequest, TriggerRecord } from "../schemas.ts";
+import type { LogEntry, StoredLog, TestRequest, TriggerRecord } from "../core/schemas.ts";
 
 /** A validated `/api/test` or `/api/preview` body: a definition whose name may be left out. */
 export type TestInput = z.infer<typeof TestRequest>;

@@ -5,8 +5,8 @@
  * the scheduler re-arms its timer without waiting for a poll, the event stream tells clients.
  * The `*One` forms commit without publishing, for bulk actions that publish once per batch.
  */
-import type { Deps } from "../deps.ts";
-import { ConflictError, NotFoundError } from "../errors.ts";
+import type { Deps } from "../core/deps.ts";
+import { ConflictError, NotFoundError } from "../core/errors.ts";
 import {
   deleteTrigger as deleteRecord,
   dueAtOf,
@@ -19,8 +19,9 @@ import { buildDefinition, firstRun, newTriggerRecord } from "../scheduler/defini
 import { occurrences } from "../scheduler/next_occurrence.ts";
 import { pausedRecord, resumedRecord } from "../scheduler/pause.ts";
 import { dueFields, nominalOf } from "../scheduler/jitter.ts";
-import type { PauseBody, TriggerCreate, TriggerPatch, TriggerRecord } from "../schemas.ts";
-import type { TriggerChange } from "../events.ts";
+import type { PauseBody } from "../core/request_schemas.ts";
+import type { TriggerCreate, TriggerPatch, TriggerRecord } from "../core/schemas.ts";
+import type { TriggerChange } from "../core/firing_bus.ts";
 import type { ChangeAction, ChangeNote } from "../db/trigger_feed.ts";
 import { tagsOf } from "../db/trigger_index.ts";
 import { originOf } from "./trigger_feed.ts";

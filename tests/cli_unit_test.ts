@@ -13,7 +13,7 @@ import {
   type TriggerSpec,
 } from "../cli/spec.ts";
 import { table } from "../cli/table.ts";
-import type { Trigger } from "../schemas.ts";
+import type { Trigger } from "../core/schemas.ts";
 import { WEBHOOK } from "./helpers/cli.ts";
 
 function stored(over: Partial<Trigger> & { name: string }): Trigger {

@@ -23,7 +23,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../core/version.ts";
 import { type RunningServer, startServer } from "./helpers/server.ts";
 
 /** The documents whose examples must run: the README and every page under docs/. */

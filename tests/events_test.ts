@@ -4,7 +4,7 @@
  * exactly what was missed, and no gap or duplicate at the seam while firings keep coming.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../app.ts";
+import { createApp } from "../http/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { createApp } from "../app.ts";
-import { systemClock } from "../clock.ts";
-import { parseConfig } from "../config.ts";
-import { createDeps, type Deps } from "../deps.ts";
+import { createApp } from "../http/app.ts";
+import { systemClock } from "../core/clock.ts";
+import { parseConfig } from "../core/config.ts";
+import { createDeps, type Deps } from "../db/deps.ts";
 import { keys } from "../db/keys.ts";
 import { GroupCommitter } from "../db/group_commit.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { startServer } from "./helpers/server.ts";
 
 async function memoryDeps(args: string[] = []): Promise<Deps> {

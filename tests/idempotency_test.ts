@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
+import { ManualClock } from "../core/clock.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer } from "./helpers/server.ts";
 

@@ -4,10 +4,10 @@
  * sweep deletes the keys and keeps the counters right, across window changes and restarts.
  */
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
-import { createApp } from "../app.ts";
-import { createDeps, type Deps } from "../deps.ts";
-import { parseConfig } from "../config.ts";
+import { ManualClock } from "../core/clock.ts";
+import { createApp } from "../http/app.ts";
+import { createDeps, type Deps } from "../db/deps.ts";
+import { parseConfig } from "../core/config.ts";
 import { sweepLogs } from "../services/housekeeping.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";

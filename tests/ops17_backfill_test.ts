@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { keys } from "../db/keys.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { type RunningServer, startServer, waitFor } from "./helpers/server.ts";
 

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { signatureHex } from "../webhook/signature.ts";
-import { ManualClock } from "../clock.ts";
-import { Alerter } from "../services/alerts.ts";
+import { ManualClock } from "../core/clock.ts";
+import { Alerter } from "../webhook/alerts.ts";
 import { testApp } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 import { receiver } from "./webhook_helpers.ts";

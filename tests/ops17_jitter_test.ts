@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { planClaim } from "../scheduler/claim.ts";
 import { newTriggerRecord } from "../scheduler/definition.ts";
 import { jitterOffsetMs } from "../scheduler/jitter.ts";
-import type { LogEntry } from "../schemas.ts";
+import type { LogEntry } from "../core/schemas.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { type RunningServer, startServer, waitFor } from "./helpers/server.ts";
 

@@ -7,7 +7,8 @@ import { planClaim } from "../scheduler/claim.ts";
 import { newTriggerRecord } from "../scheduler/definition.ts";
 import { MISSED_COUNT_CAP } from "../scheduler/next_occurrence.ts";
 import { resumedRecord } from "../scheduler/pause.ts";
-import type { Schedule, StoredLog, TriggerRecord } from "../schemas.ts";
+import type { Schedule } from "../core/schedule_schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { keys } from "../db/keys.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 

@@ -3,11 +3,11 @@
  * with json nothing else: every line the server writes parses as one JSON object.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../app.ts";
-import { firingLogger, type LogEvent, logSink } from "../middleware/request_log.ts";
+import { createApp } from "../http/app.ts";
+import { firingLogger, type LogEvent, logSink } from "../http/middleware/request_log.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
-import { batchedLines, captureConsole, createLogger, logDeliveryFailure } from "../logger.ts";
+import { batchedLines, captureConsole, createLogger, logDeliveryFailure } from "../core/logger.ts";
 
 Deno.test("logSink() writes JSON lines, pretty lines, or nothing", () => {
   const lines: string[] = [];

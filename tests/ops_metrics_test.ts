@@ -1,8 +1,8 @@
 /** `/metrics` in Prometheus text format, its counters after firings, and `/healthz` on a dead KV. */
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
-import { Metrics } from "../metrics.ts";
-import { Registry } from "../metrics_registry.ts";
+import { ManualClock } from "../core/clock.ts";
+import { Metrics } from "../core/metrics.ts";
+import { Registry } from "../core/metrics_registry.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 

@@ -1,9 +1,9 @@
 /** Unit tests of the claim/advance logic: a ManualClock, a `:memory:` KV, no timers. */
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
+import { ManualClock } from "../core/clock.ts";
 import { keys } from "../db/keys.ts";
 import { claimDue, type DueItem, planClaim, type RecordCache } from "../scheduler/claim.ts";
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { testApp } from "./helpers/app.ts";
 
 const T0 = Date.parse("2026-06-01T12:00:00.000Z");

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { keys } from "../db/keys.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { type RunningServer, startServer, waitFor } from "./helpers/server.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Scheduler } from "../scheduler/engine.ts";
-import type { LogEntry } from "../schemas.ts";
+import type { LogEntry } from "../core/schemas.ts";
 import { testApp } from "./helpers/app.ts";
 import { waitFor } from "./helpers/server.ts";
 

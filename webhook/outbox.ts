@@ -27,8 +27,8 @@ import {
   releaseDelivery,
 } from "../db/deliveries.ts";
 import { kvHasQueues, type QueueEnv } from "../db/queues.ts";
-import type { Deps } from "../deps.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { Deps } from "../core/deps.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { AttemptAborted, sendAttempt } from "./deliver.ts";
 import { applyDeliveryHeaders } from "./delivery_headers.ts";
 import { attemptHeaders } from "./headers.ts";

@@ -3,7 +3,7 @@
  * FiringBus, HTTP requests from the request middleware, webhook deliveries from the outbox.
  */
 import { VERSION } from "./version.ts";
-import type { FiringBus } from "./events.ts";
+import type { FiringBus } from "./firing_bus.ts";
 import type { StoredLog } from "./schemas.ts";
 import { Registry } from "./metrics_registry.ts";
 

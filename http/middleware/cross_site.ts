@@ -9,8 +9,8 @@
  * contract.
  */
 import type { MiddlewareHandler } from "hono";
-import { isLoopbackHost, onDenoDeploy } from "../config.ts";
-import { ForbiddenError } from "../errors.ts";
+import { isLoopbackHost, onDenoDeploy } from "../../core/config.ts";
+import { ForbiddenError } from "../../core/errors.ts";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 

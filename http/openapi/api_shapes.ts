@@ -1,11 +1,12 @@
 /** The response shapes of Tock's API that have no zod schema of their own elsewhere, named. */
 import { z } from "zod";
-import { LogEntry, Page, TestRequest, Trigger, TriggerCreate, TriggerPatch } from "../schemas.ts";
+import { LogEntry, TestRequest, Trigger, TriggerCreate, TriggerPatch } from "../../core/schemas.ts";
+import { Page } from "../../core/request_schemas.ts";
 // Issue 14: the listing's total, bulk actions, the histogram.
-import { BulkRequest, BulkResult, Histogram, TriggerPage } from "../schemas.ts";
-import { BackfillBody, BackfillResult, PauseBody } from "../schemas.ts";
-import { ProblemSchema } from "../errors.ts";
-import { LegacyRemoveBody, LegacyScheduleBody } from "./legacy.ts";
+import { BulkRequest, BulkResult, Histogram, TriggerPage } from "../../core/request_schemas.ts";
+import { BackfillBody, BackfillResult, PauseBody } from "../../core/request_schemas.ts";
+import { ProblemSchema } from "../../core/errors.ts";
+import { LegacyRemoveBody, LegacyScheduleBody } from "../../routes/legacy.ts";
 import type { Body, NamedSchema, Reply, RouteSpec } from "./openapi_builder.ts";
 
 /** The tags of Tock's routes, in the document's order. */

@@ -3,7 +3,12 @@
  * and what it answers. `/openapi.json` is built from it, and a test holds it to `app.routes`.
  */
 import { z } from "zod";
-import { HistogramQuery, LogListQuery, PreviewQuery, TriggerListQuery } from "../schemas.ts";
+import {
+  HistogramQuery,
+  LogListQuery,
+  PreviewQuery,
+  TriggerListQuery,
+} from "../../core/request_schemas.ts";
 import {
   anyJson,
   body,

@@ -5,25 +5,13 @@
  * excess is counted and summarised in one `alerts_suppressed` alert when the minute ends. A
  * failed alert is printed and dropped: alerts never alert about themselves.
  */
-import type { Deps } from "../deps.ts";
-import { ulid } from "../db/ulid.ts";
-import { applyDeliveryHeaders } from "../webhook/delivery_headers.ts";
-
-/** What an alert is about. */
-export type AlertType = "delivery_failed" | "missed_runs" | "trigger_paused" | "alerts_suppressed";
-
-/** The JSON body of an alert. */
-export interface Alert {
-  /** Unique per alert; also its `webhook-id` (what the signatures cover with the body). */
-  id: string;
-  type: AlertType;
-  at: string;
-  trigger?: { id: string; name: string };
-  [field: string]: unknown;
-}
+import type { Alert, AlertSink } from "../core/alerts.ts";
+import type { Deps } from "../core/deps.ts";
+import { ulid } from "../core/ulid.ts";
+import { applyDeliveryHeaders } from "./delivery_headers.ts";
 
 /** Sends alerts; a no-op without `--alert-webhook`. */
-export class Alerter {
+export class Alerter implements AlertSink {
   readonly #deps: Deps;
   readonly #url: string | null;
   readonly #perMinute: number;
@@ -116,3 +104,5 @@ export class Alerter {
     p.finally(() => this.#inFlight.delete(p));
   }
 }
+
+export type { Alert, AlertType } from "../core/alerts.ts";

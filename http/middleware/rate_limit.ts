@@ -4,7 +4,7 @@
  * minute; an empty bucket answers 429 with `Retry-After` (seconds until one token is back).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { RateLimitError } from "../errors.ts";
+import { RateLimitError } from "../../core/errors.ts";
 
 const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 

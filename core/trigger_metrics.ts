@@ -5,7 +5,7 @@
  * instances). At most `limit` triggers get series: label cardinality is what costs a
  * Prometheus server, so beyond it triggers are counted in `tock_trigger_series_dropped`.
  */
-import type { FiringBus } from "./events.ts";
+import type { FiringBus } from "./firing_bus.ts";
 import type { Registry } from "./metrics.ts";
 import type { StoredLog } from "./schemas.ts";
 

@@ -6,8 +6,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
-import { isLoopbackHost, onDenoDeploy } from "../config.ts";
-import { RateLimitError, UnauthorizedError } from "../errors.ts";
+import { isLoopbackHost, onDenoDeploy } from "../../core/config.ts";
+import { RateLimitError, UnauthorizedError } from "../../core/errors.ts";
 import { clientAddress, type RateLimitOptions, TokenBuckets } from "./rate_limit.ts";
 
 /** Failed authentications a client may make a minute before every request of its is a 429. */

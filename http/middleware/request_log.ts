@@ -6,8 +6,9 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import type { FiringListener } from "../events.ts";
-import type { Metrics } from "../metrics.ts";
+import type { FiringListener } from "../../core/firing_bus.ts";
+import type { Metrics } from "../../core/metrics.ts";
+import { firedBy } from "../../routes/fired_mark.ts";
 import { clientAddress } from "./rate_limit.ts";
 
 export type LogFormat = "json" | "pretty" | "off";
@@ -69,7 +70,7 @@ export function observeRequests(metrics: Metrics | null, sink: LogSink | null): 
     // Health probes (Docker's HEALTHCHECK, load balancers) would drown the log: counted, not logged.
     if (route === "/healthz" && c.res.status === 200) return;
     if (!sink) return;
-    const fired = c.get(FIRED) as FiredBy | undefined;
+    const fired = firedBy(c);
     sink({
       time: new Date().toISOString(),
       msg: "request",
@@ -84,19 +85,6 @@ export function observeRequests(metrics: Metrics | null, sink: LogSink | null): 
         : {}),
     });
   };
-}
-
-/** The context key a fire route sets to the firing it made (its request line names it). */
-const FIRED = "tockFired";
-
-type FiredBy = { id: string; triggerId: string | null; triggerName: string };
-
-/**
- * Marks the request as the one that made firing `log`: its request line carries the log id
- * and trigger, and `firingLogger` writes no separate line for it (one line per firing).
- */
-export function markFired(c: Context, log: FiredBy): void {
-  c.set(FIRED as never, log as never);
 }
 
 /** Sources whose firings are made by a request that logs them (see `markFired`). */

@@ -1,7 +1,10 @@
 /** Retention maths of log entries (pure): their state at an instant and the ULID key bounds. */
-import type { LogEntry, StoredLog } from "../schemas.ts";
-import type { Windows } from "./log_writes.ts";
+import type { LogEntry, StoredLog } from "./schemas.ts";
+import type { Config } from "./config.ts";
 import { ulidFloor, ulidTime } from "./ulid.ts";
+
+/** The retention windows an entry's state is derived from. */
+export type Windows = Pick<Config, "activeRetentionMs" | "archiveRetentionMs">;
 
 /** Derives the retention state at `nowMs`, or null once the entry is past retention. */
 export function stateAt(
