@@ -228,3 +228,23 @@ for (
     }
   });
 }
+
+Deno.test("the documents link only to files inside the repository, and every link resolves", () => {
+  const broken: string[] = [];
+  for (const doc of DOCUMENTS) {
+    const text = Deno.readTextFileSync(`${ROOT}${doc}`);
+    for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1].split("#")[0];
+      if (/^[a-z]+:/i.test(m[1]) || target === "") continue; // web links and anchors
+      const resolved = new URL(target, new URL(doc, `file://${ROOT}`));
+      const inside = resolved.pathname.startsWith(ROOT);
+      let exists = false;
+      try {
+        Deno.statSync(resolved);
+        exists = true;
+      } catch { /* reported below */ }
+      if (!inside || !exists) broken.push(`${doc}: ${m[1]}`);
+    }
+  }
+  assert.deepEqual(broken, []);
+});
