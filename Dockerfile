@@ -31,8 +31,8 @@ COPY . .
 # new Worker(), which no module graph follows) only. Running `serve --version` once fills the transpile cache, so the
 # read-only runtime never needs to write to /deno-dir.
 RUN deno run --no-config --allow-read=. --allow-write=. docker/runtime_deps.ts ${TEST_ONLY_IMPORTS} \
- && deno check main.ts payload_validator_worker.ts \
- && deno cache --frozen main.ts payload_validator_worker.ts \
+ && deno check main.ts core/payload_validator_worker.ts \
+ && deno cache --frozen main.ts core/payload_validator_worker.ts \
  && deno run --cached-only --frozen main.ts serve --version \
  && chmod -R a-w /app /deno-dir
 

@@ -4,21 +4,31 @@
  * runtimes and serves HTTP; anything else (`tock`, `tock triggers ...`) is the command-line
  * client. Start-up failures are one line and exit 2 (startup_errors.ts).
  */
-import { createApp } from "./app.ts";
-import { type Config, ConfigError, helpText, onDenoDeploy, parseConfig } from "./config.ts";
-import { createDeps } from "./deps.ts";
+import { createApp } from "./http/app.ts";
+import { type Config, ConfigError, helpText, onDenoDeploy, parseConfig } from "./core/config.ts";
+import { createDeps } from "./db/deps.ts";
 import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
 import { getTriggerEntry } from "./db/triggers.ts";
 import { Scheduler } from "./scheduler/engine.ts";
 import { Housekeeper } from "./services/housekeeping.ts";
+import { BackfillRunner } from "./services/backfill_runner.ts";
+import { Alerter } from "./webhook/alerts.ts";
+import { FailureWatch } from "./services/failure_watch.ts";
+import { TriggerMetrics } from "./core/trigger_metrics.ts";
 import { TriggerFeed } from "./services/trigger_feed.ts";
 import { WebhookOutbox } from "./webhook/outbox.ts";
 import { isCliInvocation, runCli } from "./cli/main.ts";
-import { openAccessWarning } from "./middleware/auth.ts";
-import { firingLogger, logSink } from "./middleware/request_log.ts";
-import { captureConsole, createLogger, logDeliveryFailure, urlHost } from "./logger.ts";
-import { startupFailureLine, type StartupStage } from "./startup_errors.ts";
-import { VERSION } from "./version.ts";
+import { openAccessWarning } from "./http/middleware/auth.ts";
+import { firingLogger, logSink } from "./http/middleware/request_log.ts";
+import {
+  batchedLines,
+  captureConsole,
+  createLogger,
+  logDeliveryFailure,
+  urlHost,
+} from "./core/logger.ts";
+import { startupFailureLine, type StartupStage } from "./core/startup_errors.ts";
+import { VERSION } from "./core/version.ts";
 
 const args = [...Deno.args];
 if (isCliInvocation(args)) Deno.exit(await runCli(args));
@@ -89,17 +99,24 @@ const kv = await startStep(async () => {
 });
 const deps = createDeps(kv, config);
 // Request and firing lines: their own JSON objects, written through the logger's stdout.
-const log = logSink(config.logFormat, logger.stdout);
+const log = logSink(config.logFormat, batchedLines(logger.stdout));
 if (log) deps.bus.subscribe(firingLogger(log));
 // The runtimes: each subscribes to the bus on start and lets go on stop.
 const scheduler = new Scheduler(deps);
 // KV Connect and Deno Deploy have no queues: there Tock never calls listenQueue or enqueue.
 const queues = kvHasQueues(config.kv, { DENO_DEPLOYMENT_ID: Deno.env.get("DENO_DEPLOYMENT_ID") });
+const alerts = new Alerter(deps);
+const watch = new FailureWatch(deps, alerts);
+const triggerMetrics = new TriggerMetrics(deps.metrics.registry, config.metricsTriggerLimit);
+triggerMetrics.attach(deps.bus);
 const outbox = new WebhookOutbox(deps, {
   queues,
   denyPrivate: config.webhookDenyPrivate,
   // A series that ends failed is logged once, with the webhook's host (never its path/query).
   onSettled: (settled) => {
+    // Issue 17: pauseAfterFailures, alerts and per-trigger metrics follow every outcome.
+    watch.settled(settled);
+    triggerMetrics.settled(settled);
     if (settled.outcome !== "failed") return;
     const host = settled.triggerId === null
       ? Promise.resolve(null)
@@ -110,6 +127,7 @@ const outbox = new WebhookOutbox(deps, {
 });
 if (queues) void listenForWakeups(kv, (logId) => outbox.wake(logId));
 housekeeper = new Housekeeper(deps);
+const backfills = new BackfillRunner(deps);
 // Other instances' trigger changes onto this bus (event streams; the scheduler polls anyway).
 const triggerFeed = new TriggerFeed(deps);
 
@@ -123,6 +141,8 @@ await startStep(async () => {
   await scheduler.start();
   await outbox.start();
   housekeeper!.start();
+  backfills.start();
+  watch.start();
   triggerFeed.start();
 });
 
@@ -152,6 +172,7 @@ async function shutdown(signal: string) {
     `Tock stopping (${signal}): no new claims, finishing commits in flight`,
   );
   await scheduler.stop();
+  await backfills.stop();
   await triggerFeed.stop();
   stopStreams.abort();
   // Event streams end on the abort above; the bound is a backstop for anything else that hangs.
@@ -162,6 +183,8 @@ async function shutdown(signal: string) {
   ]);
   clearTimeout(grace);
   await outbox.stop();
+  await watch.stop();
+  await alerts.stop();
   deps.schemas.close();
   await housekeeper?.stop();
   kv.close();

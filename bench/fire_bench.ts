@@ -148,22 +148,50 @@ async function measureTock(
       ...tcpRun,
       loadavg: await loadavg1(),
     });
+    // Every 2xx must have its entry: counted through the API (paging GET /api/logs), then
+    // cross-checked against the index in the KV file once the server has stopped.
+    for (const [t, trig] of [[out[0], rest], [out[1], legacy], [out[2], tcp]] as const) {
+      const answered = t.load.warmupOk + t.load.ok;
+      t.stored = await countViaApi(srv.url, trig.id);
+      t.lost = Math.max(0, answered - t.stored);
+      t.duplicated = Math.max(0, t.stored - answered) +
+        (t.load.distinctIds !== undefined ? t.load.ok - t.load.distinctIds : 0);
+    }
   } finally {
     await srv.stop();
   }
   const kv = await Deno.openKv(kvPath);
   try {
     for (const [t, trig] of [[out[0], rest], [out[1], legacy], [out[2], tcp]] as const) {
-      const answered = t.load.warmupOk + t.load.ok;
-      t.stored = await countPrefix(kv, keys.logsByTriggerPrefix(trig.id));
-      t.lost = Math.max(0, answered - t.stored);
-      t.duplicated = Math.max(0, t.stored - answered) +
-        (t.load.distinctIds !== undefined ? t.load.ok - t.load.distinctIds : 0);
+      const inKv = await countPrefix(kv, keys.logsByTriggerPrefix(trig.id));
+      if (inKv !== t.stored) console.warn(`${t.name}: ${inKv} in KV, ${t.stored} listed`);
     }
   } finally {
     kv.close();
   }
   return out;
+}
+
+/** Entries of trigger `id`, counted by paging `GET /api/logs?trigger=id`. */
+async function countViaApi(url: string, id: string): Promise<number> {
+  let n = 0;
+  let cursor: string | null = null;
+  do {
+    const res = await fetch(
+      `${url}/api/logs?trigger=${id}&limit=500${cursor ? `&cursor=${cursor}` : ""}`,
+    );
+    if (res.status !== 200) throw new Error(`GET /api/logs: ${res.status} ${await res.text()}`);
+    const page: { items: unknown[]; nextCursor: string | null } = await res.json();
+    n += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return n;
+}
+
+/** Throughput of `t` as a fraction of the group-commit prototype (kv-group) of the same run. */
+export function ofPrototype(r: FireBenchResult, t: FireTarget): string {
+  const proto = r.targets.find((x) => x.name === "kv-group");
+  return proto ? `${Math.round((100 * t.load.rps) / proto.load.rps)}%` : "n/a";
 }
 
 /** bench/fire_kv_ceiling.ts in its own process. */
@@ -229,6 +257,7 @@ export const FIRE_HEADER = [
   "p50 ms",
   "p99 ms",
   "entries",
+  "of prototype",
   "CPU us/req server + loadgen",
   "loadavg",
 ];
@@ -245,6 +274,7 @@ export function fireRows(r: FireBenchResult): string[][] {
       : `${t.stored} stored / ${
         t.load.warmupOk + t.load.ok
       } answered, lost ${t.lost}, dup ${t.duplicated}`,
+    ofPrototype(r, t),
     `${t.serverCpuUs ?? "?"} + ${t.loadgenCpuUs}`,
     `${t.loadavg}`,
   ]);

@@ -7,17 +7,17 @@
  * - hello: raw `Deno.serve` answering a constant (the HTTP ceiling of this machine)
  * - hono: a Hono hello-world (the framework's own cost)
  * - kv-single: raw `Deno.serve` + one `kv.atomic()` per request writing what a Tock firing
- *   writes (log, two indexes, three counters, the name): what one would write without group commit
+ * writes (its log entry, indexes and counters): what one would write without group commit
  * - kv-group: the same writes through Tock's GroupCommitter (group commit without Hono/Tock)
  */
 import { parseArgs } from "node:util";
 import { Hono } from "hono";
-import { parseConfig } from "../config.ts";
+import { parseConfig } from "../core/config.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { addManualFiringWrites } from "../db/firings.ts";
 import { manualLog } from "../services/firings.ts";
 import { GroupCommitter } from "../db/group_commit.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 
 const ROOT = new URL("../", import.meta.url);
 

@@ -14,14 +14,14 @@
  * Prints a table and writes bench/results/logs.json.
  */
 import { parseArgs } from "node:util";
-import { createApp } from "../app.ts";
-import { systemClock } from "../clock.ts";
-import { parseConfig } from "../config.ts";
-import { createDeps, type Deps } from "../deps.ts";
+import { createApp } from "../http/app.ts";
+import { systemClock } from "../core/clock.ts";
+import { parseConfig } from "../core/config.ts";
+import { createDeps, type Deps } from "../db/deps.ts";
 import { keys } from "../db/keys.ts";
 import { addLogWrites } from "../db/log_writes.ts";
-import { ulid } from "../db/ulid.ts";
-import type { StoredLog } from "../schemas.ts";
+import { ulid } from "../core/ulid.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { sweepLogs } from "../services/housekeeping.ts";
 import { fireNow } from "../services/firings.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";

@@ -7,11 +7,12 @@
  *   deno bench -A bench/micro_bench.ts bench/next_occurrence_bench.ts
  */
 import { keys } from "../db/keys.ts";
-import { ulid } from "../db/ulid.ts";
+import { ulid } from "../core/ulid.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { planClaim } from "../scheduler/claim.ts";
 import { GroupCommitter, keySize } from "../db/group_commit.ts";
-import type { ScheduleInput, TriggerRecord } from "../schemas.ts";
+import type { ScheduleInput } from "../core/schedule_schemas.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 
 const NOW = Date.parse("2026-11-29T12:00:00.000Z");
 

@@ -3,9 +3,9 @@
  *
  *   deno bench -A bench/next_occurrence_bench.ts
  */
-import { parseConfig } from "../config.ts";
-import { systemClock } from "../clock.ts";
-import { createDeps, type Deps } from "../deps.ts";
+import { parseConfig } from "../core/config.ts";
+import { systemClock } from "../core/clock.ts";
+import { createDeps, type Deps } from "../db/deps.ts";
 import { keys } from "../db/keys.ts";
 import { addTriggerWrites } from "../db/triggers.ts";
 import {
@@ -17,7 +17,8 @@ import {
 } from "../scheduler/claim.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { lastMissed, nextOccurrence } from "../scheduler/next_occurrence.ts";
-import type { Schedule, ScheduleInput, TriggerRecord } from "../schemas.ts";
+import type { Schedule, ScheduleInput } from "../core/schedule_schemas.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 
 const NOW = Date.parse("2026-06-01T12:00:00.000Z");
 const every: Schedule = { everySeconds: 30, startAt: "2026-01-01T00:00:00.000Z" };

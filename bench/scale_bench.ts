@@ -14,7 +14,7 @@
  *   deno run -A bench/scale_bench.ts [--sizes 1000,10000,100000] [--steady 6]
  */
 import { parseArgs } from "node:util";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { keys } from "../db/keys.ts";
 import { spawnLoad } from "./load.ts";
 import { rssMb, type Running, startBaseline, startTock } from "./fire_servers.ts";

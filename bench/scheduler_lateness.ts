@@ -15,7 +15,8 @@ import { parseArgs } from "node:util";
 import { addTriggerWrites } from "../db/triggers.ts";
 import { keys } from "../db/keys.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
-import type { ScheduleInput, StoredLog, TriggerRecord } from "../schemas.ts";
+import type { ScheduleInput } from "../core/schedule_schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { type RunningServer, startServer, waitFor } from "../tests/helpers/server.ts";
 
 const { values: opt } = parseArgs({

@@ -13,15 +13,15 @@
  * Prints a table and writes bench/results/ui_api.json.
  */
 import { parseArgs } from "node:util";
-import { createApp } from "../app.ts";
-import { parseConfig } from "../config.ts";
-import { createDeps } from "../deps.ts";
+import { createApp } from "../http/app.ts";
+import { parseConfig } from "../core/config.ts";
+import { createDeps } from "../db/deps.ts";
 import { addLogWrites } from "../db/log_writes.ts";
 import { insertTriggersBatch } from "../db/triggers.ts";
-import { ulid } from "../db/ulid.ts";
+import { ulid } from "../core/ulid.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { fireNow } from "../services/firings.ts";
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

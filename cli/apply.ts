@@ -1,5 +1,5 @@
 /** `tock export` and `tock apply`: triggers as a JSON file that lives in version control. */
-import type { Trigger } from "../schemas.ts";
+import type { Trigger } from "../core/schemas.ts";
 import { ApiError, describeApiError, prefixErrors } from "./client.ts";
 import { type Ctx, pathOf, readInput, str } from "./context.ts";
 import { type Change, changedFields, planApply } from "./plan.ts";

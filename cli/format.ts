@@ -1,5 +1,5 @@
 /** How triggers and log entries read in a terminal: one-line summaries of their fields. */
-import type { LogEntry, Trigger } from "../schemas.ts";
+import type { LogEntry, Trigger } from "../core/schemas.ts";
 import { keyValues, line } from "./table.ts";
 
 /** A schedule in a few words: `cron 0 16 * * * Asia/Kolkata`, `every 60s`, `at 2026-...`. */
@@ -41,6 +41,7 @@ export function triggerDetails(t: Trigger): string {
     ["last run", t.lastRunAt ?? "-"],
     ["runs", String(t.runCount)],
     ["misfire", t.misfire],
+    ["overlap", t.overlap ?? "allow"],
     ["webhook", t.webhook ? `${t.webhook.method} ${t.webhook.url}` : "-"],
     ["payload", JSON.stringify(t.payload)],
     ["payload schema", t.payloadSchema === null ? "-" : JSON.stringify(t.payloadSchema)],

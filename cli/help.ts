@@ -25,6 +25,7 @@ const DEFINITION = `Definition flags:
   --webhook-timeout-ms <n>, --webhook-retries <n>
   --no-webhook                 remove the webhook
   --misfire fire_once|skip     what to do about occurrences missed while down
+  --overlap allow|skip|buffer_one  an occurrence due while the last delivery is pending
   --tag <tag>                  tag the trigger (repeatable; replaces its tags), --no-tags clears`;
 
 const TEXTS: Record<string, string> = {
@@ -42,6 +43,7 @@ Commands:
   triggers pause <ref>        stop firings until resumed
   triggers resume <ref>       start firing again
   triggers fire <ref>         fire a trigger now
+  triggers backfill <ref>     fire the occurrences of a past window once each
   logs                        list execution logs; --follow streams new firings
   test <file>                 fire a definition once without saving it
   export                      print every trigger as a file for tock apply
@@ -60,7 +62,7 @@ Examples:
   TOCK_URL=http://tock.internal:8000 tock logs --follow`,
 
   triggers:
-    `Usage: tock triggers <list|get|create|update|delete|pause|resume|fire> [arguments] [flags]
+    `Usage: tock triggers <list|get|create|update|delete|pause|resume|fire|backfill> [arguments] [flags]
 
 Manage triggers on a running server. Triggers are named by id or by name.
 Run tock triggers <subcommand> --help for each one.
@@ -121,14 +123,15 @@ ${COMMON}
 Example:
   tock triggers delete nightly-report`,
 
-  "triggers pause": `Usage: tock triggers pause <id|name> [flags]
+  "triggers pause": `Usage: tock triggers pause <id|name> [--reason text] [--until ISO] [flags]
 
-Pause a trigger: no firings until it is resumed.
+Pause a trigger: no firings until it is resumed. --reason (at most 500 characters) is shown
+with the trigger; --until (a future instant) resumes it by itself then.
 
 ${COMMON}
 
 Example:
-  tock triggers pause nightly-report`,
+  tock triggers pause nightly-report --reason "db migration" --until 2026-12-01T06:00:00Z`,
 
   "triggers resume": `Usage: tock triggers resume <id|name> [flags]
 
@@ -138,6 +141,16 @@ ${COMMON}
 
 Example:
   tock triggers resume nightly-report`,
+
+  "triggers backfill": `Usage: tock triggers backfill <id|name> --from <ISO> --to <ISO> [flags]
+
+Fire each occurrence in [from, to) once, oldest first, paced by the server's --backfill-rate.
+Occurrences already fired (or backfilled before) are not fired again. At most 10,000.
+
+${COMMON}
+
+Example:
+  tock triggers backfill nightly-report --from 2026-11-01T00:00:00Z --to 2026-11-08T00:00:00Z`,
 
   "triggers fire":
     `Usage: tock triggers fire <id|name> [--payload <json> | --payload-file <path>] [flags]

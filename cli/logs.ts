@@ -1,5 +1,5 @@
 /** `tock logs`: list execution logs, or stream new firings with `--follow`. */
-import type { LogEntry } from "../schemas.ts";
+import type { LogEntry } from "../core/schemas.ts";
 import { ApiError, errorMessage } from "./client.ts";
 import { type Ctx, numberOption, str, UsageError } from "./context.ts";
 import { LOG_COLUMNS, LOG_WIDTHS, logLine, logRow } from "./format.ts";
@@ -8,7 +8,7 @@ import { line, table } from "./table.ts";
 
 const STATES = ["active", "archived", "all"];
 const SOURCES = ["schedule", "api", "manual", "test"];
-const OUTCOMES = ["ok", "pending", "failed"];
+const OUTCOMES = ["ok", "pending", "failed", "skipped", "missed"];
 
 function oneOf(ctx: Ctx, name: string, allowed: string[]): string | undefined {
   const v = str(ctx.values, name);

@@ -6,12 +6,13 @@
 import { ApiError, describeApiError, errorMessage } from "./client.ts";
 import { type Ctx, type Io, makeCtx, type Options, UsageError } from "./context.ts";
 import { helpText } from "./help.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../core/version.ts";
 import { applyCommand, exportCommand } from "./apply.ts";
 import { logsCommand } from "./logs.ts";
 import { testCommand } from "./test_cmd.ts";
 import {
   actionCommand,
+  backfillCommand,
   createCommand,
   DEFINITION_OPTIONS,
   deleteCommand,
@@ -45,8 +46,17 @@ const COMMANDS: Record<string, Command> = {
   },
   "triggers update": { run: updateCommand, options: DEFINITION_OPTIONS, positionals: REF },
   "triggers delete": { run: deleteCommand, positionals: REF },
-  "triggers pause": { run: actionCommand("pause"), positionals: REF },
+  "triggers pause": {
+    run: actionCommand("pause"),
+    options: { reason: { type: "string" }, until: { type: "string" } },
+    positionals: REF,
+  },
   "triggers resume": { run: actionCommand("resume"), positionals: REF },
+  "triggers backfill": {
+    run: backfillCommand,
+    options: { from: { type: "string" }, to: { type: "string" } },
+    positionals: REF,
+  },
   "triggers fire": {
     run: fireCommand,
     options: { payload: { type: "string" }, "payload-file": { type: "string" } },

@@ -4,7 +4,7 @@
  * everySeconds gains a `startAt`, webhooks gain defaults), so fields are compared in a
  * normalised form that treats those as equal.
  */
-import type { Trigger } from "../schemas.ts";
+import type { Trigger } from "../core/schemas.ts";
 import type { TriggerSpec } from "./spec.ts";
 
 /** A definition field that `PATCH /api/triggers/:id` accepts. */
@@ -15,6 +15,7 @@ export type Field =
   | "payloadSchema"
   | "webhook"
   | "misfire"
+  | "overlap"
   | "tags";
 const FIELDS: Field[] = [
   "type",
@@ -23,6 +24,7 @@ const FIELDS: Field[] = [
   "payloadSchema",
   "webhook",
   "misfire",
+  "overlap",
   "tags",
 ];
 
@@ -93,6 +95,8 @@ function desiredValue(f: Field, spec: TriggerSpec): unknown {
       return effectiveType(spec);
     case "misfire":
       return spec.misfire ?? "fire_once";
+    case "overlap":
+      return spec.overlap ?? "allow";
     case "tags":
       return spec.tags ?? [];
     default:

@@ -4,8 +4,9 @@
  * what the server accepts; problems name the entry and field (`triggers[2].schedule.cron`).
  */
 import { z } from "zod";
-import { fieldErrors, TriggerCreate } from "../schemas.ts";
-import type { Trigger } from "../schemas.ts";
+import { fieldErrors } from "../core/field_errors.ts";
+import { TriggerCreate } from "../core/schemas.ts";
+import type { Trigger } from "../core/schemas.ts";
 
 export const FILE_VERSION = 1;
 
@@ -84,6 +85,7 @@ export function toSpec(t: Trigger): TriggerSpec {
     webhook: t.webhook as TriggerSpec["webhook"],
     misfire: t.misfire,
   };
+  if (t.overlap && t.overlap !== "allow") spec.overlap = t.overlap;
   if (t.tags?.length) spec.tags = t.tags;
   if (t.status === "paused") spec.status = "paused";
   return spec;

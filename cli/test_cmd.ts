@@ -1,5 +1,5 @@
 /** `tock test <file>`: fire a definition once on the server without saving it. */
-import type { LogEntry } from "../schemas.ts";
+import type { LogEntry } from "../core/schemas.ts";
 import { isRecord } from "./client.ts";
 import { type Ctx, jsonOption, readJsonInput, str, UsageError } from "./context.ts";
 import { logDetails } from "./format.ts";

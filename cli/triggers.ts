@@ -1,5 +1,5 @@
 /** `tock triggers list|get|create|update|delete|pause|resume|fire`: one API call each. */
-import type { LogEntry, Trigger } from "../schemas.ts";
+import type { LogEntry, Trigger } from "../core/schemas.ts";
 import { ApiError, type Client, isRecord } from "./client.ts";
 import {
   type Ctx,
@@ -84,6 +84,7 @@ export const DEFINITION_OPTIONS: Options = {
   "webhook-retries": { type: "string" },
   "no-webhook": { type: "boolean" },
   misfire: { type: "string" },
+  overlap: { type: "string" },
   tag: { type: "string", multiple: true },
   "no-tags": { type: "boolean" },
   paused: { type: "boolean" },
@@ -105,7 +106,7 @@ export async function definitionFromFlags(
     if (!isRecord(parsed)) throw new UsageError(`${file}: expected a JSON object`, command);
     body = parsed;
   }
-  for (const key of ["name", "type", "misfire"]) {
+  for (const key of ["name", "type", "misfire", "overlap"]) {
     const value = str(v, key);
     if (value !== undefined) body[key] = value;
   }
@@ -276,7 +277,13 @@ export async function deleteCommand(ctx: Ctx): Promise<number> {
 export function actionCommand(action: "pause" | "resume") {
   return async (ctx: Ctx): Promise<number> => {
     const current = await resolveTrigger(ctx.client, ctx.positionals[0]);
-    const t = await ctx.client.request<Trigger>("POST", `/api/triggers/${current.id}/${action}`);
+    // `pause --reason --until`: the server checks both (length, a future instant).
+    const reason = action === "pause" ? str(ctx.values, "reason") : undefined;
+    const until = action === "pause" ? str(ctx.values, "until") : undefined;
+    const body = reason === undefined && until === undefined ? undefined : { reason, until };
+    const t = await ctx.client.request<Trigger>("POST", `/api/triggers/${current.id}/${action}`, {
+      body,
+    });
     printTrigger(ctx, t, action === "pause" ? "Paused" : "Resumed");
     return 0;
   };
@@ -298,5 +305,29 @@ export async function fireCommand(ctx: Ctx): Promise<number> {
   });
   if (ctx.json) ctx.out(JSON.stringify(log, null, 2));
   else ctx.out(`Fired trigger "${t.name}"\n${logDetails(log)}`);
+  return 0;
+}
+
+/** `tock triggers backfill <id|name> --from ISO --to ISO` */
+export async function backfillCommand(ctx: Ctx): Promise<number> {
+  const from = str(ctx.values, "from");
+  const to = str(ctx.values, "to");
+  if (from === undefined || to === undefined) {
+    throw new UsageError("Give --from and --to", "triggers backfill");
+  }
+  const t = await resolveTrigger(ctx.client, ctx.positionals[0]);
+  const res = await ctx.client.request<
+    { occurrences: number; alreadyFired: number; queued: number }
+  >(
+    "POST",
+    `/api/triggers/${t.id}/backfill`,
+    { body: { from, to } },
+  );
+  if (ctx.json) ctx.out(JSON.stringify(res, null, 2));
+  else {
+    ctx.out(
+      `Backfill of "${t.name}": ${res.occurrences} occurrences, ${res.alreadyFired} already fired, ${res.queued} queued`,
+    );
+  }
   return 0;
 }

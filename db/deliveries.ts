@@ -4,15 +4,17 @@
  * check-and-set commits. Each function is one state change; the runtime that decides when to
  * make them is webhook/outbox.ts. Commits go through the shared group committer.
  */
-import { ConflictError, NotFoundError } from "../errors.ts";
-import type { StoredLog, TriggerRecord, Webhook } from "../schemas.ts";
+import { ConflictError, NotFoundError } from "../core/errors.ts";
+import type { StoredLog, TriggerRecord, Webhook } from "../core/schemas.ts";
 import { type DeliveryRecord, newDelivery } from "./delivery_record.ts";
-import type { GroupCommitter, WriteFn } from "./group_commit.ts";
+import type { Committer, WriteFn } from "../core/committer.ts";
 import { addOutcomeMove } from "./histogram.ts";
 import { keys } from "./keys.ts";
-import { toLogView } from "./log_view.ts";
+import { toLogView } from "../core/log_view.ts";
 import { logExpireIn, type Windows } from "./log_writes.ts";
 import { addWakeup } from "./queues.ts";
+import { addFailureCountWrites } from "./failures.ts";
+import { addInflightEnd, type Inflight } from "./inflight.ts";
 
 /** A delivery record read with its versionstamp: what a lease or an outcome checks. */
 export type DeliveryEntry = Deno.KvEntry<DeliveryRecord>;
@@ -24,7 +26,7 @@ export type Delivery = NonNullable<StoredLog["delivery"]>;
 /** What the delivery functions need: KV, the shared committer, retention, the time. */
 export interface DeliveryStore {
   kv: Deno.Kv;
-  committer: GroupCommitter;
+  committer: Committer;
   config: Windows;
   clock: { now(): number };
 }
@@ -38,7 +40,7 @@ export function addDeliveryWrites(op: Deno.AtomicOperation, log: StoredLog, webh
 
 /** Commits `write` in a shared commit; `values` are what it stores, to size the batch. */
 function submit(
-  committer: GroupCommitter,
+  committer: Committer,
   write: WriteFn,
   ...values: unknown[]
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
@@ -116,12 +118,42 @@ export async function leaseDelivery(
 }
 
 /** Removes a leased delivery whose log entry is gone (past retention): nothing to deliver. */
-export async function dropDelivery(store: DeliveryStore, leased: DeliveryEntry): Promise<void> {
+export async function dropDelivery(
+  store: DeliveryStore,
+  leased: DeliveryEntry,
+): Promise<string | null> {
   const rec = leased.value;
-  await submit(
-    store.committer,
-    (op) => op.check(leased).delete(leased.key).delete(keys.deliveryDue(rec.dueAtMs, rec.logId)),
-  );
+  for (let i = 0; i < 10; i++) {
+    const marker = await readMarker(store.kv, rec.triggerId);
+    let promoted: string | null = null;
+    const res = await submit(store.committer, (op) => {
+      op.check(leased).delete(leased.key).delete(keys.deliveryDue(rec.dueAtMs, rec.logId));
+      promoted = endInflight(op, marker, rec.logId, store.clock.now());
+    });
+    if (res.ok) return promoted;
+    if ((await store.kv.get(leased.key)).versionstamp !== leased.versionstamp) return null;
+  }
+  return null;
+}
+
+/** The overlap marker of `triggerId` (a null entry for test firings). */
+function readMarker(kv: Deno.Kv, triggerId: string | null): Promise<Deno.KvEntryMaybe<Inflight>> {
+  if (triggerId === null) {
+    return Promise.resolve({ key: ["inflight"], value: null, versionstamp: null });
+  }
+  return kv.get<Inflight>(keys.inflight(triggerId));
+}
+
+/** Ends the series' overlap marker if it names `logId`, checked; answers the promoted id. */
+function endInflight(
+  op: Deno.AtomicOperation,
+  marker: Deno.KvEntryMaybe<Inflight>,
+  logId: string,
+  nowMs: number,
+): string | null {
+  if (marker.value?.logId !== logId) return null;
+  op.check(marker);
+  return addInflightEnd(op, marker, logId, nowMs);
 }
 
 /** Shutdown interrupted an attempt: due again at once, the attempt not counted. */
@@ -157,13 +189,17 @@ export async function recordDelivery(
   store: DeliveryStore,
   leased: DeliveryEntry,
   o: AttemptOutcome,
-): Promise<{ log: StoredLog | null } | null> {
+): Promise<{ log: StoredLog | null; promoted: string | null } | null> {
   const rec = leased.value;
+  // The overlap marker is read only for the final outcome of a trigger's firing; a marker that
+  // does not name this firing now never will (it names firings made before their delivery).
+  const withMarker = !o.retry && rec.triggerId !== null;
   for (let i = 0; i < 10; i++) {
     const now = store.clock.now();
-    const [cur, logE] = await store.kv.getMany<[DeliveryRecord, StoredLog]>([
+    const [cur, logE, marker] = await store.kv.getMany<[DeliveryRecord, StoredLog, Inflight]>([
       leased.key,
       keys.log(rec.logId),
+      withMarker ? keys.inflight(rec.triggerId!) : ["inflight"],
     ]);
     if (cur.versionstamp !== leased.versionstamp) return null;
     const next: DeliveryRecord = o.retry
@@ -173,6 +209,7 @@ export async function recordDelivery(
       ? { ...logE.value, outcome: o.retry ? "pending" : o.outcome, delivery: o.delivery }
       : null;
     const expireIn = log ? logExpireIn(log, now, store.config) : 3600_000;
+    let promoted: string | null = null;
     const res = await submit(
       store.committer,
       (op) => {
@@ -182,6 +219,9 @@ export async function recordDelivery(
           if (o.queues) addWakeup(op, rec.logId, o.delayMs);
         } else {
           op.set(leased.key, next, { expireIn }).delete(keys.deliveryUndelivered(rec.logId));
+          // Issue 17: consecutive final failures per trigger, for pauseAfterFailures.
+          if (rec.triggerId !== null) addFailureCountWrites(op, rec.triggerId, o.outcome);
+          if (withMarker) promoted = endInflight(op, marker, rec.logId, now);
         }
         if (log) {
           op.set(keys.log(rec.logId), log, { expireIn });
@@ -191,8 +231,9 @@ export async function recordDelivery(
       next,
       log,
     );
-    if (res.ok) return { log };
-    // The log entry changed (retention sweep): read again.
+    if (res.ok) return { log, promoted };
+    // The log entry or the overlap marker changed (retention sweep, a claim buffering one):
+    // read again.
   }
   throw new Error(`could not record the outcome of delivery ${rec.logId}`);
 }
@@ -215,7 +256,8 @@ export async function redeliverLog(store: DeliveryStore, logId: string): Promise
     if (!log || !toLogView(log, now, config)) {
       throw new NotFoundError(`No log entry with id "${logId}"`);
     }
-    if (recE.value?.state === "pending") {
+    // Pending without a delivery record: buffered behind an overlap, it is delivered later.
+    if (recE.value?.state === "pending" || log.outcome === "pending") {
       throw new ConflictError(`A delivery of log entry "${logId}" is in progress`);
     }
     if (log.outcome === "ok" && log.delivery === null && !recE.value) {

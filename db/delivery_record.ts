@@ -2,7 +2,7 @@
  * The durable state of one firing's webhook delivery, stored under `["deliveries", logId]`
  * and indexed by when it is next due under `["deliveries_due", atMs, logId]`. Pure helpers.
  */
-import type { StoredLog, Webhook } from "../schemas.ts";
+import type { StoredLog, Webhook } from "../core/schemas.ts";
 
 export interface DeliveryRecord {
   logId: string;

@@ -3,11 +3,12 @@
  * operation per batch that checks each trigger's versionstamp, advances it, moves its due
  * entry and writes its firing (log entry, delivery record). The decisions are scheduler/'s.
  */
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { addFiringWrites } from "./firings.ts";
+import type { Inflight } from "./inflight.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
-import type { Windows } from "./log_writes.ts";
+import { addLogWrites, type Windows } from "./log_writes.ts";
 import { countWrites } from "./trigger_index.ts";
 import { addTriggerWrites } from "./triggers.ts";
 
@@ -27,6 +28,12 @@ export interface ClaimWrite {
   entry: Deno.KvEntry<TriggerRecord>;
   next: TriggerRecord;
   log: StoredLog | null;
+  /** A missed-run record written with the claim (issue 17): a log entry, never delivered. */
+  missed?: StoredLog | null;
+  /** Issue 17 overlap: the marker to check (and the value to set, if any). */
+  inflight?: { entry: Deno.KvEntryMaybe<Inflight>; set: Inflight | null } | null;
+  /** False for a firing skipped or buffered by its overlap policy: no delivery record now. */
+  deliver?: boolean;
 }
 
 /** Due entries up to and including `untilMs`, earliest first, at most `limit`. */
@@ -63,10 +70,20 @@ export function claimWriteCount(claim: ClaimWrite, w: Windows): number {
   return countWrites((op) => addClaim(op, claim, w));
 }
 
-function addClaim(op: Deno.AtomicOperation, { entry, next, log }: ClaimWrite, w: Windows) {
+function addClaim(
+  op: Deno.AtomicOperation,
+  { entry, next, log, missed, inflight, deliver }: ClaimWrite,
+  w: Windows,
+) {
   op.check(entry);
   addTriggerWrites(op, entry.value, next);
-  if (log) addFiringWrites(op, log, next, w);
+  if (missed) addLogWrites(op, missed, w);
+  if (log && deliver === false) addLogWrites(op, log, w);
+  else if (log) addFiringWrites(op, log, next, w);
+  if (inflight) {
+    op.check(inflight.entry);
+    if (inflight.set) op.set(keys.inflight(entry.value.id), inflight.set);
+  }
 }
 
 /**

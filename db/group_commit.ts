@@ -9,13 +9,13 @@
  * and go out together as the next commit when it returns ("natural batching"): the busier it
  * is, the larger the batches. Every writer's promise settles only with its own commit's result.
  */
+import type { Committer, GroupCommitStats, WriteFn } from "../core/committer.ts";
 import { retryLocked } from "./kv.ts";
 import { buildMerged, keyId, type Rec, Recorder } from "./group_commit_ops.ts";
 
 export { keySize } from "./group_commit_ops.ts";
 
 /** Adds one writer's mutations (and checks) to a commit it may share with others. */
-export type WriteFn = (op: Deno.AtomicOperation) => void;
 
 export interface GroupCommitOptions {
   /** Most writers in one commit. */
@@ -33,22 +33,13 @@ export interface GroupCommitOptions {
 }
 
 /** Counters for benchmarks and metrics. */
-export interface GroupCommitStats {
-  /** Commits attempted, fallback commits included. */
-  commits: number;
-  /** Writes that committed. */
-  committed: number;
-  /** Writes that failed (their own error or a failed check). */
-  failed: number;
-  /** Batches that failed as a whole and were split to isolate the failing writes. */
-  splits: number;
-  largestBatch: number;
-}
 
 interface Member {
   recs: Rec[];
-  /** Keys this writer checks; null when it checks none (the common case: plain firings). */
+  /** Keys this writer checks; null when it checks none. */
   checkIds: string[] | null;
+  /** Each check as key and expected versionstamp: equal checks of several writers count once. */
+  checkPairs: string[] | null;
   /** Keys this writer mutates, computed only when a batch holds checks. */
   writeIds?: string[];
   mutations: number;
@@ -84,8 +75,13 @@ function addKeys(m: Member, checked: Set<string>, written: Set<string>): void {
   for (const id of writeIdsOf(m)) written.add(id);
 }
 
+/**
+ * Whether `m` may not share a commit with writers that checked and wrote these keys: it checks
+ * a key one of them writes, or writes a key one of them checks. Checks alone on a shared key
+ * (firings checking their trigger's definition key, which no firing writes) do not conflict.
+ */
 function conflicts(m: Member, checked: Set<string>, written: Set<string>): boolean {
-  if (m.checkIds?.some((id) => checked.has(id) || written.has(id))) return true;
+  if (m.checkIds?.some((id) => written.has(id))) return true;
   return checked.size > 0 && writeIdsOf(m).some((id) => checked.has(id));
 }
 
@@ -99,7 +95,7 @@ function conflicts(m: Member, checked: Set<string>, written: Set<string>): boole
  * const committer = new GroupCommitter(kv);
  * const res = await committer.submit((op) => op.set(["logs", id], log), 600);
  */
-export class GroupCommitter {
+export class GroupCommitter implements Committer {
   readonly #kv: Deno.Kv;
   readonly #opts: Required<GroupCommitOptions>;
   #queue: Member[] = [];
@@ -131,12 +127,14 @@ export class GroupCommitter {
     const { promise, resolve, reject } = Promise.withResolvers<
       Deno.KvCommitResult | Deno.KvCommitError
     >();
-    const checkIds = rec.checks === 0
+    const checks = rec.checks === 0
       ? null
-      : rec.recs.flatMap((r) => r.kind === "check" ? r.checks.map((c) => keyId(c.key)) : []);
+      : rec.recs.flatMap((r) => r.kind === "check" ? r.checks : []);
+    const checkIds = checks?.map((c) => keyId(c.key)) ?? null;
     this.#queue.push({
       recs: rec.recs,
       checkIds,
+      checkPairs: checks?.map((c, i) => `${c.versionstamp}\u0001${checkIds![i]}`) ?? null,
       mutations: rec.mutations,
       checks: rec.checks,
       bytes: valueBytes + rec.keyBytes,
@@ -193,22 +191,27 @@ export class GroupCommitter {
   /**
    * The next batch from the queue's head, within every bound (a lone oversize write goes
    * alone). Checks in one commit are all evaluated against the state before it, so a writer
-   * whose checks touch a key another member checks or writes (or who writes a key another
-   * member checks) would pass a check that its neighbour invalidates: it waits for a later
-   * batch instead.
+   * who checks a key another member writes (or writes a key another member checks) would pass
+   * a check that its neighbour invalidates: it waits for a later batch instead. Two creates of
+   * one name both check and write the name key, so they never share. Writers that only check
+   * the same key (at the same versionstamp or not) may share: neither changes what the other
+   * checks, and a failed check splits the batch as any failure does.
    */
   #take(): Member[] {
     const o = this.#opts;
-    let mutations = 0, checks = 0, bytes = 0, keyBytes = 0;
+    let mutations = 0, bytes = 0, keyBytes = 0;
     let end = 0;
     /** Keys checked and written by the batch so far; built only once a check is involved. */
     let checked: Set<string> | null = null;
     let written: Set<string> | null = null;
+    /** Distinct checks so far (equal checks of several writers go in once: buildMerged). */
+    const pairs = new Set<string>();
     while (end < this.#queue.length && end < o.maxMembers) {
       const m = this.#queue[end];
+      const newChecks = m.checkPairs?.filter((p) => !pairs.has(p)).length ?? 0;
       if (
         end > 0 && (
-          mutations + m.mutations > o.maxMutations || checks + m.checks > o.maxChecks ||
+          mutations + m.mutations > o.maxMutations || pairs.size + newChecks > o.maxChecks ||
           bytes + m.bytes > o.maxBytes || keyBytes + m.keyBytes > o.maxKeyBytes
         )
       ) break;
@@ -221,8 +224,8 @@ export class GroupCommitter {
         if (end > 0 && conflicts(m, checked, written)) break;
         addKeys(m, checked, written);
       }
+      for (const p of m.checkPairs ?? []) pairs.add(p);
       mutations += m.mutations;
-      checks += m.checks;
       bytes += m.bytes;
       keyBytes += m.keyBytes;
       end++;
@@ -264,3 +267,5 @@ export class GroupCommitter {
     await this.#commit(batch.slice(mid), false);
   }
 }
+
+export type { GroupCommitStats, WriteFn };

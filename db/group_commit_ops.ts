@@ -149,6 +149,8 @@ export function buildMerged(op: Deno.AtomicOperation, recLists: Rec[][]): void {
   }
   /** Per key: the merged call, or null once the key is touched in mixed ways. */
   const merged = new Map<string, Rec | null>();
+  /** Checks already added: many writers checking one key at one versionstamp check it once. */
+  const checks = new Set<string>();
   let asRecorded = false;
   for (const list of recLists) {
     for (const r of list) {
@@ -179,7 +181,14 @@ export function buildMerged(op: Deno.AtomicOperation, recLists: Rec[][]): void {
   // Checks, enqueues, raw mutations and keys touched in mixed ways go in as recorded, in order.
   for (const list of recLists) {
     for (const r of list) {
-      if (r.kind === "check" || r.kind === "enqueue" || r.kind === "mutate") apply(op, r);
+      if (r.kind === "check") {
+        for (const c of r.checks) {
+          const id = `${c.versionstamp}\u0001${keyId(c.key)}`;
+          if (checks.has(id)) continue;
+          checks.add(id);
+          op.check(c);
+        }
+      } else if (r.kind === "enqueue" || r.kind === "mutate") apply(op, r);
       else if (merged.get(keyId(r.key)) === null) apply(op, r);
     }
   }

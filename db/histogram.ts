@@ -7,12 +7,13 @@
  * sweep deletes a minute's keys with its entries (so the oldest retained minute can read low
  * while the sweep is part way through it).
  */
-import { ValidationError } from "../errors.ts";
-import type { HistogramQuery, StoredLog } from "../schemas.ts";
+import { ValidationError } from "../core/errors.ts";
+import type { HistogramQuery } from "../core/request_schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
 import { delta, signed } from "./log_stats.ts";
-import { counterOf } from "./log_writes.ts";
-import { isUlid, ulidTime } from "./ulid.ts";
+import { counterOf, isRecordOutcome } from "./log_writes.ts";
+import { isUlid, ulidTime } from "../core/ulid.ts";
 
 const MINUTE = 60_000;
 
@@ -84,7 +85,8 @@ export async function readHistogram(
     const n = signed(e.value);
     const b = buckets[Math.floor((minute - fromMs) / bucketMs)];
     if (!b || n === 0) continue;
-    b.count += n;
+    // Records of occurrences that did not fire (missed, skipped) are counted apart.
+    if (!isRecordOutcome(outcome)) b.count += n;
     b[outcome] = (b[outcome] ?? 0) + n;
   }
   return buckets;
@@ -126,7 +128,13 @@ export async function logHistogram(
     const id = (await kv.get<string>(keys.triggerName(q.trigger))).value;
     counter = id ?? (isUlid(q.trigger) || q.trigger === "test" ? q.trigger : "~none");
   }
-  const buckets = await readHistogram(kv, counter, from, to, size, ["ok", "pending", "failed"]);
+  const buckets = await readHistogram(kv, counter, from, to, size, [
+    "ok",
+    "pending",
+    "failed",
+    "missed",
+    "skipped",
+  ]);
   return {
     bucket: q.bucket,
     buckets: buckets.map((b) => ({ ...b, start: new Date(b.start).toISOString() })),

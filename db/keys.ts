@@ -7,6 +7,11 @@ export const keys = {
   trigger: (id: string) => ["triggers", id] as const,
   triggersPrefix: () => ["triggers"] as const,
   triggerName: (name: string) => ["trigger_names", name] as const,
+  /**
+   * A trigger's definition version, written by every service write of the trigger (never by
+   * claims or firings): on-demand firings check its versionstamp (db/trigger_cache.ts).
+   */
+  triggerDef: (id: string) => ["trigger_def", id] as const,
   due: (atMs: number, id: string) => ["due", atMs, id] as const,
   duePrefix: () => ["due"] as const,
   /** Firings made outside the schedule (api, manual), a KvU64 summed without conflicts. */
@@ -55,6 +60,9 @@ export const keys = {
   logCount: (counter: CounterId) => ["log_stats", counter, "count"] as const,
   logArchived: (counter: CounterId) => ["log_stats", counter, "archived"] as const,
   logCounterName: (counter: CounterId) => ["log_stats", counter, "name"] as const,
+  /** Entries not yet deleted with a record outcome ("missed" or "skipped"), KvU64 each. */
+  logOutcomeCount: (counter: CounterId, outcome: string) =>
+    ["log_stats", counter, outcome] as const,
   logStatsPrefix: () => ["log_stats"] as const,
   /** How far the sweep has counted entries archived and deleted them (ULID key bounds). */
   logSweepCursor: () => ["log_stats", "~sweep"] as const,
@@ -70,6 +78,28 @@ export const keys = {
   deliveriesDuePrefix: () => ["deliveries_due"] as const,
   /** Set by KV when the queue gave up on a wake-up message (the due poll still covers it). */
   deliveryUndelivered: (logId: string) => ["deliveries_undelivered", logId] as const,
+
+  /** An `Idempotency-Key` of an on-demand firing (db/idempotency.ts), kept 24 h. */
+  idempotency: (triggerId: string, key: string) => ["idem", triggerId, key] as const,
+  /** This instance's health probe write (db/health.ts), short-lived. */
+  health: (instanceId: string) => ["health", instanceId] as const,
+
+  // backfill (issue 17): durable jobs and the per-occurrence "fired" markers they check
+  /** A backfill job: its window, progress cursor and lease (db/backfill.ts). */
+  backfillJob: (triggerId: string, jobId: string) => ["backfill", triggerId, jobId] as const,
+  backfillJobsPrefix: () => ["backfill"] as const,
+  /** Set in the commit of a backfill firing, checked absent: an occurrence fires once. */
+  firedOccurrence: (triggerId: string, occurrenceMs: number) =>
+    ["fired_occ", triggerId, occurrenceMs] as const,
+
+  /** Consecutive final delivery failures of a trigger (KvU64), deleted by a success. */
+  deliveryFailures: (triggerId: string) => ["delivery_failures", triggerId] as const,
+
+  /**
+   * The firing of a trigger with `overlap` skip or buffer_one whose delivery is pending, and
+   * the one buffered behind it (db/inflight.ts); absent while nothing is in flight.
+   */
+  inflight: (triggerId: string) => ["inflight", triggerId] as const,
 
   /** One housekeeping run per job per minute across instances. */
   cronLock: (job: string, minute: number) => ["cron", job, minute] as const,

@@ -1,12 +1,14 @@
 /** Reading the execution log: one entry, filtered pages newest first, the SSE replay scan. */
-import type { LogEntry, LogListQuery, StoredLog } from "../schemas.ts";
-import { NotFoundError, ValidationError } from "../errors.ts";
+import type { LogEntry, StoredLog } from "../core/schemas.ts";
+import type { LogListQuery } from "../core/request_schemas.ts";
+import { NotFoundError, ValidationError } from "../core/errors.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked } from "./kv.ts";
-import { FUTURE_SLACK_MS, listedBefore, retentionBounds, toLogView } from "./log_view.ts";
+import { FUTURE_SLACK_MS, listedBefore, retentionBounds, toLogView } from "../core/log_view.ts";
 import type { Windows } from "./log_writes.ts";
 import { idByName } from "./triggers.ts";
-import { isUlid, ulidFloor } from "./ulid.ts";
+import { keySize } from "./group_commit_ops.ts";
+import { isUlid, ulidFloor } from "../core/ulid.ts";
 
 /** One entry by id; NotFoundError when unknown or past retention. */
 export async function getLog(
@@ -81,7 +83,8 @@ export async function listLogs(
   for await (const entry of iter) {
     lastId = entry.key[entry.key.length - 1] as string;
     if (byIndex) {
-      pendingIds.push(entry.value as string);
+      // The id is the key's last part (index values were the id before; now they are null).
+      pendingIds.push(lastId);
       if (pendingIds.length >= q.limit - items.length) await flush();
     } else {
       accept(entry.value as StoredLog);
@@ -113,6 +116,10 @@ export async function listLogs(
  * the logs of a deleted trigger stay findable by name until retention ends.
  */
 async function triggerLogIndex(kv: Deno.Kv, ref: string): Promise<Deno.KvKey> {
+  // KV refuses keys over 2 KiB; no trigger name is that long.
+  if (keySize(keys.logsByNamePrefix(ref)) > 2000) {
+    throw new ValidationError("Invalid trigger", [{ path: "trigger", message: "Too long" }]);
+  }
   const id = await idByName(kv, ref);
   if (id !== null) return keys.logsByTriggerPrefix(id);
   if (isUlid(ref)) return keys.logsByTriggerPrefix(ref);

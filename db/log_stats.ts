@@ -2,11 +2,12 @@
  * Log statistics: per-counter totals kept in the same commits as the entries, read exactly at
  * an instant. Also the counter helpers the retention sweep (log_sweep.ts) shares.
  */
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
+import { getManyChunked } from "./kv.ts";
 import { type CounterId, keys } from "./keys.ts";
-import { listedBefore, retentionBounds } from "./log_view.ts";
-import { counterOf, type Windows } from "./log_writes.ts";
-import { ulidFloor } from "./ulid.ts";
+import { listedBefore, retentionBounds } from "../core/log_view.ts";
+import { counterOf, isRecordOutcome, type Windows } from "./log_writes.ts";
+import { ulidFloor } from "../core/ulid.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Statistics and the retention sweep
@@ -33,15 +34,24 @@ export const INITIAL_CURSOR: SweepCursor = {
   deletedBefore: ulidFloor(0),
 };
 
-/** Counts per trigger in the API shape; test firings appear with `triggerId: null`. */
+/**
+ * Counts per trigger in the API shape; test firings appear with `triggerId: null`. `active`
+ * and `archived` count every retained entry; `missed` and `skipped` (issue 17) count the
+ * retained entries with those outcomes, which are records rather than firings: firings are
+ * `active + archived - missed - skipped`.
+ */
 export interface LogStats {
   active: number;
   archived: number;
+  missed: number;
+  skipped: number;
   byTrigger: {
     triggerId: string | null;
     triggerName: string;
     active: number;
     archived: number;
+    missed: number;
+    skipped: number;
   }[];
 }
 
@@ -67,7 +77,13 @@ export function bump(t: Tally, counter: CounterId, n = 1): void {
   t.set(counter, (t.get(counter) ?? 0) + n);
 }
 
-/** Entries per counter with ids in [from, to); one forward scan of ["logs"]. */
+/** The tally key of a counter's entries with a record outcome (ids have no spaces). */
+const outcomeKey = (counter: CounterId, outcome: string) => `${counter} ${outcome}`;
+
+/**
+ * Entries per counter with ids in [from, to); one forward scan of ["logs"]. Entries with a
+ * record outcome are also counted under `outcomeKey` (read apart from the counter ids).
+ */
 async function tallyRange(kv: Deno.Kv, from: string, to: string): Promise<Tally> {
   const t: Tally = new Map();
   if (from >= to) return t;
@@ -75,7 +91,10 @@ async function tallyRange(kv: Deno.Kv, from: string, to: string): Promise<Tally>
   const iter = kv.list<StoredLog>({ start: [...prefix, from], end: [...prefix, to] }, {
     batchSize: 500,
   });
-  for await (const e of iter) bump(t, counterOf(e.value));
+  for await (const e of iter) {
+    bump(t, counterOf(e.value));
+    if (isRecordOutcome(e.value.outcome)) bump(t, outcomeKey(counterOf(e.value), e.value.outcome));
+  }
   return t;
 }
 
@@ -86,6 +105,8 @@ interface StatsSnapshot {
   count: Tally;
   archived: Tally;
   names: Map<CounterId, string>;
+  /** Entries not yet deleted per `outcomeKey` (missed, skipped). */
+  records: Tally;
 }
 
 /**
@@ -103,6 +124,7 @@ export async function readStatsSnapshot(kv: Deno.Kv): Promise<StatsSnapshot> {
       count: new Map(),
       archived: new Map(),
       names: new Map(),
+      records: new Map(),
     };
     let seen = 0;
     for await (const e of kv.list({ prefix: keys.logStatsPrefix() }, { batchSize: 1000 })) {
@@ -114,6 +136,9 @@ export async function readStatsSnapshot(kv: Deno.Kv): Promise<StatsSnapshot> {
       } else if (field === "count") snap.count.set(counter, signed(e.value as Deno.KvU64));
       else if (field === "archived") snap.archived.set(counter, signed(e.value as Deno.KvU64));
       else if (field === "name") snap.names.set(counter, e.value as string);
+      else if (isRecordOutcome(field)) {
+        snap.records.set(outcomeKey(counter, field), signed(e.value as Deno.KvU64));
+      }
     }
     if (seen <= 1000 || snap.stamp === before.versionstamp || attempt >= 20) return snap;
     await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
@@ -147,21 +172,43 @@ export async function logStats(kv: Deno.Kv, nowMs: number, w: Windows): Promise<
   }
   const a = snap.cursor.archivedBefore;
   const sign = a <= activeFrom ? 1 : -1;
-  const ids = new Set([...snap.count.keys(), ...between.keys(), ...gone.keys()]);
-  const out: LogStats = { active: 0, archived: 0, byTrigger: [] };
+  const ids = new Set(
+    [...snap.count.keys(), ...between.keys(), ...gone.keys()].filter((k) => !k.includes(" ")),
+  );
+  // Names are written at create and rename; a counter without one (a trigger stored before,
+  // or whose name key a sweep dropped at zero) takes its live record's name.
+  const unnamed = [...ids].filter((id) => id !== "test" && !snap.names.has(id));
+  if (unnamed.length > 0) {
+    const recs = await getManyChunked<TriggerRecord>(kv, unnamed.map((id) => keys.trigger(id)));
+    unnamed.forEach((id, i) => {
+      if (recs[i].value) snap.names.set(id, recs[i].value!.name);
+    });
+  }
+  const out: LogStats = { active: 0, archived: 0, missed: 0, skipped: 0, byTrigger: [] };
+  // Retained = not yet deleted, less those past retention and those beyond the listings.
+  const retained = (id: CounterId, o: string) => {
+    const k = outcomeKey(id, o);
+    return Math.max(0, (snap.records.get(k) ?? 0) - (gone.get(k) ?? 0) - (ahead.get(k) ?? 0));
+  };
   for (const id of ids) {
     const total = snap.count.get(id) ?? 0;
     const belowActive = (snap.archived.get(id) ?? 0) + sign * (between.get(id) ?? 0);
     const archived = Math.max(0, belowActive - (gone.get(id) ?? 0));
     const active = Math.max(0, total - belowActive - (ahead.get(id) ?? 0));
     if (active === 0 && archived === 0) continue;
+    const missed = retained(id, "missed");
+    const skipped = retained(id, "skipped");
     out.active += active;
     out.archived += archived;
+    out.missed += missed;
+    out.skipped += skipped;
     out.byTrigger.push({
       triggerId: id === "test" ? null : id,
       triggerName: id === "test" ? "test" : snap.names.get(id) ?? id,
       active,
       archived,
+      missed,
+      skipped,
     });
   }
   out.byTrigger.sort((x, y) =>

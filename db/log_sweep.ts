@@ -1,6 +1,6 @@
 /** The retention sweep: counts entries that became archived and deletes expired ones, in batches. */
-import type { StoredLog } from "../schemas.ts";
-import { Outcome } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
+import { Outcome } from "../core/schemas.ts";
 import { addHistDeletes, minuteOf } from "./histogram.ts";
 import { type CounterId, keys } from "./keys.ts";
 import { retryLocked } from "./kv.ts";
@@ -13,8 +13,8 @@ import {
   type SweepCursor,
   type Tally,
 } from "./log_stats.ts";
-import { retentionBounds } from "./log_view.ts";
-import { counterOf, type Windows } from "./log_writes.ts";
+import { retentionBounds } from "../core/log_view.ts";
+import { counterOf, isRecordOutcome, type Windows } from "./log_writes.ts";
 
 /** What one sweep did. */
 export interface SweepResult {
@@ -133,6 +133,8 @@ export async function sweepLogStore(kv: Deno.Kv, nowMs: number, w: Windows): Pro
     const take: StoredLog[] = [];
     const count: Tally = new Map();
     const archived: Tally = new Map();
+    // Per record outcome (missed, skipped): their counters go down with the entries.
+    const records = new Map<string, Tally>();
     // Histogram minutes of the deleted entries go with them: the oldest retained minute may
     // read low while the sweep is part way through it (documented in db/histogram.ts).
     const minutes = new Map<string, [string, number]>();
@@ -143,13 +145,19 @@ export async function sweepLogStore(kv: Deno.Kv, nowMs: number, w: Windows): Pro
       const m = minuteOf(log);
       const newPairs = [[c, m], ["*", m]].filter(([k]) => !minutes.has(`${k} ${m}`)).length;
       const cost = (log.triggerId !== null ? 3 : 2) + (count.has(c) ? 0 : 2) +
-        newPairs * outcomes.length;
+        newPairs * outcomes.length +
+        (isRecordOutcome(log.outcome) && !records.get(log.outcome)?.has(c) ? 1 : 0);
       if (mutations + cost > MAX_MUTATIONS) break;
       mutations += cost;
       minutes.set(`${c} ${m}`, [c, m]);
       minutes.set(`* ${m}`, ["*", m]);
       take.push(log);
       bump(count, c, -1);
+      if (isRecordOutcome(log.outcome)) {
+        if (!records.has(log.outcome)) records.set(log.outcome, new Map());
+        const t = records.get(log.outcome)!;
+        bump(t, c, -1);
+      }
       if (log.id < cursor.archivedBefore) bump(archived, c, -1);
     }
     const done = take.length === batch.length && batch.length < SCAN_BATCH;
@@ -163,6 +171,7 @@ export async function sweepLogStore(kv: Deno.Kv, nowMs: number, w: Windows): Pro
         op.delete(keys.logByName(log.triggerName, log.id));
       }
       addCounterSums(op, count, keys.logCount);
+      for (const [o, t] of records) addCounterSums(op, t, (c) => keys.logOutcomeCount(c, o));
       addCounterSums(op, archived, keys.logArchived);
       addHistDeletes(op, minutes.values(), outcomes);
     }, { ...cursor, deletedBefore: next });
@@ -202,6 +211,9 @@ async function dropZeroCounters(kv: Deno.Kv): Promise<number> {
         .delete(keys.logCount(counter))
         .delete(keys.logArchived(counter))
         .delete(keys.logCounterName(counter))
+        // Subsets of `count`, hence zero too.
+        .delete(keys.logOutcomeCount(counter, "missed"))
+        .delete(keys.logOutcomeCount(counter, "skipped"))
         .commit()
     );
     if (r.ok) removed++;

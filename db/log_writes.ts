@@ -1,15 +1,22 @@
 /** Writing log entries: the writes of a new entry (composed into the caller's commit) and expiry. */
-import type { Config } from "../config.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { addHistCount } from "./histogram.ts";
 import { type CounterId, keys } from "./keys.ts";
+import type { Windows } from "../core/log_view.ts";
 
 /** The retention windows, the part of the configuration log storage needs. */
-export type Windows = Pick<Config, "activeRetentionMs" | "archiveRetentionMs">;
+export type { Windows };
 
 /** The counter a log entry counts under: its trigger, or "test" for test firings. */
 export function counterOf(log: Pick<StoredLog, "triggerId">): CounterId {
   return log.triggerId ?? "test";
+}
+
+/** The outcomes of log entries that record something not fired (issue 17). */
+export const RECORD_OUTCOMES = ["missed", "skipped"] as const;
+/** True for `missed` and `skipped`: entries that are records, not firings. */
+export function isRecordOutcome(o: string): o is (typeof RECORD_OUTCOMES)[number] {
+  return o === "missed" || o === "skipped";
 }
 
 /** Deadline after which KV may drop an entry by itself; the sweep normally deletes it first. */
@@ -18,19 +25,25 @@ export function backstopMs(w: Windows): number {
 }
 
 /**
- * Adds the writes of one new log entry to `op`: the entry, its indexes, its counter and its
- * minute's histogram counters.
+ * Adds the writes of one new log entry to `op`: the entry, its indexes by trigger and by name
+ * (listings filter by either, and a deleted trigger's entries by name), its counter (stats)
+ * and its minute's histogram counters (its own and all), the counters as `sum`s that never
+ * conflict.
  * The caller commits them together with whatever caused the firing.
  */
 export function addLogWrites(op: Deno.AtomicOperation, log: StoredLog, w: Windows): void {
   const expireIn = backstopMs(w);
   op.set(keys.log(log.id), log, { expireIn });
   if (log.triggerId !== null) {
-    op.set(keys.logByTrigger(log.triggerId, log.id), log.id, { expireIn });
+    op.set(keys.logByTrigger(log.triggerId, log.id), null, { expireIn });
   }
-  op.set(keys.logByName(log.triggerName, log.id), log.id, { expireIn });
+  // Index values are null: the key ends with the entry's id, which is all a listing needs.
+  op.set(keys.logByName(log.triggerName, log.id), null, { expireIn });
   op.sum(keys.logCount(counterOf(log)), 1n);
-  op.set(keys.logCounterName(counterOf(log)), log.triggerName);
+  // The counter's name is written when the trigger is created or renamed (db/triggers.ts),
+  // not per firing; stats fall back to the trigger's record when it is missing.
+  // Records that are not firings are counted apart too (stats tell them from firings).
+  if (isRecordOutcome(log.outcome)) op.sum(keys.logOutcomeCount(counterOf(log), log.outcome), 1n);
   addHistCount(op, log, log.outcome, 1);
 }
 

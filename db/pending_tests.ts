@@ -3,7 +3,7 @@
  * under `["test_pending", atMs, uuid]`. Claimed (check + delete) in the commit that writes
  * the firing, so each fires once whoever gets there first.
  */
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { addFiringWrites } from "./firings.ts";
 import { keys } from "./keys.ts";
 import { retryLocked } from "./kv.ts";

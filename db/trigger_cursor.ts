@@ -3,9 +3,9 @@
  * item's sort value and id. Checked on the way in: garbage, another sort's cursor or an
  * over-long one is a 400, never a 500.
  */
-import { ValidationError } from "../errors.ts";
-import type { TriggerRecord } from "../schemas.ts";
-import { isUlid } from "./ulid.ts";
+import { ValidationError } from "../core/errors.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
+import { isUlid } from "../core/ulid.ts";
 
 /** A position in a sort order: the sort value (null sorts last) and the id breaking ties. */
 export interface Item {

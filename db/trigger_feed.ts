@@ -6,7 +6,7 @@
  */
 import { keys } from "./keys.ts";
 import { retryLocked } from "./kv.ts";
-import { ulid, ulidFloor } from "./ulid.ts";
+import { ulid, ulidFloor } from "../core/ulid.ts";
 
 /** What a change did, as the event stream names it. */
 export type ChangeAction = "created" | "updated" | "deleted";

@@ -8,7 +8,7 @@
  * writes nothing more than before. The last-run order reads `["trigger_last_run", id]`
  * (a KvU64 `max`), which creation now sets to 0 and claims raise alongside api firings.
  */
-import type { TriggerRecord } from "../schemas.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
 import { delta } from "./log_stats.ts";
 

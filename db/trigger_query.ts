@@ -13,7 +13,8 @@
  * The cursor is the last item's sort value and id (keyset paging), so triggers created,
  * changed or deleted elsewhere never shift later pages.
  */
-import type { TriggerListQuery, TriggerRecord } from "../schemas.ts";
+import type { TriggerListQuery } from "../core/request_schemas.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked } from "./kv.ts";
 import { signed } from "./log_stats.ts";

@@ -1,24 +1,28 @@
 /** Trigger records and their indexes. Every write is one atomic commit with its indexes. */
-import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.ts";
-import { MAX_NAME_LENGTH, type Trigger, type TriggerRecord } from "../schemas.ts";
+import { ConflictError, NotFoundError, PayloadTooLargeError } from "../core/errors.ts";
+import { MAX_NAME_LENGTH, type Trigger, type TriggerRecord } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
 import { addChangeWrite, type ChangeNote } from "./trigger_feed.ts";
 import { queryTriggers, WALK_BUDGET } from "./trigger_query.ts";
 import { addIndexWrites, tagsOf } from "./trigger_index.ts";
-import { isUlid } from "./ulid.ts";
+import { isUlid } from "../core/ulid.ts";
+import type { Committer } from "../core/committer.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The due-index key of a record, or null when it is not waiting to fire. */
 export function dueKeyOf(rec: TriggerRecord): Deno.KvKey | null {
-  return rec.status === "active" && rec.nextRunAt !== null
-    ? keys.due(Date.parse(rec.nextRunAt), rec.id)
-    : null;
+  const at = dueAtOf(rec);
+  return at === null ? null : keys.due(at, rec.id);
 }
 
-/** When `rec` is next due in the due index, or null when it is not waiting to fire. */
+/**
+ * When `rec` is next due in the due index, or null when it is not waiting to fire. A paused
+ * record with `pausedUntil` is due then: the claim that wins it resumes the trigger, once.
+ */
 export function dueAtOf(rec: TriggerRecord): number | null {
+  if (rec.status === "paused") return rec.pausedUntil ? Date.parse(rec.pausedUntil) : null;
   return rec.status === "active" && rec.nextRunAt !== null ? Date.parse(rec.nextRunAt) : null;
 }
 
@@ -46,17 +50,35 @@ export function addTriggerWrites(
 }
 
 /**
+ * Bumps the definition key of `rec` (deletes it with `null`): the fire path's cached
+ * definitions are checked against it (db/trigger_cache.ts). Not in `addTriggerWrites`, which
+ * scheduled claims share: a claim moves the schedule, never what a firing reads.
+ */
+export function addDefWrite(
+  op: Deno.AtomicOperation,
+  id: string,
+  rec: TriggerRecord | null,
+  prevName?: string,
+): void {
+  if (rec === null) return void op.delete(keys.triggerDef(id));
+  op.set(keys.triggerDef(id), rec.version);
+  // The name log statistics show for this trigger's entries: set here, at create and rename,
+  // instead of by every firing.
+  if (rec.name !== prevName) op.set(keys.logCounterName(id), rec.name);
+}
+
+/**
  * Commits a trigger write. A failed check is a name clash only when another trigger owns the
  * name; otherwise the record itself moved (a claim, another request) and the caller retries.
  */
 async function commitOrExplain(
   kv: Deno.Kv,
-  build: () => Deno.AtomicOperation,
+  commit: () => Promise<Deno.KvCommitResult | Deno.KvCommitError>,
   rec: Pick<TriggerRecord, "id" | "name">,
 ) {
   let res: Deno.KvCommitResult | Deno.KvCommitError;
   try {
-    res = await retryLocked(() => build().commit());
+    res = await commit();
   } catch (err) {
     if (/too large|exceeds/i.test(String(err))) {
       throw new PayloadTooLargeError("The trigger is larger than storage allows (64 KiB)");
@@ -72,18 +94,36 @@ async function commitOrExplain(
   return res;
 }
 
-/** Stores a new trigger; ConflictError when the name is taken. `note` goes to the feed. */
+/**
+ * Stores a new trigger; ConflictError when the name is taken. `note` goes to the feed. With
+ * `committer`, concurrent creates share commits: each checks its id and name absent and writes
+ * them, and the committer never puts two writers that check and write one key in one commit,
+ * so of two creates of one name exactly one succeeds.
+ */
 export async function insertTrigger(
   kv: Deno.Kv,
   rec: TriggerRecord,
   note?: ChangeNote,
+  committer?: Committer,
 ): Promise<void> {
-  const res = await commitOrExplain(kv, () => {
-    const op = kv.atomic().check({ key: keys.trigger(rec.id), versionstamp: null });
+  const write = (op: Deno.AtomicOperation) => {
+    op.check({ key: keys.trigger(rec.id), versionstamp: null });
     addTriggerWrites(op, null, rec);
+    addDefWrite(op, rec.id, rec);
     if (note) addChangeWrite(op, note);
-    return op;
-  }, rec);
+  };
+  const res = committer
+    ? await commitOrExplain(
+      kv,
+      () => committer.submit(write, 2 * JSON.stringify(rec).length + 1024),
+      rec,
+    )
+    : await commitOrExplain(kv, () =>
+      retryLocked(() => {
+        const op = kv.atomic();
+        write(op);
+        return op.commit();
+      }), rec);
   if (!res.ok) throw new ConflictError(`Trigger "${rec.id}" changed concurrently, try again`);
 }
 
@@ -119,12 +159,14 @@ export async function updateTrigger(
     const entry = await getTriggerEntry(kv, id);
     const next = change(entry.value);
     if (next === null) return entry.value;
-    const res = await commitOrExplain(kv, () => {
-      const op = kv.atomic().check(entry);
-      addTriggerWrites(op, entry.value, next);
-      if (note) addChangeWrite(op, note(next));
-      return op;
-    }, next);
+    const res = await commitOrExplain(kv, () =>
+      retryLocked(() => {
+        const op = kv.atomic().check(entry);
+        addTriggerWrites(op, entry.value, next);
+        addDefWrite(op, id, next, entry.value.name);
+        if (note) addChangeWrite(op, note(next));
+        return op.commit();
+      }), next);
     if (res.ok) return next;
   }
   throw new ConflictError(`Trigger "${id}" is changing too often to update, try again`);
@@ -144,6 +186,7 @@ export async function deleteTrigger(
       .delete(keys.triggerName(rec.name))
       .delete(keys.triggerRuns(id))
       .delete(keys.triggerLastRun(id));
+    addDefWrite(op, id, null);
     const due = dueKeyOf(rec);
     if (due) op.delete(due);
     addIndexWrites(op, rec, null);
@@ -154,14 +197,19 @@ export async function deleteTrigger(
 }
 
 /** The API view: the record plus run counters kept outside it (api and manual firings). */
-export async function toTriggerViews(kv: Deno.Kv, recs: TriggerRecord[]): Promise<Trigger[]> {
-  const counters = await getManyChunked<Deno.KvU64>(
+export async function toTriggerViews(
+  kv: Deno.Kv,
+  recs: TriggerRecord[],
+  opts: { fresh?: boolean } = {},
+): Promise<Trigger[]> {
+  // `fresh`: just created, so no firing has counted yet (no read queued behind commits).
+  const counters = opts.fresh ? [] : await getManyChunked<Deno.KvU64>(
     kv,
     recs.flatMap((r) => [keys.triggerRuns(r.id), keys.triggerLastRun(r.id)]),
   );
   return recs.map((r, i) => {
-    const extraRuns = Number(counters[2 * i].value?.value ?? 0n);
-    const extraLast = Number(counters[2 * i + 1].value?.value ?? 0n);
+    const extraRuns = Number(counters[2 * i]?.value?.value ?? 0n);
+    const extraLast = Number(counters[2 * i + 1]?.value?.value ?? 0n);
     const schedLast = r.lastScheduledRunAt ? Date.parse(r.lastScheduledRunAt) : 0;
     const last = Math.max(extraLast, schedLast);
     return {
@@ -173,6 +221,7 @@ export async function toTriggerViews(kv: Deno.Kv, recs: TriggerRecord[]): Promis
       payloadSchema: r.payloadSchema,
       webhook: r.webhook,
       misfire: r.misfire,
+      overlap: r.overlap ?? "allow",
       tags: tagsOf(r),
       status: r.status,
       nextRunAt: r.status === "completed" ? null : r.nextRunAt,
@@ -181,6 +230,9 @@ export async function toTriggerViews(kv: Deno.Kv, recs: TriggerRecord[]): Promis
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
       version: r.version,
+      pausedReason: r.pausedReason ?? null,
+      pausedAt: r.pausedAt ?? null,
+      pausedUntil: r.pausedUntil ?? null,
     };
   });
 }
@@ -202,7 +254,10 @@ export async function insertTriggersBatch(kv: Deno.Kv, recs: TriggerRecord[]): P
   const commits: Promise<unknown>[] = [];
   for (let i = 0; i < recs.length; i += PER_COMMIT) {
     const op = kv.atomic();
-    for (const r of recs.slice(i, i + PER_COMMIT)) addTriggerWrites(op, null, r);
+    for (const r of recs.slice(i, i + PER_COMMIT)) {
+      addTriggerWrites(op, null, r);
+      addDefWrite(op, r.id, r);
+    }
     commits.push(retryLocked(() => op.commit()));
     if (commits.length >= 8) await Promise.all(commits.splice(0));
   }

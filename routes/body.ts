@@ -6,8 +6,9 @@ import {
   RequestTimeoutError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from "../errors.ts";
-import { fieldErrors, jsonTextTooDeep, MAX_JSON_DEPTH } from "../schemas.ts";
+} from "../core/errors.ts";
+import { fieldErrors } from "../core/field_errors.ts";
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../core/json_bounds.ts";
 
 declare module "hono" {
   interface ContextVariableMap {

@@ -1,7 +1,7 @@
 /** `GET /docs`: the OpenAPI document rendered by a small local page (no CDN). */
 import { Hono } from "hono";
 import { DOCS_CSS, DOCS_HTML, DOCS_JS } from "./docs_page.ts";
-import { uiSecurityHeaders } from "./ui.ts";
+import { secureHeaders } from "hono/secure-headers";
 
 const HEADERS = {
   "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; " +
@@ -12,7 +12,9 @@ const HEADERS = {
 
 export function docsRoutes(): Hono {
   const app = new Hono();
-  for (const pattern of ["/docs", "/docs/*"]) app.use(pattern, uiSecurityHeaders());
+  // The UI's browser hardening (routes/ui.ts): no HSTS on a loopback http service.
+  const hardening = secureHeaders({ strictTransportSecurity: false, xFrameOptions: "DENY" });
+  for (const pattern of ["/docs", "/docs/*"]) app.use(pattern, hardening);
   app.get(
     "/docs",
     (c) => c.body(DOCS_HTML, 200, { ...HEADERS, "Content-Type": "text/html; charset=utf-8" }),

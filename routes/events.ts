@@ -1,21 +1,30 @@
 /**
  * `GET /api/events`: Server-Sent Events. One `fired` event per firing this instance commits
- * (`id:` the log id, `data:` the log entry with its state), sent as soon as the commit is
- * published on the firing bus; comment-line heartbeats keep proxies and clients from timing
- * out. A client that reconnects with `Last-Event-ID` (or `?lastEventId=`) first receives every
- * entry newer than that id still within retention, from KV, then the live ones: the bus is
- * subscribed before the replay scan and its firings buffered, then drained without the ids the
- * replay already sent, so the seam has neither gaps nor duplicates. `?trigger=` (id or name)
- * narrows the stream. With several instances each streams the firings it made itself; the
- * replay after a reconnect covers all of them, because it reads KV.
+ * (`id:` the log id, `data:` the log entry with its state), and one `trigger` event per trigger
+ * change published on the bus (`data: { action, trigger }`, the trigger as
+ * `GET /api/triggers/:id` shows it; `{ id, name }` once deleted; no `id:` field, so it never
+ * moves the client's resume point). Comment-line heartbeats keep proxies from timing out.
+ *
+ * Replay: a client reconnecting with `Last-Event-ID` (or `?lastEventId=`) first receives every
+ * entry newer than that id still within retention, read from KV at the client's own pace, then
+ * the live ones. The bus is subscribed before the replay scan; live firings queue meanwhile and
+ * those the replay already sent are dropped, so the seam has neither gaps nor duplicates.
+ * `?trigger=` (id or name) narrows the stream.
+ *
+ * Memory: the body is a pull stream over an async generator with no buffer of its own, so
+ * nothing is produced before the connection takes it. Live events wait in a per-client queue bounded in bytes; a client that
+ * falls more than `maxBacklogBytes` behind is disconnected (the body stream errors, which
+ * closes the connection) and resumes with `Last-Event-ID`. So any number of slow readers costs at most
+ * that much each.
  */
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
-import { ValidationError } from "../errors.ts";
-import { logsAfter } from "../db/log_list.ts";
-import { toLogView } from "../db/log_view.ts";
-import { isUlid, ulidTime } from "../db/ulid.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { Deps } from "../core/deps.ts";
+import { ValidationError } from "../core/errors.ts";
+import type { TriggerChange } from "../core/firing_bus.ts";
+import { toLogView } from "../core/log_view.ts";
+import { logsSince, triggerViews } from "../services/reads.ts";
+import { isUlid, ulidTime } from "../core/ulid.ts";
+import type { StoredLog } from "../core/schemas.ts";
 
 export interface EventStreamOptions {
   /** Interval of the `: heartbeat` comment lines; 15 s unless a test wants it shorter. */
@@ -25,18 +34,51 @@ export interface EventStreamOptions {
    * responses to finish and an event stream never finishes by itself.
    */
   shutdown?: AbortSignal;
+  /** Unsent bytes one client may fall behind before it is disconnected (1 MiB). */
+  maxBacklogBytes?: number;
 }
 
 /** What the client should wait before reconnecting, sent once as the SSE `retry:` field. */
 const RETRY_MS = 2000;
-/** Chunks queued for a client that does not read before it is dropped (it may reconnect). */
-const MAX_BACKLOG = 10_000;
-/** Replayed ids this recent are remembered to drop their duplicates from the live buffer. */
+/** Replayed ids this recent are remembered to drop their duplicates from the live queue. */
 const SEAM_WINDOW_MS = 120_000;
+const encoder = new TextEncoder();
+
+/** One SSE frame (WHATWG event-stream format): each line of `data` gets its own `data:` field. */
+export function sseFrame(f: { event?: string; id?: string; data?: string; comment?: string }) {
+  let out = f.comment !== undefined ? `: ${f.comment}\n` : "";
+  if (f.event !== undefined) out += `event: ${f.event}\n`;
+  if (f.id !== undefined) out += `id: ${f.id}\n`;
+  if (f.data !== undefined) {
+    for (const line of f.data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`;
+  }
+  return encoder.encode(out + "\n");
+}
 
 export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
   const app = new Hono();
-  const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  const settings = {
+    heartbeatMs: opts.heartbeatMs ?? 15_000,
+    maxBacklogBytes: opts.maxBacklogBytes ?? 1024 * 1024,
+    shutdown: opts.shutdown,
+  };
+  // One KV read per change for all streams: each change object is published once.
+  const views = new WeakMap<TriggerChange, Promise<Uint8Array>>();
+  const triggerFrame = (change: TriggerChange) => {
+    let frame = views.get(change);
+    if (!frame) {
+      frame = (change.trigger === null
+        ? Promise.resolve({ id: change.id, name: change.name })
+        : triggerViews(deps, [change.trigger]).then((v) =>
+          v[0]
+        ))
+        .then((trigger) =>
+          sseFrame({ event: "trigger", data: JSON.stringify({ action: change.action, trigger }) })
+        );
+      views.set(change, frame);
+    }
+    return frame;
+  };
 
   app.get("/", (c) => {
     const lastEventId = c.req.header("last-event-id") || c.req.query("lastEventId") || null;
@@ -47,8 +89,7 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
       }]);
     }
     const trigger = c.req.query("trigger") || null;
-    // A client going away cancels the body stream, which unsubscribes (see close()).
-    const body = eventStream(deps, { lastEventId, trigger, heartbeatMs, shutdown: opts.shutdown });
+    const body = eventStream(deps, { ...settings, lastEventId, trigger, triggerFrame });
     return new Response(body, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
@@ -61,94 +102,160 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
   return app;
 }
 
+/**
+ * Live frames waiting for one client, bounded in bytes. Producers push without waiting; the
+ * stream takes them when the connection is ready. Over the bound it stops with `overflow`.
+ */
+class FrameQueue {
+  #items: { logId: string | null; frame: Uint8Array }[] = [];
+  #bytes = 0;
+  #wake: (() => void) | null = null;
+  closed = false;
+  overflow = false;
+  /** Called once when the bound is passed. */
+  onOverflow: () => void = () => {};
+
+  constructor(readonly maxBytes: number) {}
+
+  push(frame: Uint8Array, logId: string | null = null): void {
+    if (this.closed) return;
+    this.#bytes += frame.byteLength;
+    if (this.#bytes > this.maxBytes) {
+      this.overflow = true;
+      this.#items = [];
+      this.close();
+      return this.onOverflow();
+    }
+    this.#items.push({ logId, frame });
+    this.#wake?.();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.#wake?.();
+  }
+
+  /** Drops queued firings whose log ids are in `ids` (sent by the replay already). */
+  dropLogs(ids: Set<string>): void {
+    this.#items = this.#items.filter((it) => {
+      if (it.logId === null || !ids.has(it.logId)) return true;
+      this.#bytes -= it.frame.byteLength;
+      return false;
+    });
+  }
+
+  /** The next frame, waiting for one; null once closed. */
+  async take(): Promise<Uint8Array | null> {
+    while (this.#items.length === 0 && !this.closed) {
+      await new Promise<void>((r) => (this.#wake = r));
+      this.#wake = null;
+    }
+    if (this.closed) return null;
+    const it = this.#items.shift()!;
+    this.#bytes -= it.frame.byteLength;
+    return it.frame;
+  }
+}
+
 interface StreamParams {
   lastEventId: string | null;
   trigger: string | null;
   heartbeatMs: number;
+  maxBacklogBytes: number;
   shutdown?: AbortSignal;
+  triggerFrame: (change: TriggerChange) => Promise<Uint8Array>;
 }
 
 function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  let closed = false;
-  let unsubscribe = () => {};
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
-  let demand = Promise.withResolvers<void>();
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    unsubscribe();
-    clearInterval(heartbeat);
-    p.shutdown?.removeEventListener("abort", close);
-    demand.resolve();
-    try {
-      controller.close();
-    } catch { /* already closed or cancelled */ }
-  };
-  const send = (text: string) => {
-    if (closed) return;
-    if ((controller.desiredSize ?? 0) < -MAX_BACKLOG) return close();
-    controller.enqueue(enc.encode(text));
-  };
-  const matches = (log: StoredLog) =>
-    p.trigger === null || log.triggerId === p.trigger || log.triggerName === p.trigger;
-  const sendLog = (log: StoredLog) => {
+  const queue = new FrameQueue(p.maxBacklogBytes);
+  const matches = (id: string | null, name: string) =>
+    p.trigger === null || id === p.trigger || name === p.trigger;
+  const logFrame = (log: StoredLog) => {
     const view = toLogView(log, deps.clock.now(), deps.config);
-    if (view) send(`event: fired\nid: ${log.id}\ndata: ${JSON.stringify(view)}\n\n`);
+    return view ? sseFrame({ event: "fired", id: log.id, data: JSON.stringify(view) }) : null;
   };
 
-  /** Entries newer than `lastEventId` still retained, oldest first, read from KV. */
-  const replay = async (lastEventId: string): Promise<Set<string>> => {
-    const recent = new Set<string>();
-    const now = deps.clock.now();
-    for await (const log of logsAfter(deps.kv, lastEventId, now, deps.config)) {
-      if (closed) break;
-      if (!matches(log)) continue;
-      sendLog(log);
-      if (ulidTime(log.id) >= now - SEAM_WINDOW_MS) recent.add(log.id);
-      // Respect the client's pace: a long replay must not pile up in memory.
-      while (!closed && (controller.desiredSize ?? 1) <= 0) {
-        demand = Promise.withResolvers<void>();
-        await demand.promise;
-      }
+  // Subscribe before anything else, so no firing committed from here on can be missed.
+  const unsubscribeFirings = deps.bus.subscribe((logs) => {
+    for (const log of logs) {
+      if (!matches(log.triggerId, log.triggerName)) continue;
+      const frame = logFrame(log);
+      if (frame) queue.push(frame, log.id);
     }
-    return recent;
-  };
+  });
+  // Trigger events keep their publication order: each waits for the view before it.
+  let triggerTail = Promise.resolve();
+  const unsubscribeTriggers = deps.bus.onTriggerChange((_next, changes) => {
+    for (const change of changes) {
+      if (!matches(change.id, change.name)) continue;
+      const frame = p.triggerFrame(change);
+      triggerTail = triggerTail
+        .then(() => frame)
+        .then((f) => queue.push(f), (err) => console.error("trigger event failed:", err));
+    }
+  });
+  const heartbeat = setInterval(
+    () => queue.push(sseFrame({ comment: "heartbeat" })),
+    p.heartbeatMs,
+  );
+  const stop = () => queue.close();
+  p.shutdown?.addEventListener("abort", stop);
+  if (p.shutdown?.aborted) stop();
 
+  async function* frames(): AsyncGenerator<Uint8Array> {
+    try {
+      yield encoder.encode(`retry: ${RETRY_MS}\n: connected\n\n`);
+      if (p.lastEventId !== null) {
+        const now = deps.clock.now();
+        const sent = new Set<string>();
+        // Pulled lazily: the scan advances only as fast as the client reads.
+        for await (const log of logsSince(deps, p.lastEventId)) {
+          if (queue.closed) break;
+          if (!matches(log.triggerId, log.triggerName)) continue;
+          const frame = logFrame(log);
+          if (!frame) continue;
+          if (ulidTime(log.id) >= now - SEAM_WINDOW_MS) sent.add(log.id);
+          yield frame;
+        }
+        queue.dropLogs(sent);
+      }
+      for (;;) {
+        const frame = await queue.take();
+        if (frame === null) break;
+        yield frame;
+      }
+    } finally {
+      unsubscribeFirings();
+      unsubscribeTriggers();
+      clearInterval(heartbeat);
+      p.shutdown?.removeEventListener("abort", stop);
+    }
+  }
+
+  const gen = frames();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  queue.onOverflow = () => {
+    // Erroring the body resets the connection at once, even while a write to the socket is
+    // blocked; a clean end would leave the unsent tail and the socket held for a client that
+    // is not reading.
+    controller.error(new Error("The event stream client fell more than its backlog behind"));
+    void gen.return(undefined);
+  };
+  // A pull stream with no buffer of its own: a frame is produced only when the connection asks.
   return new ReadableStream<Uint8Array>({
     start(ctrl) {
       controller = ctrl;
-      if (p.shutdown?.aborted) return close();
-      p.shutdown?.addEventListener("abort", close);
-      // Subscribe before anything else, so no firing committed from here on can be missed.
-      let buffer: StoredLog[] | null = p.lastEventId !== null ? [] : null;
-      unsubscribe = deps.bus.subscribe((logs) => {
-        for (const log of logs) {
-          if (!matches(log)) continue;
-          if (buffer) buffer.push(log);
-          else sendLog(log);
-        }
-      });
-      send(`retry: ${RETRY_MS}\n: connected\n\n`);
-      heartbeat = setInterval(() => send(": heartbeat\n\n"), p.heartbeatMs);
-      if (p.lastEventId !== null) {
-        replay(p.lastEventId).then((sent) => {
-          const held = buffer ?? [];
-          buffer = null;
-          for (const log of held) if (!sent.has(log.id)) sendLog(log);
-        }).catch((err) => {
-          console.error("event stream replay failed:", err);
-          close();
-        });
-      }
     },
-    pull() {
-      demand.resolve();
+    async pull(ctrl) {
+      const next = await gen.next();
+      if (queue.overflow) return;
+      if (next.done) ctrl.close();
+      else ctrl.enqueue(next.value);
     },
-    cancel() {
-      close();
+    async cancel() {
+      // Waking the queue first lets a generator waiting in take() end at once.
+      queue.close();
+      await gen.return(undefined);
     },
-  }, { highWaterMark: 64 });
+  }, { highWaterMark: 0 });
 }

@@ -4,34 +4,36 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Deps } from "../deps.ts";
-import { listTriggers } from "../db/triggers.ts";
-import { listLogs } from "../db/log_list.ts";
-import { logStats } from "../db/log_stats.ts";
+import type { Deps } from "../core/deps.ts";
+import { logPage, stats as logStats, triggersInOrder } from "../services/reads.ts";
+import { markFired } from "./fired_mark.ts";
 import {
+  bodyHash,
   fireNow,
+  fireNowOnce,
   fireTest,
+  idempotencyKeyOf,
   maxTestDelayMs,
+  resolveForFire,
   testDefinition,
   unsavedRecord,
 } from "../services/firings.ts";
 import { fireTestLater } from "../services/pending_test_firing.ts";
 import { createTrigger, deleteTrigger, getTriggerByName } from "../services/triggers.ts";
+import { LegacyRemoveBody, LegacyScheduleBody } from "../core/request_schemas.ts";
 import {
-  LegacyRemoveBody,
-  LegacyScheduleBody,
   type LogEntry,
-  type ScheduleInput,
   type StoredLog,
   TestRequest,
   TriggerCreate,
   type TriggerRecord,
-} from "../schemas.ts";
+} from "../core/schemas.ts";
+import { type ScheduleInput } from "../core/schedule_schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
-import { hopsFrom } from "../webhook/hops.ts";
+import { hopsFrom } from "../core/hops.ts";
 
 // The bodies are declared with the other schemas; re-exported for the OpenAPI table.
-export { LegacyRemoveBody, LegacyScheduleBody } from "../schemas.ts";
+export { LegacyRemoveBody, LegacyScheduleBody } from "../core/request_schemas.ts";
 type ScheduleBody = z.infer<typeof LegacyScheduleBody>;
 
 /** Entries /list_logs answers by default and at most (the reference app had no paging). */
@@ -101,11 +103,10 @@ async function newestLogs(deps: Deps, limit: number, now: number): Promise<LogEn
   const out: LogEntry[] = [];
   let cursor: string | undefined;
   do {
-    const page = await listLogs(
-      deps.kv,
+    const page = await logPage(
+      deps,
       { state: "all", limit: Math.min(500, limit - out.length), cursor },
       now,
-      deps.config,
     );
     out.push(...page.items);
     cursor = page.nextCursor ?? undefined;
@@ -127,7 +128,7 @@ export function legacyRoutes(deps: Deps): Hono {
     const out = [];
     let cursor: string | undefined;
     do {
-      const page = await listTriggers(deps.kv, { limit: 500, cursor });
+      const page = await triggersInOrder(deps, { limit: 500, cursor });
       out.push(...page.items.map(legacyTrigger));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -147,11 +148,24 @@ export function legacyRoutes(deps: Deps): Hono {
     if (!name) {
       return c.json({ error: "Query parameter trigger_name is required" }, 400);
     }
-    const rec = await getTriggerByName(deps, name);
+    const key = idempotencyKeyOf(c.req.header("idempotency-key"));
+    const rec = await resolveForFire(deps, { name });
     const NONE = Symbol();
-    const body = await readJson(c, max, NONE);
-    const log = await fireNow(deps, rec, body === NONE ? undefined : body, hops);
-    return c.json({ message: `Trigger "${name}" fired`, log: legacyLog(log, "active") });
+    const read = await readJson(c, max, NONE);
+    const body = read === NONE ? undefined : read;
+    const message = `Trigger "${name}" fired`;
+    if (key !== null) {
+      const { entry, replayed } = await fireNowOnce(deps, rec, body, {
+        key,
+        bodyHash: await bodyHash(body),
+      }, hops);
+      markFired(c, entry);
+      const headers: Record<string, string> = replayed ? { "Idempotent-Replayed": "true" } : {};
+      return c.json({ message, log: legacyLog(entry, entry.state) }, 200, headers);
+    }
+    const log = await fireNow(deps, rec, body, hops);
+    markFired(c, log);
+    return c.json({ message, log: legacyLog(log, "active") });
   });
 
   // X-Total-Count: how many entries exist (the exact counters, at the same instant), so a
@@ -161,7 +175,7 @@ export function legacyRoutes(deps: Deps): Hono {
     const now = deps.clock.now();
     const [items, stats] = await Promise.all([
       newestLogs(deps, limit, now),
-      logStats(deps.kv, now, deps.config),
+      logStats(deps, now),
     ]);
     c.header("X-Total-Count", String(stats.active + stats.archived));
     return c.json(items.map((l) => legacyLog(l, l.state)));

@@ -1,9 +1,9 @@
 /** `GET /metrics`: Prometheus text. KV-backed gauges are refreshed here, cheaply and capped. */
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
-import { countOverdue, countTriggersByStatus } from "../db/health.ts";
-import type { Metrics } from "../metrics.ts";
-import type { SchedulerStatus } from "../scheduler/engine.ts";
+import type { Deps } from "../core/deps.ts";
+import { overdueCount, triggerCountsByStatus } from "../services/reads.ts";
+import type { Metrics } from "../core/metrics.ts";
+import type { SchedulerStatus } from "../core/request_schemas.ts";
 
 export interface MetricsRouteOptions {
   schedulerStatus?: () => SchedulerStatus;
@@ -25,7 +25,7 @@ export function metricsRoutes(deps: Deps, metrics: Metrics, opts: MetricsRouteOp
   // (a few thousand triggers) are counted afresh on every scrape.
   const countTriggers = async () => {
     const started = performance.now();
-    const byStatus = await countTriggersByStatus(deps.kv, maxCounted);
+    const byStatus = await triggerCountsByStatus(deps, maxCounted);
     metrics.triggers.reset();
     for (const [status, n] of Object.entries(byStatus)) metrics.triggers.set({ status }, n);
     metrics.triggersCap.set({}, maxCounted);
@@ -34,7 +34,7 @@ export function metricsRoutes(deps: Deps, metrics: Metrics, opts: MetricsRouteOp
   };
 
   const refreshOverdue = async () => {
-    const n = await countOverdue(deps.kv, deps.clock.now() - OVERDUE_MS, MAX_OVERDUE_COUNTED);
+    const n = await overdueCount(deps, deps.clock.now() - OVERDUE_MS, MAX_OVERDUE_COUNTED);
     metrics.overdue.set({}, n);
   };
 

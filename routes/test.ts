@@ -1,9 +1,10 @@
 /** `POST /api/test` (fire an unsaved definition once) and `POST /api/preview` (its occurrences). */
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
-import { toLogView } from "../db/log_view.ts";
+import type { Deps } from "../core/deps.ts";
+import { toLogView } from "../core/log_view.ts";
 import { fireDefinition, testDefinition } from "../services/firings.ts";
-import { PreviewQuery, TestRequest } from "../schemas.ts";
+import { PreviewQuery } from "../core/request_schemas.ts";
+import { TestRequest } from "../core/schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
 
 export function testRoutes(deps: Deps): Hono {

@@ -1,11 +1,17 @@
 /** `/api/triggers`: create, list/search, bulk, get, patch, delete, pause, resume, fire, preview. */
 import { Hono } from "hono";
-import type { Deps } from "../deps.ts";
-import { toLogView } from "../db/log_view.ts";
-import { toTriggerViews } from "../db/triggers.ts";
-import { queryTriggers } from "../db/trigger_query.ts";
+import type { Deps } from "../core/deps.ts";
+import { toLogView } from "../core/log_view.ts";
+import { triggerPage, triggerViews } from "../services/reads.ts";
 import { bulkAction } from "../services/bulk.ts";
-import { fireNow } from "../services/firings.ts";
+import { markFired } from "./fired_mark.ts";
+import {
+  bodyHash,
+  fireNow,
+  fireNowOnce,
+  idempotencyKeyOf,
+  resolveForFire,
+} from "../services/firings.ts";
 import {
   createTrigger,
   deleteTrigger,
@@ -15,25 +21,27 @@ import {
   previewTrigger,
   resumeTrigger,
 } from "../services/triggers.ts";
+import { startBackfill } from "../services/backfill.ts";
 import {
+  BackfillBody,
   BulkRequest,
+  PauseBody,
   PreviewQuery,
-  TriggerCreate,
   TriggerListQuery,
-  TriggerPatch,
-  type TriggerRecord,
-} from "../schemas.ts";
+} from "../core/request_schemas.ts";
+import { TriggerCreate, TriggerPatch, type TriggerRecord } from "../core/schemas.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
-import { hopsFrom } from "../webhook/hops.ts";
+import { hopsFrom } from "../core/hops.ts";
 
 export function triggerRoutes(deps: Deps): Hono {
   const app = new Hono();
   const max = deps.config.maxPayloadBytes;
-  const view = async (rec: TriggerRecord) => (await toTriggerViews(deps.kv, [rec]))[0];
+  const view = async (rec: TriggerRecord) => (await triggerViews(deps, [rec]))[0];
 
   app.post("/", async (c) => {
     const body = parseWith(TriggerCreate, await readJson(c, max), "trigger");
-    return c.json(await view(await createTrigger(deps, body)), 201);
+    const rec = await createTrigger(deps, body);
+    return c.json((await triggerViews(deps, [rec], { fresh: true }))[0], 201);
   });
 
   app.get("/", async (c) => {
@@ -42,9 +50,9 @@ export function triggerRoutes(deps: Deps): Hono {
     const tags = new URL(c.req.url).searchParams.getAll("tag");
     if (tags.length > 1) query.tag = tags;
     const q = parseWith(TriggerListQuery, query, "query");
-    const page = await queryTriggers(deps.kv, q);
+    const page = await triggerPage(deps, q);
     return c.json({
-      items: await toTriggerViews(deps.kv, page.items),
+      items: await triggerViews(deps, page.items),
       nextCursor: page.nextCursor,
       total: page.total,
     });
@@ -68,10 +76,13 @@ export function triggerRoutes(deps: Deps): Hono {
     return c.body(null, 204);
   });
 
-  app.post(
-    "/:id/pause",
-    async (c) => c.json(await view(await pauseTrigger(deps, c.req.param("id")))),
-  );
+  app.post("/:id/pause", async (c) => {
+    // The body is optional: a bare POST pauses with no reason and no end.
+    const NONE = Symbol();
+    const raw = await readJson(c, max, NONE);
+    const body = raw === NONE ? {} : parseWith(PauseBody, raw, "body");
+    return c.json(await view(await pauseTrigger(deps, c.req.param("id"), body)));
+  });
 
   app.post(
     "/:id/resume",
@@ -80,11 +91,28 @@ export function triggerRoutes(deps: Deps): Hono {
 
   app.post("/:id/fire", async (c) => {
     const hops = hopsFrom(c.req.header("tock-hops"));
-    const rec = await getTrigger(deps, c.req.param("id"));
+    const key = idempotencyKeyOf(c.req.header("idempotency-key"));
+    const rec = await resolveForFire(deps, { id: c.req.param("id") });
     const NONE = Symbol();
-    const body = await readJson(c, max, NONE);
-    const log = await fireNow(deps, rec, body === NONE ? undefined : body, hops);
+    const read = await readJson(c, max, NONE);
+    const body = read === NONE ? undefined : read;
+    if (key !== null) {
+      const { entry, replayed } = await fireNowOnce(deps, rec, body, {
+        key,
+        bodyHash: await bodyHash(body),
+      }, hops);
+      markFired(c, entry);
+      if (replayed) return c.json(entry, 200, { "Idempotent-Replayed": "true" });
+      return c.json(entry, 202);
+    }
+    const log = await fireNow(deps, rec, body, hops);
+    markFired(c, log);
     return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
+  });
+
+  app.post("/:id/backfill", async (c) => {
+    const body = parseWith(BackfillBody, await readJson(c, max), "backfill");
+    return c.json(await startBackfill(deps, c.req.param("id"), body));
   });
 
   app.get("/:id/preview", async (c) => {

@@ -8,7 +8,7 @@ import { type Context, Hono } from "hono";
 import { compress } from "hono/compress";
 import { etag } from "hono/etag";
 import { secureHeaders } from "hono/secure-headers";
-import { NotFoundError, problemResponse } from "../errors.ts";
+import { NotFoundError, problemResponse } from "../core/errors.ts";
 
 /** Content types of the files the UI ships; anything else under static/ is not served. */
 const TYPES: Record<string, string> = {

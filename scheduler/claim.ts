@@ -4,7 +4,7 @@
  * concurrent instance, a stale timer or a changed trigger fails the check and fires nothing,
  * so every occurrence fires exactly once.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import {
   claimWriteCount,
   commitClaims,
@@ -13,78 +13,23 @@ import {
   readTriggers,
   triggerEntry,
 } from "../db/due.ts";
+import { type InflightEntry, readInflight } from "../db/inflight.ts";
 import { dueAtOf } from "../db/triggers.ts";
-import { ulid } from "../db/ulid.ts";
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
-import { lastMissed, nextOccurrence } from "./next_occurrence.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
+import {
+  applyOverlap,
+  type ClaimContext,
+  type ClaimPlan,
+  needsInflight,
+  type OverlapPlan,
+  planClaim,
+} from "./plan.ts";
 
 export type { DueItem };
-
-/** What one claim decides for one trigger: the new record and the firing (or none: skip). */
-export interface ClaimPlan {
-  next: TriggerRecord;
-  log: StoredLog | null;
-}
+export { type ClaimContext, type ClaimPlan, planClaim };
 
 /** Records read from KV with their versionstamps, kept between claims by the engine. */
 export type RecordCache = Map<string, Deno.KvEntry<TriggerRecord>>;
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/**
- * Decides what the occurrence at `occurrenceMs` does at `nowMs` (pure). On time: one firing
- * and the next occurrence. Missed (later than the grace period, or a later occurrence has also
- * passed): `fire_once` makes one catch-up firing for the most recent missed occurrence, `skip`
- * makes none; both continue with the next future occurrence.
- */
-export function planClaim(
-  rec: TriggerRecord,
-  occurrenceMs: number,
-  nowMs: number,
-  graceMs: number,
-): ClaimPlan {
-  const schedule = rec.schedule!;
-  const runs = rec.scheduledRuns;
-  // The occurrence after this one: the next run when on time, the test for "missed" too.
-  const following = nextOccurrence(schedule, occurrenceMs, runs + 1);
-  const missed = nowMs - occurrenceMs > graceMs || (following !== null && following <= nowMs);
-  let scheduledFor: number | null = occurrenceMs;
-  let catchUp = false;
-  if (missed) {
-    if (rec.misfire === "skip") scheduledFor = null;
-    else {
-      scheduledFor = lastMissed(schedule, occurrenceMs, nowMs);
-      catchUp = true;
-    }
-  }
-  const runsAfter = runs + (scheduledFor === null ? 0 : 1);
-  const nextRun = missed
-    ? nextOccurrence(schedule, Math.max(nowMs, scheduledFor ?? 0), runsAfter)
-    : following;
-  const next: TriggerRecord = {
-    ...rec,
-    scheduledRuns: runsAfter,
-    lastScheduledRunAt: scheduledFor === null ? rec.lastScheduledRunAt : iso(nowMs),
-    nextRunAt: nextRun === null ? null : iso(nextRun),
-    status: nextRun === null ? "completed" : "active",
-  };
-  const log: StoredLog | null = scheduledFor === null ? null : {
-    id: ulid(nowMs),
-    triggerId: rec.id,
-    triggerName: rec.name,
-    triggerType: rec.type,
-    source: "schedule",
-    test: false,
-    scheduledFor: iso(scheduledFor),
-    firedAt: iso(nowMs),
-    lateMs: nowMs - scheduledFor,
-    catchUp,
-    payload: rec.payload as StoredLog["payload"],
-    outcome: rec.webhook ? "pending" : "ok",
-    delivery: null,
-  };
-  return { next, log };
-}
 
 /**
  * Rough bytes a batch member adds to the commit, to stay well under KV's 800 KiB limit. The
@@ -109,13 +54,44 @@ const MAX_BATCH_BYTES = 600 * 1024;
 
 export interface ClaimResult {
   fired: StoredLog[];
+  /**
+   * Records written with the claims, not firings (nothing is delivered): missed runs, and
+   * occurrences skipped by their overlap policy.
+   */
+  missed: StoredLog[];
   /** New due entries this instance wrote, with their versionstamps, for the local timer. */
   rescheduled: { item: DueItem; rec: TriggerRecord }[];
   /** Claims lost to another instance or a concurrent change (stale due entries included). */
   lost: number;
 }
 
-type Member = { entry: Deno.KvEntry<TriggerRecord>; atMs: number; plan: ClaimPlan };
+type Member = { entry: Deno.KvEntry<TriggerRecord>; atMs: number; plan: OverlapPlan };
+type Markers = Map<string, InflightEntry>;
+
+/**
+ * The overlap markers of the triggers in `recs` whose policy needs one, read fresh before a
+ * commit (the commit checks them): triggers with overlap "allow" read nothing.
+ */
+async function loadMarkers(deps: Deps, recs: TriggerRecord[]): Promise<Markers> {
+  const ids = recs.filter(needsInflight).map((r) => r.id);
+  const out: Markers = new Map();
+  if (ids.length === 0) return out;
+  const entries = await readInflight(deps.kv, ids);
+  ids.forEach((id, i) => out.set(id, entries[i]));
+  return out;
+}
+
+function plan(
+  deps: Deps,
+  rec: TriggerRecord,
+  atMs: number,
+  nowMs: number,
+  ctx: ClaimContext,
+  markers: Markers,
+): OverlapPlan {
+  const p = planClaim(rec, atMs, nowMs, deps.config.misfireGraceMs, ctx);
+  return applyOverlap(p, rec, markers.get(rec.id));
+}
 
 /** True when `cache` already knows a newer version than the one that wrote `it`. */
 export function isStale(it: DueItem, cache: RecordCache): boolean {
@@ -158,11 +134,13 @@ export async function claimDue(
   deps: Deps,
   items: DueItem[],
   cache: RecordCache,
+  ctx: ClaimContext = {},
 ): Promise<ClaimResult> {
-  const result: ClaimResult = { fired: [], rescheduled: [], lost: 0 };
+  const result: ClaimResult = { fired: [], missed: [], rescheduled: [], lost: 0 };
   for (let i = 0; i < items.length; i += MAX_BATCH) {
-    const part = await claimBatch(deps, items.slice(i, i + MAX_BATCH), cache);
+    const part = await claimBatch(deps, items.slice(i, i + MAX_BATCH), cache, ctx);
     result.fired.push(...part.fired);
+    result.missed.push(...part.missed);
     result.rescheduled.push(...part.rescheduled);
     result.lost += part.lost;
   }
@@ -174,11 +152,16 @@ export async function claimBatch(
   deps: Deps,
   items: DueItem[],
   cache: RecordCache,
+  ctx: ClaimContext = {},
 ): Promise<ClaimResult> {
-  const result: ClaimResult = { fired: [], rescheduled: [], lost: 0 };
+  const result: ClaimResult = { fired: [], missed: [], rescheduled: [], lost: 0 };
   const live = items.filter((it) => !isStale(it, cache));
   result.lost += items.length - live.length;
   await loadRecords(deps, live, cache);
+  const markers = await loadMarkers(
+    deps,
+    live.map((it) => cache.get(it.id)?.value).filter((r) => r !== undefined),
+  );
   const nowMs = deps.clock.now();
   let batch: Member[] = [];
   let bytes = 0;
@@ -190,33 +173,38 @@ export async function claimBatch(
       result.lost++;
       continue;
     }
-    const plan = planClaim(entry.value, it.atMs, nowMs, deps.config.misfireGraceMs);
+    const p = plan(deps, entry.value, it.atMs, nowMs, ctx, markers);
     const w = weight(entry.value);
     // Writes vary (a completing claim moves counters, a firing adds its histogram counters):
     // counted exactly, so the commit stays within KV's mutation limit.
-    const n = claimWriteCount({ entry, next: plan.next, log: plan.log }, deps.config);
+    const n = claimWriteCount(claimWrite(entry, p), deps.config);
     const full = batch.length >= MAX_BATCH || writes + n > MAX_COMMIT_WRITES ||
       (batch.length > 0 && bytes + w > MAX_BATCH_BYTES);
     if (full && batch.length > 0) {
-      await commitBatch(deps, batch, result, cache);
+      await commitBatch(deps, batch, result, cache, ctx);
       batch = [];
       bytes = 0;
       writes = 0;
     }
-    batch.push({ entry, atMs: it.atMs, plan });
+    batch.push({ entry, atMs: it.atMs, plan: p });
     bytes += w;
     writes += n;
   }
-  if (batch.length) await commitBatch(deps, batch, result, cache);
+  if (batch.length) await commitBatch(deps, batch, result, cache, ctx);
   return result;
 }
 
 function isDueFor(rec: TriggerRecord, it: Pick<DueItem, "atMs">): boolean {
-  return dueAtOf(rec) === it.atMs && rec.schedule !== null;
+  return dueAtOf(rec) === it.atMs && (rec.schedule !== null || rec.status === "paused");
+}
+
+function claimWrite(entry: Deno.KvEntry<TriggerRecord>, p: OverlapPlan) {
+  const { next, log, missed, inflight, deliver } = p;
+  return { entry, next, log, missed, inflight, deliver };
 }
 
 function commitMembers(deps: Deps, members: Member[]) {
-  const claims = members.map(({ entry, plan }) => ({ entry, next: plan.next, log: plan.log }));
+  const claims = members.map(({ entry, plan }) => claimWrite(entry, plan));
   return commitClaims(deps.kv, claims, deps.config);
 }
 
@@ -225,6 +213,7 @@ async function commitBatch(
   batch: Member[],
   result: ClaimResult,
   cache: RecordCache,
+  ctx: ClaimContext,
 ): Promise<void> {
   let members = batch;
   for (let round = 0; members.length > 0; round++) {
@@ -236,8 +225,8 @@ async function commitBatch(
       // cannot hold back the others forever. A lone member's error is the caller's to see.
       if (members.length === 1) throw err;
       const mid = members.length >> 1;
-      await commitBatch(deps, members.slice(0, mid), result, cache);
-      await commitBatch(deps, members.slice(mid), result, cache);
+      await commitBatch(deps, members.slice(0, mid), result, cache, ctx);
+      await commitBatch(deps, members.slice(mid), result, cache, ctx);
       return;
     }
     if (res.ok) {
@@ -247,14 +236,22 @@ async function commitBatch(
     // Some member lost its check: another instance claimed it, or it was edited. Re-read them
     // all; commit again those still at the version we planned from, and those edited in a way
     // that keeps this occurrence (a new payload, say), re-planned from the new version.
+    // An overlap marker that moved (a delivery ended, say) makes its member plan again too.
     const fresh = await readTriggers(deps.kv, members.map((m) => m.entry.value.id));
+    const markers = await loadMarkers(
+      deps,
+      fresh.map((f) => f.value).filter((r) => r !== null),
+    );
     const nowMs = deps.clock.now();
     const still: Member[] = [];
     let changed = 0;
     for (let i = 0; i < members.length; i++) {
       const f = fresh[i] as Deno.KvEntryMaybe<TriggerRecord>;
       const m = members[i];
-      if (f.value && f.versionstamp === m.entry.versionstamp) {
+      const marker = m.plan.inflight?.entry;
+      const markerMoved = marker !== undefined &&
+        markers.get(m.entry.value.id)?.versionstamp !== marker.versionstamp;
+      if (f.value && f.versionstamp === m.entry.versionstamp && !markerMoved) {
         still.push(m);
         continue;
       }
@@ -263,8 +260,7 @@ async function commitBatch(
       else cache.delete(m.entry.value.id);
       if (f.value && isDueFor(f.value, m) && round < 5) {
         const entry = f as Deno.KvEntry<TriggerRecord>;
-        const plan = planClaim(f.value, m.atMs, nowMs, deps.config.misfireGraceMs);
-        still.push({ entry, atMs: m.atMs, plan });
+        still.push({ entry, atMs: m.atMs, plan: plan(deps, f.value, m.atMs, nowMs, ctx, markers) });
         continue;
       }
       result.lost++;
@@ -288,7 +284,9 @@ function accept(
   for (const { plan } of members) {
     const rec = plan.next;
     cache.set(rec.id, triggerEntry(rec, versionstamp));
-    if (plan.log) result.fired.push(plan.log);
+    if (plan.log?.outcome === "skipped") result.missed.push(plan.log);
+    else if (plan.log) result.fired.push(plan.log);
+    if (plan.missed) result.missed.push(plan.missed);
     const atMs = dueAtOf(rec);
     if (atMs !== null) result.rescheduled.push({ item: { atMs, id: rec.id, versionstamp }, rec });
   }

@@ -2,15 +2,17 @@
  * Turns validated request bodies into trigger records: infers the type, normalises the
  * schedule, applies the contract's defaults and cross-field rules. Pure: "now" is a parameter.
  */
-import { ValidationError } from "../errors.ts";
-import type { Schedule, TriggerCreate, TriggerPatch, TriggerRecord, Webhook } from "../schemas.ts";
+import { ValidationError } from "../core/errors.ts";
+import type { Schedule } from "../core/schedule_schemas.ts";
+import type { TriggerCreate, TriggerPatch, TriggerRecord, Webhook } from "../core/schemas.ts";
 import { nextOccurrence, normalizeSchedule } from "./next_occurrence.ts";
-import { ulid } from "../db/ulid.ts";
+import { ulid } from "../core/ulid.ts";
+import { dueFields } from "./jitter.ts";
 
 /** The definition fields of a record: what create takes and patch changes. */
 export type Definition = Pick<
   TriggerRecord,
-  "name" | "type" | "schedule" | "payload" | "payloadSchema" | "webhook" | "misfire"
+  "name" | "type" | "schedule" | "payload" | "payloadSchema" | "webhook" | "misfire" | "overlap"
 >;
 
 /** Checks a payload schema; set by the payload-schema module (Ajv) at start-up. */
@@ -68,6 +70,7 @@ export function buildDefinition(
     payloadSchema: (input.payloadSchema ?? null) as Definition["payloadSchema"],
     webhook: (input.webhook ?? null) as Webhook | null,
     misfire: input.misfire ?? "fire_once",
+    overlap: input.overlap ?? "allow",
   };
 }
 
@@ -87,11 +90,12 @@ export function newTriggerRecord(
 ): TriggerRecord {
   const next = firstRun(def.schedule, nowMs);
   const at = new Date(nowMs).toISOString();
+  const id = opts.id ?? ulid(nowMs);
   return {
-    id: opts.id ?? ulid(nowMs),
+    id,
     ...def,
     status: opts.status ?? "active",
-    nextRunAt: next === null ? null : new Date(next).toISOString(),
+    ...dueFields(id, def.schedule, next),
     scheduledRuns: 0,
     lastScheduledRunAt: null,
     createdAt: at,

@@ -11,7 +11,8 @@
  *                write log, advance record, move due entry
  * ```
  */
-import type { Deps } from "../deps.ts";
+import type { SchedulerStatus } from "../core/request_schemas.ts";
+import type { Deps } from "../core/deps.ts";
 import { listDue } from "../db/due.ts";
 import { retryLocked } from "../db/kv.ts";
 import {
@@ -32,20 +33,6 @@ export interface SchedulerOptions {
   maxHeld?: number;
   /** Claim commits in flight at once (two overlap building one batch with writing another). */
   concurrency?: number;
-}
-
-export interface SchedulerStatus {
-  running: boolean;
-  /** Occurrences held in memory: pending within the horizon. */
-  upcoming: number;
-  nextDueAt: string | null;
-  /** How overdue the earliest unclaimed occurrence is (held or being claimed); 0 when none. */
-  lagMs: number;
-  lastPollAt: string | null;
-  /** Scheduled firings this instance committed since it started. */
-  firedTotal: number;
-  /** Claims this instance found already made elsewhere, or stale after an edit. */
-  lostTotal: number;
 }
 
 /**
@@ -83,6 +70,8 @@ export class Scheduler {
   #pollQueued: Promise<void> | null = null;
   #prefetching: Promise<void> | null = null;
   #unsubscribe: (() => void) | null = null;
+  /** When this scheduler started: occurrences missed before it were missed while down. */
+  #startedAtMs = 0;
 
   constructor(deps: Deps, opts: SchedulerOptions = {}) {
     this.#deps = deps;
@@ -95,6 +84,7 @@ export class Scheduler {
   /** Loads what is due (including what was missed while down) and starts the timer and poll. */
   async start(): Promise<void> {
     this.#running = true;
+    this.#startedAtMs = this.#deps.clock.now();
     this.#unsubscribe = this.#deps.bus.onTriggerChange((next) => this.notify(next));
     await this.poll();
     this.#pollTimer = setInterval(() => {
@@ -268,12 +258,14 @@ export class Scheduler {
 
   async #claimChunk(chunk: DueItem[]): Promise<void> {
     try {
-      const result = await claimBatch(this.#deps, chunk, this.#cache);
+      const result = await claimBatch(this.#deps, chunk, this.#cache, {
+        startedAtMs: this.#startedAtMs,
+      });
       this.#firedTotal += result.fired.length;
       this.#lostTotal += result.lost;
       for (const { item } of result.rescheduled) this.#insert(item);
       // Observers and the webhook outbox follow the bus.
-      this.#deps.bus.publish(result.fired);
+      this.#deps.bus.publish(result.missed.concat(result.fired));
     } catch (err) {
       // KV trouble beyond the locked-retry: put the items back; the next poll re-reads the truth.
       console.error("scheduler claim failed:", (err as Error).message);

@@ -3,7 +3,7 @@
  * without a clock, and is shared by the API (nextRunAt, preview) and the scheduler (claims).
  */
 import { Cron } from "croner";
-import type { Schedule, ScheduleInput } from "../schemas.ts";
+import type { Schedule, ScheduleInput } from "../core/schedule_schemas.ts";
 
 const cronCache = new Map<string, Cron>();
 
@@ -51,6 +51,7 @@ export function normalizeSchedule(input: ScheduleInput, nowMs: number): Schedule
   const bounds = {
     ...(input.endAt !== undefined ? { endAt: iso(Date.parse(input.endAt)) } : {}),
     ...(input.maxRuns !== undefined ? { maxRuns: input.maxRuns } : {}),
+    ...(input.jitterSeconds !== undefined ? { jitterSeconds: input.jitterSeconds } : {}),
   };
   if ("everySeconds" in input) {
     const start = input.startAt !== undefined
@@ -142,4 +143,36 @@ export function lastMissed(schedule: Schedule, fromMs: number, nowMs: number): n
     }
     if (probeFrom === fromMs) return fromMs;
   }
+}
+
+/**
+ * Most cron occurrences one missed-run count walks (croner costs ~50 µs a step, and the count
+ * runs inside a claim): beyond it the count is a lower bound marked `countCapped`.
+ */
+export const MISSED_COUNT_CAP = 10_000;
+
+/**
+ * How many occurrences lie in [fromMs, lastMs], both occurrences of `schedule`. Arithmetic for
+ * `everySeconds` (a per-second trigger down for a week is 604,800 without a loop); cron walks
+ * at most MISSED_COUNT_CAP occurrences and says when it stopped there.
+ */
+export function countOccurrences(
+  schedule: Schedule,
+  fromMs: number,
+  lastMs: number,
+): { count: number; capped: boolean } {
+  if (lastMs < fromMs) return { count: 0, capped: false };
+  if ("at" in schedule) return { count: 1, capped: false };
+  if ("everySeconds" in schedule) {
+    const step = Math.round(schedule.everySeconds * 1000);
+    return { count: Math.floor((lastMs - fromMs) / step) + 1, capped: false };
+  }
+  const unbounded = { ...schedule, maxRuns: undefined, endAt: undefined };
+  let count = 1;
+  for (let t = fromMs; count < MISSED_COUNT_CAP; count++) {
+    const next = nextOccurrence(unbounded, t);
+    if (next === null || next > lastMs) return { count, capped: false };
+    t = next;
+  }
+  return { count, capped: true };
 }

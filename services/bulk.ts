@@ -3,11 +3,11 @@
  * trigger changes in its own atomic commit through the same functions as the single actions
  * (services/triggers.ts); the bus hears of the whole batch once.
  */
-import type { Deps } from "../deps.ts";
-import { ValidationError } from "../errors.ts";
+import type { Deps } from "../core/deps.ts";
+import { ValidationError } from "../core/errors.ts";
 import { matchingIds } from "../db/trigger_query.ts";
-import type { TriggerChange } from "../events.ts";
-import { BULK_MAX, type BulkRequest } from "../schemas.ts";
+import type { TriggerChange } from "../core/firing_bus.ts";
+import { BULK_MAX, type BulkRequest } from "../core/request_schemas.ts";
 import { deleteOne, pauseOne, publishChanges, resumeOne, type Unpublished } from "./triggers.ts";
 
 /** What a bulk action did: ids matched, triggers changed, and the failures by id. */

@@ -1,7 +1,7 @@
 /** Webhook redelivery: a new attempt series for a logged firing, then the outbox is told. */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import { redeliverLog } from "../db/deliveries.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 
 /**
  * Starts a new delivery series for log entry `logId` (see `redeliverLog` for its errors) and

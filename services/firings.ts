@@ -4,13 +4,20 @@
  * commits; each answers only once its own entry is durable), then publishes on the bus, where
  * the event stream, metrics and the webhook outbox pick it up.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import { addFiringWrites, addManualFiringWrites, commitFiring } from "../db/firings.ts";
-import { ulid } from "../db/ulid.ts";
+import { ulid } from "../core/ulid.ts";
+import { getLog } from "../db/log_list.ts";
+import { addIdempotencyWrites, readIdempotency } from "../db/idempotency.ts";
+import { addDefCheck, isCurrent } from "../db/trigger_cache.ts";
+import { ConflictError, TockError, ValidationError } from "../core/errors.ts";
+import { type FireTarget, reresolve, targetOf, validateFor } from "./fire_target.ts";
+
+export { type FireTarget, resolveForFire, triggerCache, type TriggerRef } from "./fire_target.ts";
 import { buildDefinition, type Definition, newTriggerRecord } from "../scheduler/definition.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
 import type { z } from "zod";
-import type { StoredLog, TestRequest, TriggerRecord } from "../schemas.ts";
+import type { LogEntry, StoredLog, TestRequest, TriggerRecord } from "../core/schemas.ts";
 
 /** A validated `/api/test` or `/api/preview` body: a definition whose name may be left out. */
 export type TestInput = z.infer<typeof TestRequest>;
@@ -39,27 +46,169 @@ export function testLog(def: TriggerRecord, payload: unknown, nowMs: number): St
   return { ...manualLog(def, payload, nowMs), triggerId: null, source: "test", test: true };
 }
 
+/** Most times a firing reloads a definition that changed under it before giving up (409). */
+const MAX_RELOADS = 5;
+
 /**
- * Fires `rec` now with `payload` (its stored payload when undefined; checked against its
+ * Fires a trigger now with `payload` (its stored payload when undefined; checked against its
  * payload schema for api triggers); resolves once the log entry is durable. `hops` is the
  * `Tock-Hops` its deliveries carry (more than 1 when a webhook delivery caused this firing).
+ * A resolved target's commit checks that its definition is still current; a failed check
+ * reloads it and fires (or refuses) as the new definition says.
  */
 export async function fireNow(
   deps: Deps,
-  rec: TriggerRecord,
+  target: FireTarget | TriggerRecord,
   payload?: unknown,
   hops = 1,
 ): Promise<StoredLog> {
-  const body = payload === undefined ? rec.payload : payload;
-  if (rec.type === "api") await deps.schemas.validate(rec, body);
-  const log = { ...manualLog(rec, body, deps.clock.now()), ...(hops > 1 ? { hops } : {}) };
-  await commitFiring(
-    deps.committer,
-    (op) => addManualFiringWrites(op, rec, log, deps.config),
-    log,
-  );
-  deps.bus.publish([log]);
-  return log;
+  let t = targetOf(target);
+  for (let attempt = 0; attempt < MAX_RELOADS; attempt++) {
+    const rec = t ? t.cached.rec : target as TriggerRecord;
+    const body = payload === undefined ? rec.payload : payload;
+    if (!(await validateFor(deps, rec, t, body))) {
+      t = await reresolve(deps, t!);
+      continue;
+    }
+    const log = { ...manualLog(rec, body, deps.clock.now()), ...(hops > 1 ? { hops } : {}) };
+    const cur = t;
+    const ok = await commitFiring(
+      deps.committer,
+      (op) => {
+        if (cur) addDefCheck(op, cur.cached, cur.name);
+        addManualFiringWrites(op, rec, log, deps.config);
+      },
+      log,
+      { checked: cur !== null },
+    );
+    if (ok) {
+      deps.bus.publish([log]);
+      return log;
+    }
+    t = await reresolve(deps, t!);
+  }
+  throw new ConflictError("The trigger is changing too often to fire, try again");
+}
+
+/** A fire request's `Idempotency-Key` and the hash of its body (see `bodyHash`). */
+export interface IdempotentRequest {
+  key: string;
+  bodyHash: string;
+}
+
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+/** The `Idempotency-Key` header's value (null when absent); 400 unless 1-255 printable ASCII. */
+export function idempotencyKeyOf(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  if (!IDEMPOTENCY_KEY.test(header)) {
+    throw new ValidationError("Invalid Idempotency-Key", [{
+      path: "Idempotency-Key",
+      message: "Must be 1-255 printable ASCII characters",
+    }]);
+  }
+  return header;
+}
+
+/**
+ * JSON with object keys sorted, so equal bodies hash equally however their keys are ordered.
+ * Native `JSON.stringify` with a replacer: no recursion of ours to overflow on deep nesting.
+ */
+function canonicalJson(v: unknown): string {
+  try {
+    return JSON.stringify(
+      v,
+      (_k, x) =>
+        x !== null && typeof x === "object" && !Array.isArray(x)
+          ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]))
+          : x,
+    ) ?? "null";
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new ValidationError("The request body is nested too deeply");
+    }
+    throw err;
+  }
+}
+
+/** SHA-256 (hex) of a fire request's body; `undefined` (no body) hashes apart from any JSON. */
+export async function bodyHash(payload: unknown): Promise<string> {
+  const text = payload === undefined ? "\u0000none" : canonicalJson(payload);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * `fireNow` with an idempotency key: the first request with `idem.key` for `rec` fires and
+ * records the key in the firing's own commit; a repeat within 24 h fires nothing and answers
+ * the original entry (`replayed`), and a repeat with another body is 422. Concurrent repeats
+ * lose the commit's check, re-read and replay, so one key makes exactly one entry.
+ */
+export async function fireNowOnce(
+  deps: Deps,
+  target: FireTarget | TriggerRecord,
+  payload: unknown,
+  idem: IdempotentRequest,
+  hops = 1,
+): Promise<{ entry: LogEntry; replayed: boolean }> {
+  let t = targetOf(target);
+  let validated: TriggerRecord | null = null;
+  // Each lost race means another request committed this key (the next read finds it) or the
+  // definition changed (the next attempt reloads it).
+  for (let attempt = 0; attempt < 3 + MAX_RELOADS; attempt++) {
+    const rec = t ? t.cached.rec : target as TriggerRecord;
+    const now = deps.clock.now();
+    const seen = await readIdempotency(deps.kv, rec.id, idem.key, now);
+    if (seen.found) {
+      if (seen.found.bodyHash !== idem.bodyHash) {
+        throw new TockError(
+          422,
+          "Idempotency key reused",
+          `The Idempotency-Key "${idem.key}" was used with a different body`,
+        );
+      }
+      try {
+        return { entry: await getLog(deps.kv, seen.found.logId, now, deps.config), replayed: true };
+      } catch {
+        throw new ConflictError(
+          `The firing of Idempotency-Key "${idem.key}" is no longer retained`,
+        );
+      }
+    }
+    const body = payload === undefined ? rec.payload : payload;
+    if (validated !== rec) {
+      if (!(await validateFor(deps, rec, t, body))) {
+        t = await reresolve(deps, t!);
+        continue;
+      }
+      validated = rec;
+    }
+    const log = { ...manualLog(rec, body, now), ...(hops > 1 ? { hops } : {}) };
+    const cur = t;
+    const ok = await commitFiring(
+      deps.committer,
+      (op) => {
+        if (cur) addDefCheck(op, cur.cached, cur.name);
+        addManualFiringWrites(op, rec, log, deps.config);
+        addIdempotencyWrites(op, rec.id, idem.key, seen.versionstamp, {
+          logId: log.id,
+          bodyHash: idem.bodyHash,
+          state: "done",
+          atMs: now,
+        });
+      },
+      log,
+      { checked: true },
+    );
+    if (ok) {
+      deps.bus.publish([log]);
+      return { entry: { ...log, state: "active" }, replayed: false };
+    }
+    // Which check failed is not told: a stale definition costs one reload, a lost key race
+    // replays on the next read.
+    if (t && !(await isCurrent(deps.kv, t.cached))) t = await reresolve(deps, t);
+  }
+  throw new ConflictError(`A firing with Idempotency-Key "${idem.key}" is still in progress`);
 }
 
 /**

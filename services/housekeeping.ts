@@ -3,7 +3,7 @@
  * overdue delayed test firings. With several instances on one KV, a lock per minute lets one
  * of them do each run.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import { takeCronLock } from "../db/locks.ts";
 import { sweepLogStore, type SweepResult } from "../db/log_sweep.ts";
 import { fireOverdueTests } from "./pending_test_firing.ts";

@@ -4,7 +4,7 @@
  * claimed in the commit that writes the log entry (db/pending_tests.ts). The in-process timer
  * normally claims it on time; should the process die first, housekeeping fires it late.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import {
   claimPendingTest,
   type PendingTest,
@@ -12,7 +12,7 @@ import {
   pendingTestsBefore,
   savePendingTest,
 } from "../db/pending_tests.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { testLog } from "./firings.ts";
 
 export type { PendingTest, PendingTestEntry };

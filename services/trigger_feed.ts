@@ -6,11 +6,11 @@
  * one, or from a clock a little behind, is still seen) and remembered by key, so each is
  * published once.
  */
-import type { Deps } from "../deps.ts";
+import type { Deps } from "../core/deps.ts";
 import { readTriggers } from "../db/due.ts";
 import { type ChangeEntry, readChanges } from "../db/trigger_feed.ts";
-import { ulidTime } from "../db/ulid.ts";
-import type { FiringBus, TriggerChange } from "../events.ts";
+import { ulidTime } from "../core/ulid.ts";
+import type { FiringBus, TriggerChange } from "../core/firing_bus.ts";
 
 const origins = new WeakMap<FiringBus, string>();
 

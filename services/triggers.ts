@@ -5,8 +5,8 @@
  * the scheduler re-arms its timer without waiting for a poll, the event stream tells clients.
  * The `*One` forms commit without publishing, for bulk actions that publish once per batch.
  */
-import type { Deps } from "../deps.ts";
-import { ConflictError, NotFoundError } from "../errors.ts";
+import type { Deps } from "../core/deps.ts";
+import { ConflictError, NotFoundError } from "../core/errors.ts";
 import {
   deleteTrigger as deleteRecord,
   dueAtOf,
@@ -17,8 +17,11 @@ import {
 } from "../db/triggers.ts";
 import { buildDefinition, firstRun, newTriggerRecord } from "../scheduler/definition.ts";
 import { occurrences } from "../scheduler/next_occurrence.ts";
-import type { TriggerCreate, TriggerPatch, TriggerRecord } from "../schemas.ts";
-import type { TriggerChange } from "../events.ts";
+import { pausedRecord, resumedRecord } from "../scheduler/pause.ts";
+import { dueFields, nominalOf } from "../scheduler/jitter.ts";
+import type { PauseBody } from "../core/request_schemas.ts";
+import type { TriggerCreate, TriggerPatch, TriggerRecord } from "../core/schemas.ts";
+import type { TriggerChange } from "../core/firing_bus.ts";
 import type { ChangeAction, ChangeNote } from "../db/trigger_feed.ts";
 import { tagsOf } from "../db/trigger_index.ts";
 import { originOf } from "./trigger_feed.ts";
@@ -80,7 +83,7 @@ export async function createTrigger(deps: Deps, body: TriggerCreate): Promise<Tr
     ...newTriggerRecord(def, now, { status: body.status === "paused" ? "paused" : "active" }),
     tags: body.tags ?? [],
   };
-  await insertTrigger(deps.kv, rec, noteOf(deps, "created")(rec));
+  await insertTrigger(deps.kv, rec, noteOf(deps, "created")(rec), deps.committer);
   changed(deps, "created", rec);
   return rec;
 }
@@ -105,6 +108,7 @@ export function mergePatch(
       payloadSchema: patch.payloadSchema !== undefined ? patch.payloadSchema : cur.payloadSchema,
       webhook: patch.webhook !== undefined ? patch.webhook : cur.webhook,
       misfire: patch.misfire ?? cur.misfire,
+      overlap: patch.overlap ?? cur.overlap,
     },
     now,
     deps.schemas.check,
@@ -120,7 +124,7 @@ export function mergePatch(
   if (scheduleChanged) {
     // A new schedule starts afresh: its own first occurrence, its own maxRuns count.
     const next = firstRun(def.schedule, now);
-    updated.nextRunAt = iso(next);
+    Object.assign(updated, dueFields(cur.id, def.schedule, next));
     updated.scheduledRuns = 0;
     if (cur.status !== "paused") {
       updated.status = next === null && def.schedule ? "completed" : "active";
@@ -152,24 +156,56 @@ export interface Unpublished {
   change: TriggerChange | null;
 }
 
-/** Pauses `id` without publishing (no change when paused); ConflictError once completed. */
-export async function pauseOne(deps: Deps, id: string): Promise<Unpublished> {
+/**
+ * Pauses `id` without publishing, with an optional reason and end (at `until` it resumes by
+ * itself); no change when paused and no body fields are given; ConflictError once completed.
+ */
+export async function pauseOne(
+  deps: Deps,
+  id: string,
+  body: PauseBody = {},
+): Promise<Unpublished> {
   const now = deps.clock.now();
   let moved = false;
   const rec = await updateTrigger(deps.kv, id, (cur) => {
     moved = false;
-    if (cur.status === "paused") return null;
     if (cur.status === "completed") throw new ConflictError(`Trigger "${cur.name}" has completed`);
-    moved = true;
-    return { ...cur, status: "paused", updatedAt: iso(now)!, version: cur.version + 1 };
+    const next = pausedRecord(cur, now, body);
+    moved = next !== null;
+    return next;
   }, noteOf(deps, "updated"));
   return { rec, change: moved ? changeOf("updated", rec) : null };
 }
 
-/** Pauses trigger `id` (no-op when paused); ConflictError once it has completed. */
-export async function pauseTrigger(deps: Deps, id: string): Promise<TriggerRecord> {
-  const { rec, change } = await pauseOne(deps, id);
+/** Pauses trigger `id` (see `pauseOne`); a pause with an end is due at that end. */
+export async function pauseTrigger(
+  deps: Deps,
+  id: string,
+  body: PauseBody = {},
+): Promise<TriggerRecord> {
+  const { rec, change } = await pauseOne(deps, id, body);
   publishChanges(deps, change ? [change] : []);
+  return rec;
+}
+
+/**
+ * Pauses an active trigger `id` for the system (pauseAfterFailures) with `reason`; answers the
+ * paused record, or null when it was not active (an operator's pause and reason stay as
+ * they are, and concurrent callers pause it once).
+ */
+export async function autoPauseTrigger(
+  deps: Deps,
+  id: string,
+  reason: string,
+): Promise<TriggerRecord | null> {
+  const now = deps.clock.now();
+  let moved = false;
+  const rec = await updateTrigger(deps.kv, id, (cur) => {
+    moved = cur.status === "active";
+    return moved ? pausedRecord(cur, now, { reason }) : null;
+  }, noteOf(deps, "updated"));
+  if (!moved) return null;
+  publishChanges(deps, [changeOf("updated", rec)]);
   return rec;
 }
 
@@ -181,7 +217,7 @@ export async function resumeOne(deps: Deps, id: string): Promise<Unpublished> {
     moved = false;
     if (cur.status !== "paused") return null;
     moved = true;
-    return { ...cur, status: "active", updatedAt: iso(now)!, version: cur.version + 1 };
+    return resumedRecord(cur, now);
   }, noteOf(deps, "updated"));
   return { rec, change: moved ? changeOf("updated", rec) : null };
 }
@@ -212,10 +248,12 @@ export async function deleteTrigger(deps: Deps, id: string): Promise<TriggerReco
 /** Upcoming occurrences of a stored trigger, from where it stands now. */
 export function upcoming(rec: TriggerRecord, nowMs: number, count: number): string[] {
   if (!rec.schedule || rec.status === "completed") return [];
-  const pending = rec.nextRunAt !== null ? Date.parse(rec.nextRunAt) : null;
+  const pending = nominalOf(rec);
   // An active trigger continues from its pending occurrence; a paused one from now.
   const after = rec.status === "active" && pending !== null ? pending - 1 : nowMs;
-  return occurrences(rec.schedule, after, count, rec.scheduledRuns).map((t) => iso(t)!);
+  // The instants it will fire at: jittered, as `nextRunAt` and the log's firedAt show them.
+  return occurrences(rec.schedule, after, count, rec.scheduledRuns)
+    .map((t) => dueFields(rec.id, rec.schedule, t).nextRunAt!);
 }
 
 /** The next `count` occurrences of trigger `id`. */

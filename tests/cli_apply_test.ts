@@ -3,7 +3,7 @@
  * the file round trip, plans, pruning, invalid files, refusals and secrets.
  */
 import assert from "node:assert/strict";
-import type { Trigger } from "../schemas.ts";
+import type { Trigger } from "../core/schemas.ts";
 import { tock, tockJson, WEBHOOK } from "./helpers/cli.ts";
 import { type RunningServer, startServer } from "./helpers/server.ts";
 

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import type { Trigger } from "../schemas.ts";
-import { VERSION } from "../version.ts";
+import type { Trigger } from "../core/schemas.ts";
+import { VERSION } from "../core/version.ts";
 import { closedPort, tock, uniq } from "./helpers/cli.ts";
 import { type RunningServer, startServer, waitFor } from "./helpers/server.ts";
 

@@ -3,7 +3,7 @@
  * once for the file; webhooks go to a receiver served by this test.
  */
 import assert from "node:assert/strict";
-import type { LogEntry, Trigger } from "../schemas.ts";
+import type { LogEntry, Trigger } from "../core/schemas.ts";
 import { closedPort, tock, tockJson, uniq } from "./helpers/cli.ts";
 import { type RunningServer, startServer, waitFor } from "./helpers/server.ts";
 

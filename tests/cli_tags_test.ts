@@ -3,7 +3,7 @@
  * lookup by name through `?name=`, and tags in `export` and in `apply`'s plan.
  */
 import assert from "node:assert/strict";
-import type { Trigger } from "../schemas.ts";
+import type { Trigger } from "../core/schemas.ts";
 import { tock, tockJson, uniq } from "./helpers/cli.ts";
 import { type RunningServer, startServer } from "./helpers/server.ts";
 

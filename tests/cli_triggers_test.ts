@@ -3,7 +3,7 @@
  * once for the file in hooks. Steps share the triggers they create.
  */
 import assert from "node:assert/strict";
-import type { LogEntry, Trigger } from "../schemas.ts";
+import type { LogEntry, Trigger } from "../core/schemas.ts";
 import { closedPort, tock, tockJson, uniq, WEBHOOK } from "./helpers/cli.ts";
 import { type RunningServer, startServer } from "./helpers/server.ts";
 

@@ -13,7 +13,7 @@ import {
   type TriggerSpec,
 } from "../cli/spec.ts";
 import { table } from "../cli/table.ts";
-import type { Trigger } from "../schemas.ts";
+import type { Trigger } from "../core/schemas.ts";
 import { WEBHOOK } from "./helpers/cli.ts";
 
 function stored(over: Partial<Trigger> & { name: string }): Trigger {
@@ -25,6 +25,7 @@ function stored(over: Partial<Trigger> & { name: string }): Trigger {
     payloadSchema: null,
     webhook: null,
     misfire: "fire_once",
+    overlap: "allow",
     tags: [],
     status: "active",
     nextRunAt: null,
@@ -33,6 +34,9 @@ function stored(over: Partial<Trigger> & { name: string }): Trigger {
     createdAt: "2026-11-29T10:00:00.000Z",
     updatedAt: "2026-11-29T10:00:00.000Z",
     version: 1,
+    pausedReason: null,
+    pausedAt: null,
+    pausedUntil: null,
     ...over,
   };
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { isCliInvocation } from "../cli/main.ts";
 import { parseDuration } from "../cli/test_cmd.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../core/version.ts";
 import { closedPort, tock } from "./helpers/cli.ts";
 
 Deno.test("runCli() prints help with an example for every command and rejects bad usage with 2", async () => {

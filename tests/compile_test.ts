@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { helpText } from "../cli/help.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../core/version.ts";
 
 const ROOT = new URL("../", import.meta.url);
 

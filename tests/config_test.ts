@@ -7,7 +7,7 @@ import {
   parseConfig,
   parseDuration,
   parseSize,
-} from "../config.ts";
+} from "../core/config.ts";
 
 Deno.test("parseConfig() applies the defaults of API.md", () => {
   const c = parseConfig([], {});

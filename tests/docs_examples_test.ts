@@ -17,17 +17,23 @@
  *   id, `<TIME>` an ISO instant, `<N>` a whole number, `<VERSION>` Tock's version, `<ANY>` any
  *   text within the line, and a line holding only `...` any number of lines.
  *
- * README.md joins `DOCUMENTS` once its examples follow these conventions (the current one
- * has `/api/triggers/<id>/fire`, which bash reads as a redirection from a file named "id").
+ * An indented fence (inside a list item) is not a run block: keep runnable examples at the
+ * margin.
  * `TOCK_DOCS=README.md,docs/cli.md deno test -A tests/docs_examples_test.ts` runs others.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../core/version.ts";
 import { type RunningServer, startServer } from "./helpers/server.ts";
 
-/** The documents whose examples must run. */
-export const DOCUMENTS = ["docs/cli.md"];
+/** The documents whose examples must run: the README and every page under docs/. */
+export const DOCUMENTS = [
+  "README.md",
+  ...[...Deno.readDirSync(new URL("../docs", import.meta.url))]
+    .filter((e) => e.isFile && e.name.endsWith(".md"))
+    .map((e) => `docs/${e.name}`)
+    .sort(),
+];
 
 /** The entry the `tock` on PATH runs: the root main.ts, as `deno task install` installs it. */
 const ENTRY = "main.ts";
@@ -185,10 +191,22 @@ async function runExample(ex: Example): Promise<{ code: number; stdout: string; 
 }
 
 const docs = Deno.env.get("TOCK_DOCS")?.split(",").map((d) => d.trim()) ?? DOCUMENTS;
-for (const doc of docs) {
+const examplesOf = (doc: string) => extractExamples(doc, Deno.readTextFileSync(`${ROOT}${doc}`));
+
+Deno.test("the documents hold examples to run (the scan finds the README's and the CLI's)", () => {
+  const run = (doc: string) => examplesOf(doc).filter((e) => !e.skip).length;
+  assert.ok(run("README.md") >= 4, "README.md's tour");
+  assert.ok(run("docs/cli.md") >= 8, "docs/cli.md's examples");
+  assert.ok(DOCUMENTS.includes("docs/webhooks.md"), "every page under docs/ is read");
+});
+
+for (
+  const doc of docs.filter((d) =>
+    /^```(sh|bash|shell)\s*$/m.test(Deno.readTextFileSync(`${ROOT}${d}`))
+  )
+) {
   Deno.test(`every shell example in ${doc} runs and shows its output`, async (t) => {
-    const examples = extractExamples(doc, await Deno.readTextFile(`${ROOT}${doc}`));
-    assert.ok(examples.some((e) => !e.skip), `${doc} has no example to run`);
+    const examples = examplesOf(doc);
     for (const ex of examples) {
       const name = `${doc}:${ex.line}${ex.skip ? ` (not run: ${ex.skip})` : ""}`;
       await t.step({
@@ -210,3 +228,23 @@ for (const doc of docs) {
     }
   });
 }
+
+Deno.test("the documents link only to files inside the repository, and every link resolves", () => {
+  const broken: string[] = [];
+  for (const doc of DOCUMENTS) {
+    const text = Deno.readTextFileSync(`${ROOT}${doc}`);
+    for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1].split("#")[0];
+      if (/^[a-z]+:/i.test(m[1]) || target === "") continue; // web links and anchors
+      const resolved = new URL(target, new URL(doc, `file://${ROOT}`));
+      const inside = resolved.pathname.startsWith(ROOT);
+      let exists = false;
+      try {
+        Deno.statSync(resolved);
+        exists = true;
+      } catch { /* reported below */ }
+      if (!inside || !exists) broken.push(`${doc}: ${m[1]}`);
+    }
+  }
+  assert.deepEqual(broken, []);
+});

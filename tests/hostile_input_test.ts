@@ -1,8 +1,8 @@
 /** Hostile input is a 400 (or 404), never a 500 nor a silent collision: issue 13. */
 import assert from "node:assert/strict";
 import { testApp, uniqueName } from "./helpers/app.ts";
-import { jsonTextTooDeep, jsonValueTooDeep, MAX_JSON_DEPTH } from "../schemas.ts";
-import { SCHEMA_LIMITS, schemaBoundProblem } from "../payload_schema.ts";
+import { jsonTextTooDeep, jsonValueTooDeep, MAX_JSON_DEPTH } from "../core/json_bounds.ts";
+import { SCHEMA_LIMITS, schemaBoundProblem } from "../core/payload_schema.ts";
 
 Deno.test("payload schemas over a bound are 400 at payloadSchema", async () => {
   await using t = await testApp();

@@ -3,7 +3,7 @@
  * exist (active and archived), so an old client can tell when its answer was cut short.
  */
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
+import { ManualClock } from "../core/clock.ts";
 import { LIST_LOGS_DEFAULT, LIST_LOGS_MAX } from "../routes/legacy.ts";
 import { testApp } from "./helpers/app.ts";
 

@@ -4,7 +4,7 @@
  * bucket and outcome by outcome with `GET /api/logs?since=&until=`.
  */
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
+import { ManualClock } from "../core/clock.ts";
 import { leaseDelivery, readPendingDelivery, recordDelivery } from "../db/deliveries.ts";
 import { getTrigger } from "../services/triggers.ts";
 import { fireNow } from "../services/firings.ts";

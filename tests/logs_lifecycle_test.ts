@@ -4,10 +4,10 @@
  * sweep deletes the keys and keeps the counters right, across window changes and restarts.
  */
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
-import { createApp } from "../app.ts";
-import { createDeps, type Deps } from "../deps.ts";
-import { parseConfig } from "../config.ts";
+import { ManualClock } from "../core/clock.ts";
+import { createApp } from "../http/app.ts";
+import { createDeps, type Deps } from "../db/deps.ts";
+import { parseConfig } from "../core/config.ts";
 import { sweepLogs } from "../services/housekeeping.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
@@ -108,7 +108,7 @@ Deno.test("a log entry moves active -> archived -> gone at its exact deadlines, 
   assert.equal(swept.deleted, 2);
   assert.equal(await logKeys(t.kv), 0);
   const stats = await assertAgree(t.call);
-  assert.deepEqual(stats, { active: 0, archived: 0, byTrigger: [] });
+  assert.deepEqual(stats, { active: 0, archived: 0, missed: 0, skipped: 0, byTrigger: [] });
   // Counter sets that reached zero are removed: nothing of the log is left in KV.
   assert.equal(swept.countersRemoved, 2);
   assert.equal(await countKeys(t.kv, "log_stats"), 1); // the sweep cursor
@@ -140,7 +140,7 @@ Deno.test("stats agree with listings at every step while sweeps run in between",
   }
   assert.equal(fires, 31);
   const final = await assertAgree(t.call);
-  assert.deepEqual(final, { active: 0, archived: 0, byTrigger: [] });
+  assert.deepEqual(final, { active: 0, archived: 0, missed: 0, skipped: 0, byTrigger: [] });
   await sweepLogs(t.deps, clock.now());
   assert.equal(await logKeys(t.kv), 0);
 });
@@ -160,9 +160,11 @@ Deno.test("byTrigger names each trigger and counts test firings under triggerId 
   assert.deepEqual(stats, {
     active: 1,
     archived: 3,
+    missed: 0,
+    skipped: 0,
     byTrigger: [
-      { triggerId: trig.body.id, triggerName: name, active: 1, archived: 2 },
-      { triggerId: null, triggerName: "test", active: 0, archived: 1 },
+      { triggerId: trig.body.id, triggerName: name, active: 1, archived: 2, missed: 0, skipped: 0 },
+      { triggerId: null, triggerName: "test", active: 0, archived: 1, missed: 0, skipped: 0 },
     ].sort((x, y) => (x.triggerName < y.triggerName ? -1 : 1)),
   });
 });
@@ -269,7 +271,7 @@ Deno.test("a deleted trigger's logs stay listed by name and id until retention e
   assert.ok(legacy.body.every((l: { trigger_name: string }) => l.trigger_name === name));
   const stats = await assertAgree(t.call);
   assert.deepEqual(stats.byTrigger, [
-    { triggerId: trig.body.id, triggerName: name, active: 3, archived: 0 },
+    { triggerId: trig.body.id, triggerName: name, active: 3, archived: 0, missed: 0, skipped: 0 },
   ]);
   clock.set(t0 + 5000);
   assert.deepEqual((await t.call("GET", `/api/logs?trigger=${name}`)).body.items, []);
@@ -328,6 +330,8 @@ Deno.test("the server with --active-retention 2s --archive-retention 3s: active,
     assert.deepEqual((await get("/api/logs/stats")).body, {
       active: 0,
       archived: 0,
+      missed: 0,
+      skipped: 0,
       byTrigger: [],
     });
   } finally {

@@ -30,7 +30,7 @@ Deno.test("POST /api/test fires once as a test entry, returns 5 occurrences, sav
   assert.deepEqual((await t.call("GET", `/api/logs/${log.id}`)).body, log);
   const stats = (await t.call("GET", "/api/logs/stats")).body;
   assert.deepEqual(stats.byTrigger, [
-    { triggerId: null, triggerName: "test", active: 1, archived: 0 },
+    { triggerId: null, triggerName: "test", active: 1, archived: 0, missed: 0, skipped: 0 },
   ]);
 });
 

@@ -5,7 +5,7 @@ import {
   normalizeSchedule,
   occurrences,
 } from "../scheduler/next_occurrence.ts";
-import type { Schedule } from "../schemas.ts";
+import type { Schedule } from "../core/schedule_schemas.ts";
 
 const t = (iso: string) => Date.parse(iso);
 const isoAll = (xs: number[]) => xs.map((x) => new Date(x).toISOString());

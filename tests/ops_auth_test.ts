@@ -1,7 +1,7 @@
 /** API keys: which paths need `Authorization: Bearer <key>`, and the open-access warning. */
 import assert from "node:assert/strict";
-import { AUTH_FAILURES_PER_MINUTE, openAccessWarning } from "../middleware/auth.ts";
-import { ROUTES } from "../routes/route_table.ts";
+import { AUTH_FAILURES_PER_MINUTE, openAccessWarning } from "../http/middleware/auth.ts";
+import { ROUTES } from "../http/openapi/route_table.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 

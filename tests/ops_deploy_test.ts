@@ -1,8 +1,8 @@
 /** What Deno Deploy asks of main.ts: top-level Deno.cron, no queues for correctness, its KV. */
 import assert from "node:assert/strict";
-import { createApp } from "../app.ts";
+import { createApp } from "../http/app.ts";
 import { kvHasQueues } from "../db/queues.ts";
-import { createDeps } from "../deps.ts";
+import { createDeps } from "../db/deps.ts";
 import { Scheduler } from "../scheduler/engine.ts";
 import { WebhookOutbox } from "../webhook/outbox.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";

@@ -3,11 +3,11 @@
  * with json nothing else: every line the server writes parses as one JSON object.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../app.ts";
-import { firingLogger, type LogEvent, logSink } from "../middleware/request_log.ts";
+import { createApp } from "../http/app.ts";
+import { firingLogger, type LogEvent, logSink } from "../http/middleware/request_log.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
-import { captureConsole, createLogger, logDeliveryFailure } from "../logger.ts";
+import { batchedLines, captureConsole, createLogger, logDeliveryFailure } from "../core/logger.ts";
 
 Deno.test("logSink() writes JSON lines, pretty lines, or nothing", () => {
   const lines: string[] = [];
@@ -28,7 +28,7 @@ Deno.test("logSink() writes JSON lines, pretty lines, or nothing", () => {
   assert.equal(logSink("off", (l) => lines.push(l)), null);
 });
 
-Deno.test("every request and every firing is one event; healthy probes are not logged", async () => {
+Deno.test("every request is one event, a fire request names its firing; healthy probes are not logged", async () => {
   await using t = await testApp();
   const events: LogEvent[] = [];
   const sink = (e: LogEvent) => events.push(e);
@@ -44,8 +44,9 @@ Deno.test("every request and every firing is one event; healthy probes are not l
   const fired = await app.request(`/api/triggers/${id}/fire`, { method: "POST" });
   const log = await fired.json();
   assert.equal((await app.request("/healthz")).status, 200);
-  assert.deepEqual(events.map((e) => e.msg), ["request", "fired", "request"]);
-  const [create, firing, fire] = events;
+  // The fire request's line is the firing's line: no separate "fired" event for it.
+  assert.deepEqual(events.map((e) => e.msg), ["request", "request"]);
+  const [create, fire] = events;
   assert.equal(create.method, "POST");
   assert.equal(create.path, "/api/triggers");
   assert.equal(create.route, "/api/triggers");
@@ -54,19 +55,43 @@ Deno.test("every request and every firing is one event; healthy probes are not l
   assert.equal(fire.path, `/api/triggers/${id}/fire`);
   assert.equal(fire.route, "/api/triggers/:id/fire");
   assert.equal(fire.status, 202);
+  assert.equal(fire.logId, log.id);
+  assert.equal(fire.triggerId, id);
+  assert.equal(fire.triggerName, name);
+  // Firings no request makes (scheduled, test) have their own line.
+  const test = await app.request("/api/test", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, type: "api" }),
+  });
+  const testLog = (await test.json()).log;
+  const firing = events.find((e) => e.msg === "fired")!;
   assert.deepEqual(firing, {
-    time: log.firedAt,
+    time: testLog.firedAt,
     msg: "fired",
-    logId: log.id,
-    triggerId: id,
+    logId: testLog.id,
+    triggerId: null,
     triggerName: name,
-    source: "api",
-    test: false,
+    source: "test",
+    test: true,
     scheduledFor: null,
     lateMs: null,
     catchUp: false,
     outcome: "ok",
   });
+});
+
+Deno.test("batchedLines() writes the lines of one tick with one write, and flushes on demand", async () => {
+  const writes: string[] = [];
+  const lines = batchedLines((l) => writes.push(l));
+  lines("a");
+  lines("b");
+  assert.deepEqual(writes, []);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(writes, ["a\nb"]);
+  lines("c");
+  lines.flush();
+  assert.deepEqual(writes, ["a\nb", "c"]);
 });
 
 Deno.test("the server writes JSON log lines on stdout with --log-format json", async () => {

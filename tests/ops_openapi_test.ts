@@ -5,17 +5,11 @@
 import assert from "node:assert/strict";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { z } from "zod";
-import {
-  LogListQuery,
-  PreviewQuery,
-  TestRequest,
-  TriggerCreate,
-  TriggerListQuery,
-  TriggerPatch,
-} from "../schemas.ts";
+import { LogListQuery, PreviewQuery, TriggerListQuery } from "../core/request_schemas.ts";
+import { TestRequest, TriggerCreate, TriggerPatch } from "../core/schemas.ts";
 import { LegacyScheduleBody } from "../routes/legacy.ts";
-import { toComponentSchema } from "../routes/openapi_builder.ts";
-import { ROUTES } from "../routes/route_table.ts";
+import { toComponentSchema } from "../http/openapi/openapi_builder.ts";
+import { ROUTES } from "../http/openapi/route_table.ts";
 import { testApp } from "./helpers/app.ts";
 
 /** Every route of the table as [method, OpenAPI path]. */

@@ -1,9 +1,9 @@
 /** Per-client rate limit on write requests: 429 with Retry-After, reads untouched. */
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { RateLimitError } from "../errors.ts";
-import { rateLimit } from "../middleware/rate_limit.ts";
-import { parseConfig } from "../config.ts";
+import { RateLimitError } from "../core/errors.ts";
+import { rateLimit } from "../http/middleware/rate_limit.ts";
+import { parseConfig } from "../core/config.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { startServer } from "./helpers/server.ts";
 

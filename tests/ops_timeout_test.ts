@@ -1,6 +1,6 @@
 /** Request timeouts: a slow request gets a 503 problem; the event stream and test waits do not. */
 import assert from "node:assert/strict";
-import { createApp } from "../app.ts";
+import { createApp } from "../http/app.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 
 Deno.test("a request slower than --request-timeout answers 503 problem+json", async () => {

@@ -1,6 +1,6 @@
 /** Transport (issue 14): compression when asked, validators and 304 on static files. */
 import assert from "node:assert/strict";
-import { createApp } from "../app.ts";
+import { createApp } from "../http/app.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 
 const GZIP = { "Accept-Encoding": "gzip, deflate, br" };

@@ -1,6 +1,6 @@
 /** One version everywhere: `tock serve --version`, `/healthz`, `tock_build_info`; serve's help. */
 import assert from "node:assert/strict";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../core/version.ts";
 import { testApp } from "./helpers/app.ts";
 
 const ROOT = new URL("../", import.meta.url);

@@ -1,9 +1,9 @@
 /** Unit tests of the claim/advance logic: a ManualClock, a `:memory:` KV, no timers. */
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
+import { ManualClock } from "../core/clock.ts";
 import { keys } from "../db/keys.ts";
 import { claimDue, type DueItem, planClaim, type RecordCache } from "../scheduler/claim.ts";
-import type { StoredLog, TriggerRecord } from "../schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { testApp } from "./helpers/app.ts";
 
 const T0 = Date.parse("2026-06-01T12:00:00.000Z");
@@ -145,7 +145,9 @@ Deno.test("claimDue() skips missed occurrences without firing (skip)", async () 
   s.clock.set(T0 + 75_000);
   const res = await claimDue(s.deps, await s.due(), new Map());
   assert.deepEqual([res.fired.length, res.lost], [0, 0]);
-  assert.equal((await s.logs()).length, 0);
+  // Nothing fired; each trigger leaves one record of what it missed (issue 17).
+  const logs = await s.logs();
+  assert.deepEqual(logs.map((l) => l.outcome), ["missed", "missed"]);
   const rec = (await s.record(trig.id)).value!;
   assert.equal(rec.nextRunAt, iso(T0 + 80_000));
   assert.equal(rec.scheduledRuns, 0);
@@ -311,4 +313,24 @@ Deno.test("claimDue() fires large triggers due together without exceeding a comm
   assert.deepEqual(new Set(res.fired.map((l) => l.triggerId)), new Set(ids));
   assert.equal((await s.logs()).length, 40);
   assert.deepEqual(await s.due(), [], "every trigger moved on");
+});
+
+Deno.test("the histogram counts missed records apart from firings", async () => {
+  await using s = await setup(1000);
+  await s.create({ schedule: { everySeconds: 10, startAt: iso(T0 + 10_000) } }); // fire_once
+  await s.create({ schedule: { everySeconds: 10, startAt: iso(T0 + 10_000) }, misfire: "skip" });
+  s.clock.set(T0 + 75_000);
+  await claimDue(s.deps, await s.due(), new Map());
+  const outcomes = (await s.logs()).map((l) => l.outcome).sort();
+  assert.deepEqual(outcomes, ["missed", "missed", "ok"], "one catch-up and two missed records");
+  const res = await s.call(
+    "GET",
+    `/api/logs/histogram?bucket=1h&since=${iso(T0)}&until=${iso(T0 + 3_600_000)}`,
+  );
+  assert.equal(res.status, 200);
+  const [bucket] = res.body.buckets;
+  assert.deepEqual(
+    [bucket.count, bucket.ok, bucket.pending, bucket.failed, bucket.missed, bucket.skipped],
+    [1, 1, 0, 0, 2, 0],
+  );
 });

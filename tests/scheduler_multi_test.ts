@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { keys } from "../db/keys.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { type RunningServer, startServer } from "./helpers/server.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -3,7 +3,7 @@
  * code 2, no stack trace: the real `main.ts serve` in a subprocess, one test per failure.
  */
 import assert from "node:assert/strict";
-import { describeStartupError } from "../startup_errors.ts";
+import { describeStartupError } from "../core/startup_errors.ts";
 
 const ROOT = new URL("../", import.meta.url);
 

@@ -1,14 +1,14 @@
 /** The housekeeping sweep: per-minute lock across instances, batched deletes, concurrency. */
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
-import { parseConfig } from "../config.ts";
-import { createDeps, type Deps } from "../deps.ts";
+import { ManualClock } from "../core/clock.ts";
+import { parseConfig } from "../core/config.ts";
+import { createDeps, type Deps } from "../db/deps.ts";
 import { keys } from "../db/keys.ts";
 import { listLogs } from "../db/log_list.ts";
 import { logStats } from "../db/log_stats.ts";
 import { addLogWrites } from "../db/log_writes.ts";
-import { ulid } from "../db/ulid.ts";
-import type { StoredLog } from "../schemas.ts";
+import { ulid } from "../core/ulid.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { runHousekeeping, sweepLogs } from "../services/housekeeping.ts";
 import { firePendingTest, schedulePendingTest } from "../services/pending_test_firing.ts";
 import { unsavedRecord } from "../services/firings.ts";
@@ -140,6 +140,8 @@ Deno.test("a large sweep deletes in batched commits and keeps stats equal to lis
     assert.deepEqual(await logStats(deps.kv, clock.now(), deps.config), {
       active: 0,
       archived: 0,
+      missed: 0,
+      skipped: 0,
       byTrigger: [],
     });
   } finally {

@@ -4,9 +4,9 @@
  * stream sends what the bus carries, so this is what `event: trigger` streams on B.
  */
 import assert from "node:assert/strict";
-import { parseConfig } from "../config.ts";
-import { createDeps } from "../deps.ts";
-import type { TriggerChange } from "../events.ts";
+import { parseConfig } from "../core/config.ts";
+import { createDeps } from "../db/deps.ts";
+import type { TriggerChange } from "../core/firing_bus.ts";
 import { bulkAction } from "../services/bulk.ts";
 import { TriggerFeed } from "../services/trigger_feed.ts";
 import { createTrigger, deleteTrigger, patchTrigger } from "../services/triggers.ts";

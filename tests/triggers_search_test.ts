@@ -4,10 +4,10 @@
  * once even while triggers change, exact totals, cursor validation, and bulk actions.
  */
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock.ts";
+import { ManualClock } from "../core/clock.ts";
 import { insertTriggersBatch } from "../db/triggers.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
-import type { Trigger, TriggerRecord } from "../schemas.ts";
+import type { Trigger, TriggerRecord } from "../core/schemas.ts";
 import { fireNow } from "../services/firings.ts";
 import { type TestApp, testApp } from "./helpers/app.ts";
 

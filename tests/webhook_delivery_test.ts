@@ -439,3 +439,46 @@ Deno.test("docs/webhooks.md's signature verification snippet accepts a real deli
     await Deno.remove(file);
   }
 });
+
+Deno.test("the README's Standard Webhooks snippet accepts a real delivery and rejects a tampered one", async () => {
+  const doc = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const section = doc.slice(doc.indexOf("### Receiving webhooks"));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)![1];
+  // Inside the checkout, so the bare "standardwebhooks" resolves through deno.json as for a user.
+  const file = await Deno.makeTempFile({
+    dir: new URL(".", import.meta.url).pathname,
+    suffix: ".ts",
+  });
+  await Deno.writeTextFile(file, code);
+  const { verifyDelivery } = await import(`file://${file}`);
+
+  const secret = "whsec_" +
+    btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  const verdicts: string[] = [];
+  const rx = receiver(async (req, n) => {
+    const as = (body: string) =>
+      new Request(req.url, { method: "POST", headers: req.headers, body });
+    try {
+      verdicts.push(`ok ${JSON.stringify(await verifyDelivery(as(rx.hits[n - 1].body), secret))}`);
+    } catch (err) {
+      verdicts.push(`rejected: ${(err as Error).message}`);
+    }
+    try {
+      await verifyDelivery(as('{"amount":1000000}'), secret);
+      verdicts.push("tampered accepted");
+    } catch {
+      verdicts.push("tampered rejected");
+    }
+    return new Response(null, { status: 204 });
+  });
+  await using t = await webhookApp({ args: ["--signing-secret", secret] });
+  try {
+    const id = await t.apiTrigger({ url: rx.url });
+    const fired = await t.fire(id, { amount: 5 });
+    assert.equal((await t.settled(fired.id)).outcome, "ok");
+    assert.deepEqual(verdicts, ['ok {"amount":5}', "tampered rejected"]);
+  } finally {
+    await rx.close();
+    await Deno.remove(file);
+  }
+});

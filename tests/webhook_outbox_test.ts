@@ -3,10 +3,10 @@
  * kick), leases left by a dead instance, graceful stops, and two instances sharing one KV.
  */
 import assert from "node:assert/strict";
-import { parseConfig } from "../config.ts";
+import { parseConfig } from "../core/config.ts";
 import { keys } from "../db/keys.ts";
 import { listenForWakeups } from "../db/queues.ts";
-import { createDeps } from "../deps.ts";
+import { createDeps } from "../db/deps.ts";
 import type { DeliveryRecord } from "../webhook/record.ts";
 import { WebhookOutbox } from "../webhook/outbox.ts";
 import { waitFor } from "./helpers/server.ts";

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { startServer, waitFor } from "./helpers/server.ts";
 import { receiver, webhookApp } from "./webhook_helpers.ts";
-import { hopsFrom, MAX_HOPS } from "../webhook/hops.ts";
-import { LoopDetectedError } from "../errors.ts";
+import { hopsFrom, MAX_HOPS } from "../core/hops.ts";
+import { LoopDetectedError } from "../core/errors.ts";
 
 Deno.test("hopsFrom() counts one more hop, and refuses the 8th with LoopDetectedError", () => {
   assert.equal(hopsFrom(undefined), 1);

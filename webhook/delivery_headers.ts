@@ -3,8 +3,8 @@
  * and when a signing secret is set, `Tock-Signature` and the Standard Webhooks trio. Kept out of
  * the outbox so it needs one call: `await applyDeliveryHeaders(headers, {...})`.
  */
-import type { StoredLog } from "../schemas.ts";
-import { HOPS_HEADER } from "./hops.ts";
+import type { StoredLog } from "../core/schemas.ts";
+import { HOPS_HEADER } from "../core/hops.ts";
 import {
   importSigningKey,
   importStandardKey,

@@ -27,8 +27,8 @@ import {
   releaseDelivery,
 } from "../db/deliveries.ts";
 import { kvHasQueues, type QueueEnv } from "../db/queues.ts";
-import type { Deps } from "../deps.ts";
-import type { StoredLog } from "../schemas.ts";
+import type { Deps } from "../core/deps.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { AttemptAborted, sendAttempt } from "./deliver.ts";
 import { applyDeliveryHeaders } from "./delivery_headers.ts";
 import { attemptHeaders } from "./headers.ts";
@@ -245,7 +245,8 @@ export class WebhookOutbox {
     const log = await readDeliveryLog(this.#deps.kv, rec.logId);
     if (!log) {
       // The entry is past retention: nothing left to deliver or to record the outcome in.
-      await dropDelivery(this.#deps, leased);
+      const promoted = await dropDelivery(this.#deps, leased);
+      if (promoted) this.wake(promoted);
       return;
     }
     const body = JSON.stringify(log.payload ?? null);
@@ -303,13 +304,15 @@ export class WebhookOutbox {
       queues: this.#queues,
     });
     if (!written) return;
+    // Overlap buffer_one: the delivery that waited behind this one is due now.
+    if (written.promoted) this.wake(written.promoted);
     if (retry) this.#later(rec.logId, delayMs);
     else if (written.log) this.#settled(written.log);
   }
 
   #settled(log: StoredLog): void {
     const d = log.delivery;
-    if (d && log.outcome !== "pending") {
+    if (d && (log.outcome === "ok" || log.outcome === "failed")) {
       this.#deps.metrics.delivery(log.outcome, d.attempts, d.durationMs);
     }
     try {

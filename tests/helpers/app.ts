@@ -1,8 +1,8 @@
 /** Builds the app on a fresh `:memory:` KV for `app.request()` tests. */
-import { createApp } from "../../app.ts";
-import { type Clock, systemClock } from "../../clock.ts";
-import { type Config, parseConfig } from "../../config.ts";
-import { createDeps, type Deps } from "../../deps.ts";
+import { createApp } from "../../http/app.ts";
+import { type Clock, systemClock } from "../../core/clock.ts";
+import { type Config, parseConfig } from "../../core/config.ts";
+import { createDeps, type Deps } from "../../db/deps.ts";
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;

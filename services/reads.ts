@@ -1,0 +1,75 @@
+/**
+ * What routes read: logs, stats, the histogram, trigger pages and views, and the store's health.
+ * Reads hold no rules of their own; they live here so that routes/ reach storage only through
+ * services/ (tests/architecture_test.ts), with "now" and the retention windows filled in once.
+ */
+import type { Deps } from "../core/deps.ts";
+import type { HistogramQuery, LogListQuery } from "../core/request_schemas.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
+import {
+  countOverdue as countOverdueIn,
+  countTriggersByStatus as countByStatusIn,
+  WriteProbe,
+  type WriteProbeOptions,
+} from "../db/health.ts";
+import { logHistogram } from "../db/histogram.ts";
+import { getLog, listLogs, logsAfter } from "../db/log_list.ts";
+import { logStats } from "../db/log_stats.ts";
+import { queryTriggers } from "../db/trigger_query.ts";
+import { listTriggers, toTriggerViews } from "../db/triggers.ts";
+
+/** One page of `GET /api/logs`, newest first, as at `nowMs`. */
+export function logPage(deps: Deps, q: LogListQuery, nowMs = deps.clock.now()) {
+  return listLogs(deps.kv, q, nowMs, deps.config);
+}
+
+/** One log entry as `GET /api/logs/:id` answers it; NotFoundError past retention. */
+export function logEntry(deps: Deps, id: string) {
+  return getLog(deps.kv, id, deps.clock.now(), deps.config);
+}
+
+/** Entries newer than `afterId` still within retention, oldest first (event-stream replay). */
+export function logsSince(deps: Deps, afterId: string): AsyncGenerator<StoredLog> {
+  return logsAfter(deps.kv, afterId, deps.clock.now(), deps.config);
+}
+
+/** `GET /api/logs/stats`: exact counts at `nowMs`. */
+export function stats(deps: Deps, nowMs = deps.clock.now()) {
+  return logStats(deps.kv, nowMs, deps.config);
+}
+
+/** `GET /api/logs/histogram`: exact counts per bucket. */
+export function histogram(deps: Deps, q: HistogramQuery) {
+  return logHistogram(deps.kv, q, deps.clock.now());
+}
+
+/** Triggers as the API shows them (run counters and last run included). */
+export function triggerViews(deps: Deps, recs: TriggerRecord[], opts: { fresh?: boolean } = {}) {
+  return toTriggerViews(deps.kv, recs, opts);
+}
+
+/** One page of `GET /api/triggers`: search, filters, sort, cursor and total. */
+export function triggerPage(deps: Deps, q: Parameters<typeof queryTriggers>[1]) {
+  return queryTriggers(deps.kv, q);
+}
+
+/** Triggers in creation order (the reference `/list_triggers`). */
+export function triggersInOrder(deps: Deps, q: Parameters<typeof listTriggers>[1]) {
+  return listTriggers(deps.kv, q);
+}
+
+/** A probe that proves KV takes writes (`/healthz`). */
+export function writeProbe(deps: Deps, opts: WriteProbeOptions = {}): WriteProbe {
+  return new WriteProbe(deps.kv, opts);
+}
+export type { WriteProbeOptions };
+
+/** Stored triggers by status, reading at most `max` records (`/metrics`). */
+export function triggerCountsByStatus(deps: Deps, max: number) {
+  return countByStatusIn(deps.kv, max);
+}
+
+/** Due occurrences older than `beforeMs`, counted up to `max` (`/metrics`). */
+export function overdueCount(deps: Deps, beforeMs: number, max: number) {
+  return countOverdueIn(deps.kv, beforeMs, max);
+}
