@@ -17,10 +17,10 @@ import { parseArgs } from "node:util";
 import type { Browser } from "playwright-core";
 import { launchBrowser } from "../tests/helpers/browser.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
-import { addTriggerWrites } from "../db/triggers.ts";
+import { insertTriggersBatch } from "../db/triggers.ts";
 import { addManualFiringWrites } from "../db/firings.ts";
 import { manualLog } from "../services/firings.ts";
-import type { TriggerRecord } from "../schemas.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 import { type Running, startTock } from "./fire_servers.ts";
 import { printTable } from "./fire_bench.ts";
 
@@ -70,13 +70,7 @@ async function buildStore(path: string, count: number, logSeconds: number): Prom
     );
     recs.push(newTriggerRecord(def, now - (count - i)));
   }
-  const PER_COMMIT = 50;
-  const batches: ((op: Deno.AtomicOperation) => void)[] = [];
-  for (let i = 0; i < recs.length; i += PER_COMMIT) {
-    const slice = recs.slice(i, i + PER_COMMIT);
-    batches.push((op) => slice.forEach((r) => addTriggerWrites(op, null, r)));
-  }
-  await commitAll(kv, batches);
+  await insertTriggersBatch(kv, recs);
   // Log entries over the last 90 minutes (inside the active window), spread over 1,000
   // triggers, for as long as the budget allows.
   const withLogs = recs.filter((r) => r.type === "api").slice(0, 1000);
