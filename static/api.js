@@ -10,7 +10,7 @@
  *   webhook: Webhook | null, misfire: "fire_once" | "skip",
  *   status: "active" | "paused" | "completed", nextRunAt: string | null,
  *   lastRunAt: string | null, runCount: number, createdAt: string, updatedAt: string,
- *   version: number
+ *   version: number, tags?: string[]
  * }} Trigger
  */
 /**
@@ -47,6 +47,15 @@
  *   byTrigger: { triggerId: string | null, triggerName: string, active: number,
  *     archived: number }[]
  * }} Stats
+ */
+/**
+ * One bucket of GET /api/logs/histogram (oldest first, empty buckets included).
+ * @typedef {{ start: string, count: number, ok: number, pending: number, failed: number }} Bucket
+ */
+/** @typedef {{ bucket: string, buckets: Bucket[] }} Histogram */
+/**
+ * What POST /api/triggers/bulk answers.
+ * @typedef {{ matched: number, changed: number, failed: { id: string, error: string }[] }} BulkResult
  */
 /** @typedef {{ path?: string | (string | number)[], message?: string }} ProblemError */
 /**
@@ -228,14 +237,20 @@ export const api = {
   resume: (tid) => request("POST", `/api/triggers/${id(tid)}/resume`),
   /** @type {(tid: string, payload?: unknown) => Promise<LogEntry>} */
   fire: (tid, payload) => request("POST", `/api/triggers/${id(tid)}/fire`, payload),
-  /** @type {(tid: string) => Promise<{ occurrences: string[] }>} */
-  preview: (tid) => request("GET", `/api/triggers/${id(tid)}/preview?count=5`),
+  /** @type {(tid: string) => Promise<Trigger>} */
+  getTrigger: (tid) => request("GET", `/api/triggers/${id(tid)}`),
+  /** @type {(body: { action: string, ids?: string[], filter?: object }) => Promise<BulkResult>} */
+  bulk: (body) => request("POST", "/api/triggers/bulk", body),
+  /** @type {(tid: string, count?: number) => Promise<{ occurrences: string[] }>} */
+  preview: (tid, count = 5) => request("GET", `/api/triggers/${id(tid)}/preview?count=${count}`),
   /** @type {(def: object) => Promise<{ occurrences: string[] }>} */
   previewDefinition: (def) => request("POST", "/api/preview", def),
   /** @type {(def: object) => Promise<{ log: LogEntry, occurrences: string[] }>} */
   test: (def) => request("POST", "/api/test", def),
   /** @type {(query: Query) => Promise<Page<LogEntry>>} */
   logs: (query) => request("GET", `/api/logs?${queryString(query)}`),
+  /** @type {(query: Query) => Promise<Histogram>} */
+  histogram: (query) => request("GET", `/api/logs/histogram?${queryString(query)}`),
   /** @type {() => Promise<Stats>} */
   stats: () => request("GET", "/api/logs/stats"),
   /** @type {(lid: string) => Promise<LogEntry>} */

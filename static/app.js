@@ -1,14 +1,17 @@
 // @ts-check
-// The UI's root: the hash route (#/triggers, #/logs), the live event stream, notices, key prompt.
+// The UI's root: the hash route (#/triggers, #/triggers/<id>, #/logs), the live event stream,
+// notices, key prompt.
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { markup } from "./markup.js";
 import { forgetKey, setKeyPrompt, storedKey } from "./api.js";
 import { problemText } from "./errors.js";
-import { emitFired, emitResync, followEvents, setStale } from "./live.js";
+import { emitFired, emitResync, emitTriggerChange, followEvents, setStale } from "./live.js";
+import { routeOf } from "./trigger_query.js";
 import { NavBar } from "./components/nav_bar.js";
 import { TriggersView } from "./components/triggers_view.js";
 import { LogsView } from "./components/logs_view.js";
+import { TriggerPage } from "./components/trigger_page.js";
 import { ApiKeyPrompt } from "./components/api_key_prompt.js";
 import { Notices } from "./components/notices.js";
 import { StaleBanner } from "./components/stale_banner.js";
@@ -17,10 +20,14 @@ import { StaleBanner } from "./components/stale_banner.js";
 /** @typedef {import("./live.js").LiveStatus} LiveStatus */
 
 const NOTICE_MS = 6000;
-const viewOf = () => (location.hash.startsWith("#/logs") ? "logs" : "triggers");
+const TITLES = { triggers: "Triggers", trigger: "Trigger", logs: "Logs" };
+/** The route as a string key, so an unchanged route does not re-render the view. */
+const routeKey = () => JSON.stringify(routeOf(location.hash));
 
 function App() {
-  const [view, setView] = useState(viewOf);
+  const [key, setKey] = useState(routeKey);
+  /** @type {import("./trigger_query.js").Route} */
+  const route = JSON.parse(key);
   const [live, setLive] = useState(/** @type {LiveStatus} */ ("connecting"));
   // Since when the data on screen may be stale (the stream dropped), else null.
   const [staleSince, setStaleSince] = useState(/** @type {number | null} */ (null));
@@ -46,14 +53,15 @@ function App() {
   }, [dismiss]);
 
   useEffect(() => {
-    const onHash = () => setView(viewOf());
+    const onHash = () => setKey(routeKey());
     addEventListener("hashchange", onHash);
     return () => removeEventListener("hashchange", onHash);
   }, []);
 
+  // The trigger page names its trigger in the title itself, once it is loaded.
   useEffect(() => {
-    document.title = `${view === "logs" ? "Logs" : "Triggers"} · Tock`;
-  }, [view]);
+    if (route.view !== "trigger") document.title = `${TITLES[route.view]} · Tock`;
+  }, [key]);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -72,7 +80,10 @@ function App() {
     followEvents({
       signal: abort.signal,
       onStatus,
-      onEvent: (name, data) => name === "fired" && emitFired(data),
+      onEvent: (name, data) => {
+        if (name === "fired") emitFired(data);
+        else if (name === "trigger" && data?.trigger?.id) emitTriggerChange(data);
+      },
     }).catch((err) => {
       setLive("offline");
       setStale(true);
@@ -96,12 +107,16 @@ function App() {
   };
 
   return markup`
-    <${NavBar} view=${view} live=${live} hasKey=${hasKey} onForgetKey=${onForgetKey} />
+    <${NavBar} view=${
+    route.view === "logs" ? "logs" : "triggers"
+  } live=${live} hasKey=${hasKey} onForgetKey=${onForgetKey} />
     ${staleSince !== null && markup`<${StaleBanner} since=${staleSince} />`}
     <main id="main" tabindex="-1">
       ${
-    view === "logs"
+    route.view === "logs"
       ? markup`<${LogsView} notify=${notify} />`
+      : route.view === "trigger"
+      ? markup`<${TriggerPage} key=${route.id} id=${route.id} notify=${notify} />`
       : markup`<${TriggersView} notify=${notify} />`
   }
     </main>

@@ -250,3 +250,15 @@ export function previewSummary(state) {
   if (!n) return "No further occurrences";
   return `Next run ${dateTime(state.occurrences[0])}; ${n} occurrence${n === 1 ? "" : "s"} listed`;
 }
+
+/**
+ * The CLI call that fires a trigger with a payload (shell-quoted; a `'` in the JSON is escaped).
+ * @param {string} name
+ * @param {unknown} payload
+ */
+export function cliFor(name, payload) {
+  const quote = (/** @type {string} */ s) =>
+    /^[A-Za-z0-9_.:/@-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+  const body = JSON.stringify(payload ?? {});
+  return `tock triggers fire ${quote(name)} --payload ${quote(body)}`;
+}

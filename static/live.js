@@ -34,6 +34,9 @@ function hub() {
 const fired = hub();
 /** @type {ReturnType<typeof hub<void>>} */
 const resync = hub();
+/** @typedef {{ action: "created" | "updated" | "deleted", trigger: import("./api.js").Trigger }} TriggerChange */
+/** @type {ReturnType<typeof hub<TriggerChange>>} */
+const triggerHub = hub();
 /** @type {ReturnType<typeof hub<boolean>>} */
 const staleHub = hub();
 let staleNow = false;
@@ -42,6 +45,10 @@ let staleNow = false;
 export const emitFired = fired.emit;
 /** Run `fn(entry)` for each live firing while the component is mounted. */
 export const useFired = fired.use;
+/** Tell every subscriber about a `trigger` event (a change made anywhere, by any instance). */
+export const emitTriggerChange = triggerHub.emit;
+/** Run `fn({ action, trigger })` for each live trigger change while the component is mounted. */
+export const useTriggerChange = triggerHub.use;
 /** Tell every subscriber that the stream reconnected and firings may have been missed. */
 export const emitResync = () => resync.emit(undefined);
 /** Run `fn()` after the event stream reconnects, to reload what it may have missed. */

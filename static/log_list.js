@@ -135,3 +135,19 @@ export function withoutAged(items, newestArchivedId) {
   const boundary = ulidTime(newestArchivedId);
   return items.filter((e) => ulidTime(e.id) > boundary);
 }
+
+/**
+ * The ids marked as arrived live, with `id` added and only the newest `max` kept: the marks
+ * matter for rows on screen, and a tab left open through a burst must not keep them all.
+ * @param {Set<string>} ids
+ * @param {string} id
+ * @param {number} [max]
+ */
+export function markFresh(ids, id, max = MAX_ROWS) {
+  const next = new Set(ids).add(id);
+  for (const old of next) {
+    if (next.size <= max) break;
+    next.delete(old);
+  }
+  return next;
+}

@@ -1,6 +1,7 @@
 // @ts-check
 // The trigger form's state <-> the API's trigger definition. Pure functions, no DOM.
 import { chosenStartAt, fromLocalInput, toLocalInput } from "./format.js";
+import { MAX_TAGS, parseTags } from "./trigger_query.js";
 
 /** @typedef {import("./api.js").Trigger} Trigger */
 /** @typedef {import("./api.js").Schedule} Schedule */
@@ -12,7 +13,8 @@ import { chosenStartAt, fromLocalInput, toLocalInput } from "./format.js";
  *   delaySeconds: string, everySeconds: string, cron: string, timezone: string,
  *   startAt: string, endAt: string, maxRuns: string, misfire: "fire_once" | "skip",
  *   payload: string, payloadSchema: string, hook: boolean, url: string, method: string,
- *   headers: string, timeoutMs: string, retries: string, backoffMs: number | undefined
+ *   headers: string, timeoutMs: string, retries: string, backoffMs: number | undefined,
+ *   tags: string, hadTags: boolean
  * }} FormState
  */
 /**
@@ -21,7 +23,7 @@ import { chosenStartAt, fromLocalInput, toLocalInput } from "./format.js";
  * @typedef {{
  *   name: string, type: "scheduled" | "api", misfire: string,
  *   schedule?: Record<string, string | number | undefined>, payload?: unknown,
- *   payloadSchema?: unknown, webhook?: Record<string, unknown> | null
+ *   payloadSchema?: unknown, webhook?: Record<string, unknown> | null, tags?: string[]
  * }} Definition
  */
 
@@ -36,6 +38,7 @@ export const SCHEDULE_KINDS = [
 /** Every field path the form can show an error next to. */
 export const FIELD_PATHS = [
   "name",
+  "tags",
   "type",
   "schedule",
   "schedule.at",
@@ -92,6 +95,8 @@ export function formState(trigger) {
     timeoutMs: String(hook?.timeoutMs ?? 10000),
     retries: String(hook?.retries ?? 3),
     backoffMs: hook?.backoffMs,
+    tags: (trigger?.tags || []).join(", "),
+    hadTags: Boolean(trigger?.tags?.length),
   };
 }
 
@@ -169,6 +174,12 @@ export function definitionOf(f) {
     if (schema.error) errors.payloadSchema = schema.error;
     def.payloadSchema = schema.value ?? null;
   }
+  // Tags are sent once there are any (or were): a trigger without them looks as it always did.
+  const tags = parseTags(f.tags);
+  if (tags.invalid.length) {
+    errors.tags = `Use a-z, 0-9 and _ . : / - only (up to 64 each): ${tags.invalid.join(", ")}`;
+  } else if (tags.tags.length > MAX_TAGS) errors.tags = `At most ${MAX_TAGS} tags`;
+  if (tags.tags.length || f.hadTags) def.tags = tags.tags;
   const payload = parseJson(f.payload);
   if (payload.error) errors.payload = payload.error;
   def.payload = payload.value ?? null;

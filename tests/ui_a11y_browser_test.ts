@@ -1,5 +1,6 @@
 // axe-core, injected into the real UI in Chromium, finds no accessibility violations on the
-// Triggers view or the Logs view (with rows of every kind: scheduled, api, paused, failed).
+// Triggers view, a trigger's page or the Logs view (with rows of every kind: scheduled, api,
+// paused, failed; tags, a selection, the histogram chart).
 import assert from "node:assert/strict";
 import axe from "axe-core";
 import type { Page } from "playwright-core";
@@ -52,6 +53,7 @@ browserTest("UI accessibility (axe-core) in Chromium", async (t, { server, brows
     const hook = await post({
       name: "order-created",
       type: "api",
+      tags: ["orders", "eu"],
       webhook: { url: `http://127.0.0.1:${down.addr.port}/`, retries: 0, timeoutMs: 1000 },
     });
     await apiJson(server.url, "POST", `/api/triggers/${hook}/fire`, { orderId: 1 });
@@ -72,12 +74,42 @@ browserTest("UI accessibility (axe-core) in Chromium", async (t, { server, brows
       await context.close();
     });
 
+    await t.step("a trigger's page has no axe violations (api and scheduled)", async () => {
+      for (const id of [hook, paused]) {
+        const { context, page, problems } = await openPage(
+          browser,
+          `${server.url}/#/triggers/${id}`,
+          { bypassCSP: true },
+        );
+        await page.locator("section.history table.logs tbody tr").first().waitFor();
+        await page.locator(".chart-card .chart").waitFor();
+        await page.locator(".live-live").waitFor();
+        assert.deepEqual(await violations(page), []);
+        assertNoProblems(problems);
+        await context.close();
+      }
+    });
+
+    await t.step("the Triggers view with a selection has no axe violations", async () => {
+      const { context, page, problems } = await openPage(
+        browser,
+        server.url + "/#/triggers?sort=name&order=desc",
+        { bypassCSP: true },
+      );
+      await (await triggerRow(page, "order-created")).getByLabel("Select order-created").check();
+      await page.locator(".bulk-count").getByText("1 selected").waitFor();
+      assert.deepEqual(await violations(page), []);
+      assertNoProblems(problems);
+      await context.close();
+    });
+
     await t.step("the Logs view has no axe violations", async () => {
       const { context, page, problems } = await openPage(browser, server.url + "/#/logs", {
         bypassCSP: true,
       });
       await page.locator('table.logs tr[data-trigger="order-created"] .outcome-failed').waitFor();
       await page.locator("table.stats tbody tr").first().waitFor();
+      await page.locator(".chart-card .chart").waitFor();
       assert.deepEqual(await violations(page), []);
       assertNoProblems(problems);
       await context.close();

@@ -15,7 +15,10 @@ import {
 } from "./helpers/browser.ts";
 
 browserTest("UI triggers view in Chromium", async (t, { server, browser }) => {
-  await t.step("the UI loads in under 100 KB, from Tock only, without errors", async () => {
+  // The budget catches an accidental heavy dependency, not growth by features: it went from
+  // 100 KB to 125 KB with issue 14 (search, bulk, trigger page and histogram modules, and the
+  // edge's security headers on each of ~55 module answers).
+  await t.step("the UI loads in under 125 KB, from Tock only, without errors", async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
     context.setDefaultTimeout(UI_TIMEOUT);
     const page = await context.newPage();
@@ -32,7 +35,7 @@ browserTest("UI triggers view in Chromium", async (t, { server, browser }) => {
     await page.locator("table.triggers, .empty").first().waitFor();
     const total = (await Promise.all(finished)).reduce((a, b) => a + b, 0);
     console.log(`UI transferred ${total} bytes in ${urls.length} requests`);
-    assert.ok(total < 100_000, `${total} bytes is over budget`);
+    assert.ok(total < 125_000, `${total} bytes is over budget`);
     for (const u of urls) assert(u.startsWith(server.url), `request left Tock: ${u}`);
     assertNoProblems(problems);
     await context.close();
@@ -212,7 +215,7 @@ browserTest("UI triggers view in Chromium", async (t, { server, browser }) => {
 
     const { context, page, problems } = await openPage(browser, server.url + "/");
     const heading = page.getByRole("heading", { name: /Triggers/ });
-    await heading.getByText("100+").waitFor();
+    await heading.getByText(`100 of ${count} loaded`).waitFor();
     await triggerRow(page, firstPage.name);
     assert.equal(await page.locator(`tr[data-trigger="${last}"]`).count(), 0);
 
@@ -225,7 +228,8 @@ browserTest("UI triggers view in Chromium", async (t, { server, browser }) => {
     await dialog.waitFor({ state: "detached" });
     await triggerRow(page, mine);
 
-    // A firing makes the table re-read its pages; the new trigger is past them, and stays.
+    // A firing makes the table re-read the row that fired; the new trigger, past the loaded
+    // page, stays.
     await apiJson(server.url, "POST", `/api/triggers/${firstPage.id}/fire`);
     const firstRow = await triggerRow(page, firstPage.name);
     await firstRow.locator('[data-label="Runs"]', { hasText: /^[1-9]/ }).waitFor();

@@ -5,11 +5,12 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { markup } from "../markup.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
-import { useFired, useNow, useResync } from "../live.js";
+import { useFired, useResync } from "../live.js";
 import {
   appendOlder,
   filterFromHash,
   hashFor,
+  markFresh,
   matchesLive,
   prependLive,
   queryFor,
@@ -17,7 +18,8 @@ import {
 } from "../log_list.js";
 import { LogTable } from "./log_table.js";
 import { StatsTable } from "./stats_table.js";
-import { FiringsChart } from "./firings_chart.js";
+import { FiringsCard } from "./firings_card.js";
+import { useReadyMark } from "../perf.js";
 import { LogFilters } from "./log_filters.js";
 
 /** @typedef {import("../api.js").LogEntry} LogEntry */
@@ -27,7 +29,6 @@ import { LogFilters } from "./log_filters.js";
 /** @typedef {{ items: LogEntry[] | null, older: Older | null, error: string }} ListState */
 
 const PAGE = 50;
-const HOUR = 3600_000;
 const PENDING_POLL_MS = 2000;
 /** How often rows are checked for having aged between Active and Archived. */
 const AGE_CHECK_MS = 20_000;
@@ -43,12 +44,10 @@ export function LogsView({ notify }) {
   const [fresh, setFresh] = useState(() => /** @type {Set<string>} */ (new Set()));
   const [stats, setStats] = useState({ value: /** @type {Stats | null} */ (null), error: "" });
   const [names, setNames] = useState(() => /** @type {Map<string, string>} */ (new Map()));
-  const [times, setTimes] = useState(/** @type {number[]} */ ([]));
   const [busyId, setBusyId] = useState(/** @type {string | null} */ (null));
   // On a phone the firings matter most: the per-trigger counts start folded away.
   const [statsOpen] = useState(() => !matchMedia("(max-width: 760px)").matches);
   const [generation, setGeneration] = useState(0); // bumped to reload after a reconnect
-  const now = useNow();
   /** @type {import("preact").RefObject<ReturnType<typeof setTimeout>>} */
   const statsTimer = useRef(null);
   const current = useRef(filter);
@@ -88,13 +87,8 @@ export function LogsView({ notify }) {
     );
   }, []);
 
-  const loadChart = useCallback(() => {
-    loadLastHour().then(setTimes, (err) => notify(`Chart: ${problemText(err)}`, "error"));
-  }, [notify]);
-
   useEffect(() => {
     loadStats();
-    loadChart();
     // Names for the trigger filter: the first page is enough, the stats name every trigger
     // that has logs.
     api.listTriggers({ limit: "500" }).then(
@@ -107,8 +101,7 @@ export function LogsView({ notify }) {
   useResync(useCallback(() => {
     setGeneration((g) => g + 1);
     loadStats();
-    loadChart();
-  }, [loadStats, loadChart]));
+  }, [loadStats]));
 
   useFired(useCallback((/** @type {LogEntry} */ entry) => {
     if (matchesLive(entry, current.current)) {
@@ -119,10 +112,8 @@ export function LogsView({ notify }) {
         }
         return { ...p, ...prependLive(p.items, entry, p.older) };
       });
-      setFresh((s) => new Set(s).add(entry.id));
+      setFresh((s) => markFresh(s, entry.id));
     }
-    const firedAt = Date.parse(entry.firedAt);
-    setTimes((ts) => [...ts.filter((t) => t > Date.now() - HOUR), firedAt]);
     if (statsTimer.current) clearTimeout(statsTimer.current);
     statsTimer.current = setTimeout(loadStats, 300);
   }, [loadStats]));
@@ -204,6 +195,7 @@ export function LogsView({ notify }) {
     }
   }
 
+  useReadyMark("logs", page.items !== null);
   const allNames = new Map(names);
   for (const r of stats.value?.byTrigger || []) {
     if (r.triggerId) allNames.set(r.triggerId, r.triggerName);
@@ -232,10 +224,8 @@ export function LogsView({ notify }) {
     <section class="view" aria-labelledby="logs-title">
       <div class="view-head"><h1 id="logs-title">Logs</h1></div>
       <div class="logs-top">
-        <section class="card" aria-labelledby="chart-title">
-          <h2 id="chart-title">Firings per minute</h2>
-          <${FiringsChart} times=${times} now=${now} />
-        </section>
+        <${FiringsCard} ranges=${["1h", "24h", "48h"]} initial="1h" title="Firings"
+          titleId="chart-title" />
         <details class="card stats-card" open=${statsOpen}>
           <summary><h2>Logs per trigger</h2></summary>
           <${StatsTable} stats=${stats.value} error=${stats.error}
@@ -262,23 +252,4 @@ export function LogsView({ notify }) {
       </div>
     </section>
   `;
-}
-
-/** firedAt of every firing in the last hour (all states and sources), for the chart. */
-async function loadLastHour() {
-  const since = new Date(Date.now() - HOUR).toISOString();
-  /** @type {number[]} */
-  const times = [];
-  /** @type {string | null} */
-  let cursor = null;
-  for (let i = 0; i < 10; i++) {
-    /** @type {Record<string, string>} */
-    const q = { state: "all", since, limit: "500" };
-    if (cursor) q.cursor = cursor;
-    const res = await api.logs(q);
-    for (const e of res.items) times.push(Date.parse(e.firedAt));
-    cursor = res.nextCursor;
-    if (!cursor) break;
-  }
-  return times;
 }

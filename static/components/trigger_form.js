@@ -200,6 +200,13 @@ export function TriggerForm({ trigger, onClose, onSaved }) {
               </select>
             <//>
           </div>
+          <${Field} id="f-tags" label="Tags (optional)" error=${fieldErrors.tags}
+            hint="Separated by commas or spaces; a-z, 0-9 and _ . : / -">
+            <input type="text" autocomplete="off" spellcheck="false" value=${form.tags}
+              placeholder="billing, nightly"
+              onInput=${(/** @type {Event & { currentTarget: HTMLInputElement }} */ e) =>
+    set({ tags: e.currentTarget.value })} />
+          <//>
           <div class="form-columns">
             <div class="kind">${kindFields}</div>
             <aside class="side">

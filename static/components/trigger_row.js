@@ -1,5 +1,5 @@
 // @ts-check
-// One trigger in the table, with its actions; an api trigger shows how to call it.
+// One trigger in the table, with its selection box, tags and actions; the name opens its page.
 import { markup } from "../markup.js";
 import { scheduleWords } from "../format.js";
 import { Countdown } from "./countdown.js";
@@ -13,10 +13,13 @@ import { CallExample } from "./call_example.js";
  * @param {{
  *   trigger: Trigger, busy: boolean, onEdit: (t: Trigger) => void,
  *   onToggle: (t: Trigger) => void, onRun: (t: Trigger) => void,
- *   onDelete: (t: Trigger) => void,
- * }} props
+ *   onDelete: (t: Trigger) => void, selected: boolean,
+ *   onSelect: (t: Trigger, on: boolean) => void, onTag: (tag: string) => void,
+ * }} props `onTag` filters the list by a tag clicked on the row
  */
-export function TriggerRow({ trigger: t, busy, onEdit, onToggle, onRun, onDelete }) {
+export function TriggerRow(
+  { trigger: t, busy, onEdit, onToggle, onRun, onDelete, selected, onSelect, onTag },
+) {
   const paused = t.status === "paused";
   const toggle = paused ? "Resume" : "Pause";
   const off = busy ? "true" : undefined;
@@ -24,7 +27,24 @@ export function TriggerRow({ trigger: t, busy, onEdit, onToggle, onRun, onDelete
   const guard = (fn) => () => busy || fn(t);
   return markup`
     <tr data-trigger=${t.name} data-id=${t.id} class=${`status-${t.status}`}>
-      <th scope="row" data-label="Name"><span class="name">${t.name}</span></th>
+      <td class="select">
+        <input type="checkbox" checked=${selected} aria-label=${`Select ${t.name}`}
+          onChange=${(/** @type {Event & { currentTarget: HTMLInputElement }} */ e) =>
+    onSelect(t, e.currentTarget.checked)} />
+      </td>
+      <th scope="row" data-label="Name">
+        <a class="name" href=${`#/triggers/${encodeURIComponent(t.id)}`}>${t.name}</a>
+        ${
+    (t.tags || []).length > 0 && markup`
+          <span class="tags">${
+      (t.tags || []).map((tag) =>
+        markup`<button type="button" class="tag" onClick=${() => onTag(tag)}
+            aria-label=${`Filter by tag ${tag}`}>${tag}</button>`
+      )
+    }</span>
+        `
+  }
+      </th>
       <td data-label="Type"><span class=${`badge type-${t.type}`}>${t.type}</span></td>
       <td data-label="Schedule" class="schedule">
         <span class="words">${scheduleWords(t)}</span>

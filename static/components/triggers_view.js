@@ -1,124 +1,63 @@
 // @ts-check
-// The triggers table and everything done to a trigger: create, edit, pause, run, delete.
-// Triggers are read a page at a time with the API's cursor ("Load more"), never capped silently.
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+// The triggers list and everything done to triggers from it: search, filter and sort on the
+// server (state in the URL), paging ("Load more") with the matching total, create, edit, pause,
+// run, delete, and the same actions on many at once.
+import { useCallback, useEffect, useState } from "preact/hooks";
 import { markup } from "../markup.js";
 import { api } from "../api.js";
 import { problemText } from "../errors.js";
-import { useFired, useResync } from "../live.js";
+import { useTriggerList } from "../trigger_list.js";
+import { bulkFilter, hashOfQuery, queryFromHash } from "../trigger_query.js";
 import { TriggerRow } from "./trigger_row.js";
 import { TriggerForm } from "./trigger_form.js";
 import { ConfirmDialog } from "./confirm_dialog.js";
 import { FireDialog } from "./fire_dialog.js";
 import { TriggersCount } from "./triggers_count.js";
+import { TriggerFilters } from "./trigger_filters.js";
+import { BulkBar } from "./bulk_bar.js";
+import { useReadyMark } from "../perf.js";
 
 /** @typedef {import("../api.js").Trigger} Trigger */
-/** @typedef {{ items: Trigger[], nextCursor: string | null, total?: number }} Listing */
+/** @typedef {import("./bulk_bar.js").Selection} Selection */
+/** @typedef {import("./bulk_bar.js").Outcome} Outcome */
 
-const POLL_MS = 15_000;
-/** Triggers per request: a page of the table. */
-export const PAGE = 100;
-/** The API's own ceiling on `limit`. */
-const MAX_LIMIT = 500;
-
-/**
- * Read at least `count` triggers from the start (fewer when there are fewer), page by page.
- * @param {number} count
- * @returns {Promise<Listing>}
- */
-async function readFirst(count) {
-  /** @type {Trigger[]} */
-  const items = [];
-  /** @type {string | null} */
-  let cursor = null;
-  /** @type {number | undefined} */
-  let total;
-  do {
-    const limit = String(Math.min(MAX_LIMIT, Math.max(1, count - items.length)));
-    const res = await api.listTriggers(cursor ? { limit, cursor } : { limit });
-    items.push(...res.items);
-    cursor = res.nextCursor;
-    if (typeof res.total === "number") total = res.total;
-  } while (cursor && items.length < count);
-  return { items, nextCursor: cursor, total };
-}
+/** @type {Selection} */
+const NOTHING = { all: false, ids: new Set() };
 
 /** @param {{ notify: (text: string, kind?: string) => void }} props */
 export function TriggersView({ notify }) {
-  const [list, setList] = useState(/** @type {Listing | null} */ (null));
-  // Created here but not yet inside the loaded pages (the list is in creation order, so a new
-  // trigger is on the last page): kept on top until a refresh reaches it.
-  const [local, setLocal] = useState(/** @type {Trigger[]} */ ([]));
-  const [loadError, setLoadError] = useState("");
+  const [query, setQuery] = useState(() => queryFromHash(location.hash));
+  const { list, error, more, moreBusy, reload, applyLocal } = useTriggerList(query, notify);
   const [editing, setEditing] = useState(/** @type {"new" | Trigger | null} */ (null));
   const [deleting, setDeleting] = useState(/** @type {Trigger | null} */ (null));
   const [firing, setFiring] = useState(/** @type {Trigger | null} */ (null));
   const [busyId, setBusyId] = useState(/** @type {string | null} */ (null));
-  const [moreBusy, setMoreBusy] = useState(false);
-  /** @type {import("preact").RefObject<ReturnType<typeof setTimeout>>} */
-  const refreshTimer = useRef(null);
-  const loaded = useRef(PAGE); // how many the person has paged to; a refresh re-reads as many
+  const [selection, setSelection] = useState(NOTHING);
+  const [bulk, setBulk] = useState(
+    /** @type {{ busy: boolean, confirm: boolean, outcome: Outcome }} */
+    ({ busy: false, confirm: false, outcome: null }),
+  );
 
-  const load = useCallback(async () => {
-    try {
-      const res = await readFirst(loaded.current);
-      setList(res);
-      const ids = new Set(res.items.map((t) => t.id));
-      // Kept until listed, or until the whole list is loaded without it (deleted elsewhere).
-      setLocal((ls) => res.nextCursor ? ls.filter((t) => !ids.has(t.id)) : []);
-      setLoadError("");
-    } catch (err) {
-      setLoadError(problemText(err));
-    }
+  // The query lives in the URL: a reload, a bookmark, the back button show the same list.
+  useEffect(() => {
+    const hash = hashOfQuery(query);
+    if (location.hash !== hash) history.replaceState(null, "", hash);
+    setSelection(NOTHING);
+  }, [hashOfQuery(query)]);
+  useEffect(() => {
+    const onHash = () => {
+      if (!location.hash.startsWith("#/triggers") || location.hash.startsWith("#/triggers/")) {
+        return;
+      }
+      const next = queryFromHash(location.hash);
+      setQuery((q) => (hashOfQuery(q) === hashOfQuery(next) ? q : next));
+    };
+    addEventListener("hashchange", onHash);
+    return () => removeEventListener("hashchange", onHash);
   }, []);
 
-  // Firings change runCount, lastRunAt and nextRunAt: reload soon after each, coalescing bursts.
-  const refreshSoon = useCallback(() => {
-    if (refreshTimer.current) clearTimeout(refreshTimer.current);
-    refreshTimer.current = setTimeout(load, 250);
-  }, [load]);
-  useFired(refreshSoon);
-  useResync(refreshSoon);
-
-  useEffect(() => {
-    load();
-    const poll = setInterval(() => document.hidden || load(), POLL_MS);
-    return () => {
-      clearInterval(poll);
-      if (refreshTimer.current) clearTimeout(refreshTimer.current);
-    };
-  }, [load]);
-
-  async function more() {
-    if (!list?.nextCursor || moreBusy) return;
-    setMoreBusy(true);
-    try {
-      const res = await api.listTriggers({ limit: String(PAGE), cursor: list.nextCursor });
-      setList((l) => {
-        const have = new Set((l?.items || []).map((t) => t.id));
-        const items = [...(l?.items || []), ...res.items.filter((t) => !have.has(t.id))];
-        loaded.current = items.length;
-        return { items, nextCursor: res.nextCursor, total: res.total ?? l?.total };
-      });
-      const ids = new Set(res.items.map((t) => t.id));
-      setLocal((ls) => ls.filter((t) => !ids.has(t.id)));
-    } catch (err) {
-      notify(`Load more: ${problemText(err)}`, "error");
-    } finally {
-      setMoreBusy(false);
-    }
-  }
-
-  /** @param {Trigger} t */
-  const replace = (t) => {
-    setList((l) => l && { ...l, items: l.items.map((x) => (x.id === t.id ? t : x)) });
-    setLocal((ls) => ls.map((x) => (x.id === t.id ? t : x)));
-  };
-  /** @param {string} id */
-  const remove = (id) => {
-    setList((l) => l && { ...l, items: l.items.filter((x) => x.id !== id) });
-    setLocal((ls) => ls.filter((x) => x.id !== id));
-  };
+  const shown = [...(list?.pinned || []), ...(list?.items || [])];
+  useReadyMark("triggers", list !== null);
 
   /**
    * Run an action on a row; errors become notices. Focus stays in the row (its buttons are
@@ -134,7 +73,7 @@ export function TriggersView({ notify }) {
       done(await fn());
     } catch (err) {
       notify(`${t.name}: ${problemText(err)}`, "error");
-      if (/** @type {{ status?: number }} */ (err).status === 404) load();
+      if (/** @type {{ status?: number }} */ (err).status === 404) reload();
     } finally {
       setBusyId(null);
     }
@@ -144,7 +83,7 @@ export function TriggersView({ notify }) {
   const onToggle = (t) => {
     const call = () => (t.status === "paused" ? api.resume(t.id) : api.pause(t.id));
     act(t, call, (updated) => {
-      replace(updated);
+      applyLocal("updated", updated);
       notify(`${updated.name} ${updated.status === "paused" ? "paused" : "resumed"}`);
     });
   };
@@ -152,13 +91,8 @@ export function TriggersView({ notify }) {
   /** @param {Trigger} t */
   const onRun = (t) => {
     if (t.type === "api") return setFiring(t);
-    act(t, () => api.fire(t.id), () => {
-      notify(`${t.name} fired`);
-      refreshSoon();
-    });
+    act(t, () => api.fire(t.id), () => notify(`${t.name} fired`));
   };
-
-  const shown = [...local, ...(list?.items || [])];
 
   const onDeleteConfirmed = () => {
     const t = deleting;
@@ -168,7 +102,7 @@ export function TriggersView({ notify }) {
     const neighbour = shown[at + 1] || shown[at - 1];
     act(t, () => api.deleteTrigger(t.id), () => {
       setDeleting(null);
-      remove(t.id);
+      applyLocal("deleted", t);
       notify(`${t.name} deleted`);
       focusLater(
         neighbour ? `tr[data-id="${neighbour.id}"] button.edit` : "#new-trigger",
@@ -180,22 +114,65 @@ export function TriggersView({ notify }) {
   const onSaved = (saved) => {
     const isNew = editing === "new";
     setEditing(null);
-    if (isNew) setLocal((ls) => [saved, ...ls]);
-    else replace(saved);
+    applyLocal(isNew ? "created" : "updated", saved);
     notify(`${saved.name} ${isNew ? "created" : "saved"}`);
   };
 
   const onFired = () => {
     notify(`${firing?.name} fired`);
     setFiring(null);
-    refreshSoon();
   };
+
+  const onSelect = useCallback((/** @type {Trigger} */ t, /** @type {boolean} */ on) => {
+    setSelection((s) => {
+      const ids = new Set(s.all ? [] : s.ids);
+      if (on) ids.add(t.id);
+      else ids.delete(t.id);
+      return { all: false, ids };
+    });
+  }, []);
+  const allShownSelected = shown.length > 0 &&
+    (selection.all || shown.every((t) => selection.ids.has(t.id)));
+  /** @param {Event & { currentTarget: HTMLInputElement }} e */
+  const onSelectShown = (e) => {
+    const on = e.currentTarget.checked;
+    setSelection(on ? { all: false, ids: new Set(shown.map((t) => t.id)) } : NOTHING);
+  };
+  /** @param {string} tag */
+  const onTag = (tag) =>
+    setQuery((q) => (q.tags.includes(tag) ? q : { ...q, tags: [...q.tags, tag] }));
+
+  /** @param {"pause" | "resume" | "delete"} action */
+  async function runBulk(action) {
+    const body = selection.all
+      ? { action, filter: bulkFilter(query) }
+      : { action, ids: [...selection.ids] };
+    setBulk({ busy: true, confirm: false, outcome: null });
+    try {
+      const result = await api.bulk(body);
+      setBulk({ busy: false, confirm: false, outcome: { action, result } });
+      setSelection(NOTHING);
+      reload();
+    } catch (err) {
+      setBulk({ busy: false, confirm: false, outcome: null });
+      notify(`Bulk ${action}: ${problemText(err)}`, "error");
+    }
+    focusLater(`.bulk-bar [data-bulk="${action === "delete" ? "pause" : action}"]`);
+  }
+  /** @param {"pause" | "resume" | "delete"} action */
+  const onBulk = (action) =>
+    action === "delete" ? setBulk((b) => ({ ...b, confirm: true })) : runBulk(action);
+  const bulkCount = selection.all ? list?.total ?? shown.length : selection.ids.size;
 
   const table = shown.length > 0 && markup`
     <div class="table-wrap">
       <table class="cards triggers">
         <thead>
           <tr>
+            <th scope="col" class="select">
+              <input type="checkbox" aria-label="Select all shown" checked=${allShownSelected}
+                onChange=${onSelectShown} />
+            </th>
             <th scope="col">Name</th>
             <th scope="col">Type</th>
             <th scope="col">Schedule</th>
@@ -211,7 +188,9 @@ export function TriggersView({ notify }) {
     shown.map((t) =>
       markup`
             <${TriggerRow} key=${t.id} trigger=${t} busy=${busyId === t.id}
-              onEdit=${setEditing} onToggle=${onToggle} onRun=${onRun} onDelete=${setDeleting} />
+              selected=${selection.all || selection.ids.has(t.id)} onSelect=${onSelect}
+              onTag=${onTag} onEdit=${setEditing} onToggle=${onToggle} onRun=${onRun}
+              onDelete=${setDeleting} />
           `
     )
   }
@@ -219,38 +198,46 @@ export function TriggersView({ notify }) {
       </table>
     </div>
   `;
+  const filtered = hashOfQuery({ ...query, sort: "createdAt", order: "asc" }) !== "#/triggers";
 
   return markup`
     <section class="view" aria-labelledby="triggers-title">
       <div class="view-head">
         <h1 id="triggers-title">
-          Triggers ${list && markup`<${TriggersCount} list=${list} extra=${local.length} />`}
+          Triggers ${list && markup`<${TriggersCount} list=${list} extra=${list.pinned.length} />`}
         </h1>
         <button type="button" id="new-trigger" class="primary" onClick=${() => setEditing("new")}>
           New trigger
         </button>
       </div>
+      <${TriggerFilters} query=${query} onChange=${setQuery} />
+      <${BulkBar} selection=${selection} total=${list?.total ?? null} loaded=${shown.length}
+        busy=${bulk.busy} outcome=${bulk.outcome} onAct=${onBulk}
+        onSelectAll=${() => setSelection({ all: true, ids: new Set() })}
+        onClear=${() => setSelection(NOTHING)} />
       ${
-    loadError && markup`
-        <p class="error-summary" role="alert">Could not load triggers: ${loadError}</p>
+    error && markup`
+        <p class="error-summary" role="alert">Could not load triggers: ${error}</p>
       `
   }
-      ${list === null && !loadError && markup`<p class="muted">Loading…</p>`}
+      ${list === null && !error && markup`<p class="muted">Loading…</p>`}
       ${
-    list && shown.length === 0 && markup`
+    list && shown.length === 0 &&
+    (filtered ? markup`<p class="empty muted">No trigger matches these filters.</p>` : markup`
         <div class="empty">
           <p>No triggers yet.</p>
           <p class="muted">
             A trigger fires on a schedule or when called, and every firing lands in the logs.
           </p>
         </div>
-      `
+      `)
   }
       ${table}
       ${
     list?.nextCursor && markup`
         <p class="more">
-          <button type="button" onClick=${more} aria-disabled=${moreBusy ? "true" : undefined}>
+          <button type="button" id="load-more" onClick=${more}
+            aria-disabled=${moreBusy ? "true" : undefined}>
             Load more triggers
           </button>
         </p>
@@ -268,6 +255,15 @@ export function TriggersView({ notify }) {
           busy=${busyId === deleting.id}
           message="It will not fire again. Its logs stay until their retention ends."
           onConfirm=${onDeleteConfirmed} onCancel=${() => setDeleting(null)} />
+      `
+  }
+      ${
+    bulk.confirm && markup`
+        <${ConfirmDialog} title=${`Delete ${bulkCount.toLocaleString()} triggers?`}
+          confirmLabel="Delete triggers" busy=${bulk.busy}
+          message="They will not fire again. Their logs stay until their retention ends."
+          onConfirm=${() => runBulk("delete")}
+          onCancel=${() => setBulk((b) => ({ ...b, confirm: false }))} />
       `
   }
       ${
