@@ -315,6 +315,8 @@ Deno.test("fuzz: malformed input to every endpoint never answers 5xx nor changes
 
   let before = await snapshot(t.kv);
   const counts = { "2xx": 0, "4xx": 0 };
+  /** Every (method, path, status) the fuzz saw, for the OpenAPI check after the loop. */
+  const seen = new Set<string>();
   for (let i = 0; i < REQUESTS; i++) {
     const { method, path } = r.pick(endpoints)();
     let b = method === "GET" || method === "DELETE" ? undefined : body(r);
@@ -333,6 +335,7 @@ Deno.test("fuzz: malformed input to every endpoint never answers 5xx nor changes
     const status = res.status;
     await res.body?.cancel(); // /api/events streams forever
     assert.ok(status < 500, `${what} answered ${status}`);
+    seen.add(`${method} ${path.split("?")[0]} ${status}`);
     const after = await snapshot(t.kv).catch((err) => {
       throw new Error(`${what} answered ${status} and left a value KV cannot read: ${err}`);
     });
@@ -357,4 +360,27 @@ Deno.test("fuzz: malformed input to every endpoint never answers 5xx nor changes
   }
   console.log(`fuzz: ${REQUESTS} requests, ${counts["2xx"]} 2xx, ${counts["4xx"]} 4xx`);
   assert.ok(counts["4xx"] > REQUESTS / 2, "most inputs are malformed");
+
+  // Every status a route answered is one its OpenAPI operation describes.
+  const doc = (await t.call("GET", "/openapi.json")).body as {
+    paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  };
+  const templates = Object.keys(doc.paths).map((tpl) => ({
+    tpl,
+    re: new RegExp(`^${tpl.replace(/\{[^}]+\}/g, "[^/]+")}$`),
+  }));
+  const undocumented: string[] = [];
+  let checked = 0;
+  for (const key of seen) {
+    const [method, path, status] = key.split(" ");
+    const match = templates.find((x) => x.re.test(path));
+    const op = match && doc.paths[match.tpl][method.toLowerCase()];
+    if (!op) continue; // no such operation: not a route (an unknown path or method)
+    checked++;
+    if (!(status in op.responses) && !("default" in op.responses)) {
+      undocumented.push(`${method} ${match.tpl} ${status}`);
+    }
+  }
+  assert.ok(checked > 50, `the fuzz reached the routes (${checked} answers checked)`);
+  assert.deepEqual([...new Set(undocumented)].sort(), [], "statuses missing from /openapi.json");
 });

@@ -190,3 +190,36 @@ Deno.test("/docs renders the document with local files only", async () => {
   assert.equal(css.status, 200);
   assert.equal(css.headers.get("content-type"), "text/css; charset=utf-8");
 });
+
+Deno.test("docs/api.md's endpoint tables and /openapi.json list the same operations", async () => {
+  await using t = await testApp();
+  const doc = (await t.call("GET", "/openapi.json")).body as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  const described = new Set(
+    Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)
+    ),
+  );
+  // Rows of the endpoint tables: "| METHOD[ / METHOD] | `path`[, `path`] | ...".
+  const text = await Deno.readTextFile(new URL("../docs/api.md", import.meta.url));
+  const documented = new Set<string>();
+  for (const row of text.split("\n")) {
+    const cells = row.split("|").map((c) => c.trim());
+    if (!/^(GET|POST|PATCH|DELETE)( \/ (GET|POST|PATCH|DELETE))*$/.test(cells[1] ?? "")) continue;
+    for (const method of cells[1].split(" / ")) {
+      for (const [, raw] of cells[2].matchAll(/`([^`]+)`/g)) {
+        const path = raw.split("?")[0].replace(/:(\w+)/g, "{$1}");
+        documented.add(`${method} ${path}`);
+      }
+    }
+  }
+  assert.ok(documented.size > 20, `the tables were read (${documented.size} operations)`);
+  // The UI's own assets and the docs page's are served, described, and not API operations.
+  const assets = (op: string) => /^GET \/(static|docs)\//.test(op);
+  assert.deepEqual([...documented].filter((op) => !described.has(op)).sort(), []);
+  assert.deepEqual(
+    [...described].filter((op) => !documented.has(op) && !assets(op)).sort(),
+    [],
+  );
+});

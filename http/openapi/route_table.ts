@@ -126,8 +126,12 @@ const TABLE: TockRoute[] = [
     body: { name: "Payload", schema: anyJson, required: false },
     responses: {
       "202": logReply("The log entry of the firing"),
+      "200": logReply("A repeat with the same Idempotency-Key: the original entry, nothing fired"),
+      "400": problem("Invalid JSON, Idempotency-Key or Tock-Hops"),
       "404": missing,
-      "422": problem("The payload fails the trigger's payloadSchema"),
+      "409": problem("The Idempotency-Key's original entry is past retention"),
+      "422": problem("The payload fails the payloadSchema (or its budget), or the key was reused"),
+      "508": problem("Loop detected: the request came through 8 or more webhook hops"),
     },
   },
   {
@@ -137,7 +141,11 @@ const TABLE: TockRoute[] = [
     tag: "triggers",
     auth: true,
     query: PreviewQuery,
-    responses: { "200": { description: "Occurrences", name: "Occurrences" }, "404": missing },
+    responses: {
+      "200": { description: "Occurrences", name: "Occurrences" },
+      "400": bad,
+      "404": missing,
+    },
   },
   {
     method: "post",
@@ -213,7 +221,10 @@ const TABLE: TockRoute[] = [
     summary: "Live firings as Server-Sent Events: one `fired` event (data = log entry) each",
     tag: "events",
     auth: true,
-    responses: { "200": { description: "An event stream", contentType: "text/event-stream" } },
+    responses: {
+      "200": { description: "An event stream", contentType: "text/event-stream" },
+      "400": problem("Invalid Last-Event-ID or query"),
+    },
   },
   {
     method: "get",

@@ -44,6 +44,7 @@ export const REFERENCE_ROUTES: TockRoute[] = [
     body: body("LegacyRemoveBody"),
     responses: {
       "200": { description: "Removed", schema: z.object({ message: z.string() }) },
+      "400": legacyError("Invalid"),
       "404": legacyError("No such trigger"),
     },
   },
@@ -60,16 +61,25 @@ export const REFERENCE_ROUTES: TockRoute[] = [
         description: "Fired",
         schema: z.object({ message: z.string(), log: LegacyLog }),
       },
+      "400": legacyError("Invalid JSON, Idempotency-Key or Tock-Hops"),
       "404": legacyError("No such trigger"),
+      "409": legacyError("The Idempotency-Key's original entry is past retention"),
+      "422": legacyError("The payload fails the payloadSchema, or the key was reused"),
+      "508": legacyError("Loop detected: 8 or more webhook hops"),
     },
   },
   {
     method: "get",
     path: "/list_logs",
-    summary: "Reference design: log entries, newest first",
+    summary:
+      "Reference design: the newest ?limit= log entries (default 500, at most 5,000); X-Total-Count says how many exist",
     tag: "reference",
     auth: true,
-    responses: { "200": { description: "Log entries", schema: z.array(LegacyLog) } },
+    queryParams: [{ name: "limit", required: false, description: "1-5000, default 500" }],
+    responses: {
+      "200": { description: "Log entries", schema: z.array(LegacyLog) },
+      "400": legacyError("Invalid limit"),
+    },
   },
   {
     method: "post",
