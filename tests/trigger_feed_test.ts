@@ -10,6 +10,9 @@ import type { TriggerChange } from "../core/firing_bus.ts";
 import { bulkAction } from "../services/bulk.ts";
 import { TriggerFeed } from "../services/trigger_feed.ts";
 import { createTrigger, deleteTrigger, patchTrigger } from "../services/triggers.ts";
+import { createSseParser } from "../static/sse.js";
+import { startServer } from "./helpers/server.ts";
+import { uniqueName } from "./helpers/app.ts";
 
 async function instance(path: string) {
   const kv = await Deno.openKv(path);
@@ -67,5 +70,69 @@ Deno.test("create, patch, delete and bulk on instance A arrive on B's bus once, 
     a.kv.close();
     b.kv.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("two servers on one KV file: create, patch and delete through A stream as trigger events from B", async () => {
+  const a = await startServer();
+  const b = await startServer({ kvPath: a.kvPath });
+  const abort = new AbortController();
+  try {
+    const events: { action: string; trigger: { id: string; name: string; tags?: string[] } }[] = [];
+    let wake: (() => void) | null = null;
+    const res = await fetch(`${b.url}/api/events`, { signal: abort.signal });
+    assert.equal(res.status, 200);
+    const parser = createSseParser((e: { event: string; data: string }) => {
+      if (e.event !== "trigger") return;
+      events.push(JSON.parse(e.data));
+      wake?.();
+    });
+    void (async () => {
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          parser.push(value);
+        }
+      } catch { /* aborted at the end */ }
+    })();
+    const until = async (n: number) => {
+      const deadline = Date.now() + 30_000;
+      while (events.length < n) {
+        if (Date.now() > deadline) throw new Error(`only ${events.length} of ${n} trigger events`);
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 500);
+        });
+      }
+    };
+    const call = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${a.url}${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: r.status, body: r.status === 204 ? null : await r.json() };
+    };
+    const name = uniqueName("feed");
+    const created = await call("POST", "/api/triggers", { name, type: "api" });
+    assert.equal(created.status, 201);
+    await until(1);
+    assert.equal(
+      (await call("PATCH", `/api/triggers/${created.body.id}`, { tags: ["x"] })).status,
+      200,
+    );
+    await until(2);
+    assert.equal((await call("DELETE", `/api/triggers/${created.body.id}`)).status, 204);
+    await until(3);
+    assert.deepEqual(events.map((e) => e.action), ["created", "updated", "deleted"]);
+    assert.deepEqual(events.map((e) => e.trigger.id), Array(3).fill(created.body.id));
+    assert.deepEqual(events[1].trigger.tags, ["x"], "the update carries the new definition");
+    assert.equal(events[2].trigger.name, name);
+  } finally {
+    abort.abort();
+    await b.stop();
+    await a.stop();
   }
 });
