@@ -65,9 +65,75 @@ export function triggerEntry(
   return { key: keys.trigger(rec.id), value: rec, versionstamp };
 }
 
-/** The writes (checks included) one claim adds to a commit: batches are sized by it. */
-export function claimWriteCount(claim: ClaimWrite, w: Windows): number {
-  return countWrites((op) => addClaim(op, claim, w));
+/**
+ * The counters (`sum` mutations) of one claim commit, merged by key: the claims of a batch that
+ * move one counter (the "*" histogram minute, the status counts) add to it once, with their
+ * total, instead of once each. Sums commute, so the stored values are exactly as before.
+ */
+export class BatchSums {
+  readonly #sums = new Map<string, { key: Deno.KvKey; n: bigint }>();
+
+  /** The number of distinct counters so far: the writes they will cost the commit. */
+  get size(): number {
+    return this.#sums.size;
+  }
+
+  /** Adds `n` to `key`, modulo 2^64 as KV's own sum (a decrement is 2^64 - 1). */
+  add(key: Deno.KvKey, n: bigint): void {
+    const k = keyString(key);
+    const v = n & U64_MASK;
+    const held = this.#sums.get(k);
+    if (held) held.n = (held.n + v) & U64_MASK;
+    else this.#sums.set(k, { key, n: v });
+  }
+
+  /** True when `key` is already counted (adding to it costs the commit no write). */
+  has(key: Deno.KvKey): boolean {
+    return this.#sums.has(keyString(key));
+  }
+
+  /** Adds one `sum` per counter to `op`. */
+  addTo(op: Deno.AtomicOperation): void {
+    for (const { key, n } of this.#sums.values()) op.sum(key, n);
+  }
+}
+
+const U64_MASK = (1n << 64n) - 1n;
+
+// Keys here are strings and numbers; the type tag keeps "1" and 1 apart.
+function keyString(key: Deno.KvKey): string {
+  let s = "";
+  for (const part of key) s += (typeof part === "string" ? "s" : typeof part) + String(part) + "\0";
+  return s;
+}
+
+/**
+ * The writes (checks included) one claim adds to a commit whose counters so far are `sums`,
+ * counting a counter only when it is new: batches are sized by it. Records the claim's
+ * counters in `sums`.
+ */
+export function claimWriteCount(claim: ClaimWrite, w: Windows, sums?: BatchSums): number {
+  const acc = sums ?? new BatchSums();
+  const before = acc.size;
+  const direct = countWrites((op) => addClaim(summing(op, acc), claim, w));
+  return direct + acc.size - before;
+}
+
+/**
+ * `op` with its `sum` calls diverted into `sums` (everything else passes through), so the
+ * shared writers (db/log_writes.ts, db/trigger_index.ts) need not know about batching.
+ */
+function summing(op: Deno.AtomicOperation, sums: BatchSums): Deno.AtomicOperation {
+  // AtomicOperation keeps its state in private fields: delegate, never inherit from it.
+  const proxy = {
+    check: (...c: Deno.AtomicCheck[]) => (op.check(...c), proxy),
+    set: (k: Deno.KvKey, v: unknown, o?: { expireIn?: number }) => (op.set(k, v, o), proxy),
+    delete: (k: Deno.KvKey) => (op.delete(k), proxy),
+    max: (k: Deno.KvKey, n: bigint) => (op.max(k, n), proxy),
+    min: (k: Deno.KvKey, n: bigint) => (op.min(k, n), proxy),
+    sum: (k: Deno.KvKey, n: bigint) => (sums.add(k, n), proxy),
+  } as unknown as Deno.AtomicOperation;
+  return proxy;
 }
 
 function addClaim(
@@ -97,7 +163,10 @@ export function commitClaims(
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   return retryLocked(() => {
     const op = kv.atomic();
-    for (const claim of claims) addClaim(op, claim, w);
+    const sums = new BatchSums();
+    const sop = summing(op, sums);
+    for (const claim of claims) addClaim(sop, claim, w);
+    sums.addTo(op);
     return op.commit();
   });
 }

@@ -6,6 +6,7 @@
  */
 import type { Deps } from "../core/deps.ts";
 import {
+  BatchSums,
   claimWriteCount,
   commitClaims,
   type DueItem,
@@ -46,10 +47,14 @@ function weight(rec: TriggerRecord): number {
 
 /**
  * Claims per commit. KV allows 100 checks and 1,000 mutations per commit; a claim is one
- * check and at most 10 mutations (record, two due-index writes, five log writes, two webhook
- * outbox writes). Fewer, larger commits mean fewer fsyncs: the commit is most of a claim's cost.
+ * check (two with an overlap marker) and about 10 writes of its own (record, due entry, last run, log entry and indexes,
+ * its counters; a webhook adds two), the counters it shares with the batch (status counts,
+ * the "*" histogram) being written once per commit. Fewer, larger commits cost less: the commit
+ * is most of a claim's cost.
  */
-export const MAX_BATCH = 90;
+export const MAX_BATCH = 99;
+/** KV's limit on checks per commit. */
+const MAX_CHECKS = 100;
 const MAX_BATCH_BYTES = 600 * 1024;
 
 export interface ClaimResult {
@@ -166,6 +171,9 @@ export async function claimBatch(
   let batch: Member[] = [];
   let bytes = 0;
   let writes = 0;
+  let checks = 0;
+  // The batch's counters: a claim costs a counter write only when it is the first to move it.
+  let sums = new BatchSums();
   for (const it of live) {
     const entry = cache.get(it.id);
     // Stale due entry (trigger changed, fired elsewhere or deleted): nothing to do here.
@@ -177,18 +185,26 @@ export async function claimBatch(
     const w = weight(entry.value);
     // Writes vary (a completing claim moves counters, a firing adds its histogram counters):
     // counted exactly, so the commit stays within KV's mutation limit.
-    const n = claimWriteCount(claimWrite(entry, p), deps.config);
+    const claim = claimWrite(entry, p);
+    let n = claimWriteCount(claim, deps.config, sums);
+    // A claim checks its record, and its overlap marker when it has one.
+    const c = p.inflight ? 2 : 1;
     const full = batch.length >= MAX_BATCH || writes + n > MAX_COMMIT_WRITES ||
+      checks + c > MAX_CHECKS ||
       (batch.length > 0 && bytes + w > MAX_BATCH_BYTES);
     if (full && batch.length > 0) {
       await commitBatch(deps, batch, result, cache, ctx);
       batch = [];
       bytes = 0;
+      sums = new BatchSums();
+      n = claimWriteCount(claim, deps.config, sums);
       writes = 0;
+      checks = 0;
     }
     batch.push({ entry, atMs: it.atMs, plan: p });
     bytes += w;
     writes += n;
+    checks += c;
   }
   if (batch.length) await commitBatch(deps, batch, result, cache, ctx);
   return result;
