@@ -73,8 +73,28 @@ deps.bus.subscribe((logs) => {
   lastAt = Date.now();
   if (fired >= n) done.resolve();
 });
+/** CPU time (ms) per thread of this process, by thread name: where the burst's work runs. */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of Deno.readDirSync("/proc/self/task")) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/self/task/${t.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ms = (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 10 ms ticks
+      out.set(`${name}#${t.name}`, ms);
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
 await sched.start();
+let cpuBefore = new Map<string, number>();
+setTimeout(() => cpuBefore = threadCpu(), t0 - Date.now() - 5);
 await done.promise;
+const cpuAfter = threadCpu();
+const cpu = [...cpuAfter].map(([k, v]) => [k, v - (cpuBefore.get(k) ?? 0)] as const)
+  .filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+console.log(`CPU per thread during the burst (ms): ${cpu.map(([k, v]) => `${k} ${v}`).join(", ")}`);
 const firedAt = (await Array.fromAsync(kv.list<{ firedAt: string }>({ prefix: keys.logsPrefix() })))
   .map((e) => Date.parse(e.value.firedAt));
 console.log(

@@ -9,7 +9,6 @@ import type { Inflight } from "./inflight.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
 import { addLogWrites, type Windows } from "./log_writes.ts";
-import { countWrites } from "./trigger_index.ts";
 import { addTriggerWrites } from "./triggers.ts";
 
 /** KV's limit on mutations (checks counted too, to be safe) in one atomic commit. */
@@ -66,10 +65,39 @@ export function triggerEntry(
 }
 
 /**
- * The counters (`sum` mutations) of one claim commit, merged by key: the claims of a batch that
- * move one counter (the "*" histogram minute, the status counts) add to it once, with their
- * total, instead of once each. Sums commute, so the stored values are exactly as before.
+ * One claim's writes, built once: `writes` replays its checks, sets, deletes and maxes into a
+ * commit; `sums` are its counters, which a batch merges by key (the claims of a batch that
+ * move one counter, the "*" histogram minute or a status count, add to it once, with their
+ * total). Sums commute, so the stored values are exactly as with one `sum` per claim.
  */
+export interface ClaimOps {
+  writes: (op: Deno.AtomicOperation) => void;
+  /** How many `writes` adds (checks included). */
+  count: number;
+  sums: { k: string; key: Deno.KvKey; n: bigint }[];
+}
+
+/** Builds the writes of `claim` once, for sizing a batch and then committing it. */
+export function claimOps(claim: ClaimWrite, w: Windows): ClaimOps {
+  const calls: [string, unknown[]][] = [];
+  const sums: ClaimOps["sums"] = [];
+  const rec = {} as Record<string, unknown>;
+  for (const m of ["check", "set", "delete", "max", "min"]) {
+    rec[m] = (...args: unknown[]) => (calls.push([m, args]), rec);
+  }
+  rec.sum = (key: Deno.KvKey, n: bigint) => (sums.push({ k: keyString(key), key, n }), rec);
+  addClaim(rec as unknown as Deno.AtomicOperation, claim, w);
+  return {
+    count: calls.length,
+    sums,
+    writes: (op) => {
+      // deno-lint-ignore no-explicit-any
+      for (const [m, args] of calls) (op as any)[m](...args);
+    },
+  };
+}
+
+/** The counters of one commit, merged by key. */
 export class BatchSums {
   readonly #sums = new Map<string, { key: Deno.KvKey; n: bigint }>();
 
@@ -78,18 +106,16 @@ export class BatchSums {
     return this.#sums.size;
   }
 
-  /** Adds `n` to `key`, modulo 2^64 as KV's own sum (a decrement is 2^64 - 1). */
-  add(key: Deno.KvKey, n: bigint): void {
-    const k = keyString(key);
-    const v = n & U64_MASK;
-    const held = this.#sums.get(k);
-    if (held) held.n = (held.n + v) & U64_MASK;
-    else this.#sums.set(k, { key, n: v });
-  }
-
-  /** True when `key` is already counted (adding to it costs the commit no write). */
-  has(key: Deno.KvKey): boolean {
-    return this.#sums.has(keyString(key));
+  /** Adds the counters of `ops`; answers how many of them are new to this commit. */
+  add(ops: ClaimOps): number {
+    const before = this.#sums.size;
+    for (const { k, key, n } of ops.sums) {
+      const held = this.#sums.get(k);
+      // Modulo 2^64, as KV's own sum (a decrement is 2^64 - 1).
+      if (held) held.n = (held.n + n) & U64_MASK;
+      else this.#sums.set(k, { key, n: n & U64_MASK });
+    }
+    return this.#sums.size - before;
   }
 
   /** Adds one `sum` per counter to `op`. */
@@ -108,32 +134,11 @@ function keyString(key: Deno.KvKey): string {
 }
 
 /**
- * The writes (checks included) one claim adds to a commit whose counters so far are `sums`,
- * counting a counter only when it is new: batches are sized by it. Records the claim's
- * counters in `sums`.
+ * The writes (checks included) `ops` adds to a commit whose counters so far are `sums`,
+ * counting a counter only when it is new; records its counters in `sums`.
  */
-export function claimWriteCount(claim: ClaimWrite, w: Windows, sums?: BatchSums): number {
-  const acc = sums ?? new BatchSums();
-  const before = acc.size;
-  const direct = countWrites((op) => addClaim(summing(op, acc), claim, w));
-  return direct + acc.size - before;
-}
-
-/**
- * `op` with its `sum` calls diverted into `sums` (everything else passes through), so the
- * shared writers (db/log_writes.ts, db/trigger_index.ts) need not know about batching.
- */
-function summing(op: Deno.AtomicOperation, sums: BatchSums): Deno.AtomicOperation {
-  // AtomicOperation keeps its state in private fields: delegate, never inherit from it.
-  const proxy = {
-    check: (...c: Deno.AtomicCheck[]) => (op.check(...c), proxy),
-    set: (k: Deno.KvKey, v: unknown, o?: { expireIn?: number }) => (op.set(k, v, o), proxy),
-    delete: (k: Deno.KvKey) => (op.delete(k), proxy),
-    max: (k: Deno.KvKey, n: bigint) => (op.max(k, n), proxy),
-    min: (k: Deno.KvKey, n: bigint) => (op.min(k, n), proxy),
-    sum: (k: Deno.KvKey, n: bigint) => (sums.add(k, n), proxy),
-  } as unknown as Deno.AtomicOperation;
-  return proxy;
+export function claimWriteCount(ops: ClaimOps, sums: BatchSums): number {
+  return ops.count + sums.add(ops);
 }
 
 function addClaim(
@@ -153,19 +158,20 @@ function addClaim(
 }
 
 /**
- * Commits `claims` as one atomic operation; not ok when any trigger moved since it was read.
- * Throws what KV throws (a commit too large, say): the caller splits the batch.
+ * Commits `claims` (built by `claimOps`) as one atomic operation; not ok when any trigger moved
+ * since it was read. Throws what KV throws (a commit too large, say): the caller splits the batch.
  */
 export function commitClaims(
   kv: Deno.Kv,
-  claims: ClaimWrite[],
-  w: Windows,
+  claims: ClaimOps[],
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   return retryLocked(() => {
     const op = kv.atomic();
     const sums = new BatchSums();
-    const sop = summing(op, sums);
-    for (const claim of claims) addClaim(sop, claim, w);
+    for (const claim of claims) {
+      claim.writes(op);
+      sums.add(claim);
+    }
     sums.addTo(op);
     return op.commit();
   });

@@ -7,6 +7,8 @@
 import type { Deps } from "../core/deps.ts";
 import {
   BatchSums,
+  type ClaimOps,
+  claimOps,
   claimWriteCount,
   commitClaims,
   type DueItem,
@@ -70,7 +72,22 @@ export interface ClaimResult {
   lost: number;
 }
 
-type Member = { entry: Deno.KvEntry<TriggerRecord>; atMs: number; plan: OverlapPlan };
+type Member = {
+  entry: Deno.KvEntry<TriggerRecord>;
+  atMs: number;
+  plan: OverlapPlan;
+  /** The claim's writes, built once for sizing the batch and again never. */
+  ops: ClaimOps;
+};
+
+function member(
+  deps: Deps,
+  entry: Deno.KvEntry<TriggerRecord>,
+  atMs: number,
+  plan: OverlapPlan,
+): Member {
+  return { entry, atMs, plan, ops: claimOps(claimWrite(entry, plan), deps.config) };
+}
 type Markers = Map<string, InflightEntry>;
 
 /**
@@ -185,8 +202,8 @@ export async function claimBatch(
     const w = weight(entry.value);
     // Writes vary (a completing claim moves counters, a firing adds its histogram counters):
     // counted exactly, so the commit stays within KV's mutation limit.
-    const claim = claimWrite(entry, p);
-    let n = claimWriteCount(claim, deps.config, sums);
+    const m = member(deps, entry, it.atMs, p);
+    let n = claimWriteCount(m.ops, sums);
     // A claim checks its record, and its overlap marker when it has one.
     const c = p.inflight ? 2 : 1;
     const full = batch.length >= MAX_BATCH || writes + n > MAX_COMMIT_WRITES ||
@@ -197,11 +214,11 @@ export async function claimBatch(
       batch = [];
       bytes = 0;
       sums = new BatchSums();
-      n = claimWriteCount(claim, deps.config, sums);
+      n = claimWriteCount(m.ops, sums);
       writes = 0;
       checks = 0;
     }
-    batch.push({ entry, atMs: it.atMs, plan: p });
+    batch.push(m);
     bytes += w;
     writes += n;
     checks += c;
@@ -220,8 +237,7 @@ function claimWrite(entry: Deno.KvEntry<TriggerRecord>, p: OverlapPlan) {
 }
 
 function commitMembers(deps: Deps, members: Member[]) {
-  const claims = members.map(({ entry, plan }) => claimWrite(entry, plan));
-  return commitClaims(deps.kv, claims, deps.config);
+  return commitClaims(deps.kv, members.map((m) => m.ops));
 }
 
 async function commitBatch(
@@ -276,7 +292,7 @@ async function commitBatch(
       else cache.delete(m.entry.value.id);
       if (f.value && isDueFor(f.value, m) && round < 5) {
         const entry = f as Deno.KvEntry<TriggerRecord>;
-        still.push({ entry, atMs: m.atMs, plan: plan(deps, f.value, m.atMs, nowMs, ctx, markers) });
+        still.push(member(deps, entry, m.atMs, plan(deps, f.value, m.atMs, nowMs, ctx, markers)));
         continue;
       }
       result.lost++;
