@@ -62,3 +62,28 @@ export function decodeCursor(cursor: string, sort: string, order: string): Item 
   if (!vOk || typeof id !== "string" || !isUlid(id)) throw invalid("Not a cursor from this API");
   return { id, v };
 }
+
+/**
+ * The first `k` items after `after` in `cmp` order, without sorting the whole set: a buffer
+ * of the best candidates is cut back to `k` whenever it doubles, so a first page out of
+ * 100,000 items costs one pass and a few small sorts rather than a full sort.
+ */
+export function firstAfter(
+  items: Item[],
+  cmp: (a: Item, b: Item) => number,
+  after: Item | null,
+  k: number,
+): Item[] {
+  let buf: Item[] = [];
+  let worst: Item | null = null; // the k-th best so far, once the buffer has been cut
+  for (const it of items) {
+    if (after && cmp(it, after) <= 0) continue;
+    if (worst && cmp(it, worst) >= 0) continue;
+    buf.push(it);
+    if (buf.length >= 2 * k + 64) {
+      buf = buf.sort(cmp).slice(0, k);
+      worst = buf[k - 1];
+    }
+  }
+  return buf.sort(cmp).slice(0, k);
+}
