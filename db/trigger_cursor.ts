@@ -66,24 +66,33 @@ export function decodeCursor(cursor: string, sort: string, order: string): Item 
 /**
  * The first `k` items after `after` in `cmp` order, without sorting the whole set: a buffer
  * of the best candidates is cut back to `k` whenever it doubles, so a first page out of
- * 100,000 items costs one pass and a few small sorts rather than a full sort.
+ * 100,000 items costs one pass and a few small sorts rather than a full sort. `each` calls
+ * `visit` per candidate; one probe object is reused, so a rejected candidate allocates nothing.
  */
 export function firstAfter(
-  items: Item[],
+  each: (visit: (id: string, v: Item["v"], rec?: TriggerRecord) => void) => void,
   cmp: (a: Item, b: Item) => number,
   after: Item | null,
   k: number,
 ): Item[] {
   let buf: Item[] = [];
   let worst: Item | null = null; // the k-th best so far, once the buffer has been cut
-  for (const it of items) {
-    if (after && cmp(it, after) <= 0) continue;
-    if (worst && cmp(it, worst) >= 0) continue;
-    buf.push(it);
+  const probe: Item = { id: "", v: null };
+  each((id, v, rec) => {
+    probe.id = id;
+    probe.v = v;
+    if (after && cmp(probe, after) <= 0) return;
+    if (worst && cmp(probe, worst) >= 0) return;
+    buf.push(rec ? { id, v, rec } : { id, v });
     if (buf.length >= 2 * k + 64) {
       buf = buf.sort(cmp).slice(0, k);
       worst = buf[k - 1];
     }
-  }
+  });
   return buf.sort(cmp).slice(0, k);
 }
+
+/** The items of `items` for firstAfter. */
+export const eachItem =
+  (items: Item[]) => (visit: (id: string, v: Item["v"], rec?: TriggerRecord) => void) =>
+    items.forEach((it) => visit(it.id, it.v, it.rec));

@@ -23,6 +23,7 @@ import { tagsOf, viewNextOf } from "./trigger_index.ts";
 import { type CatalogEntry, catalogOf, scanCatalog } from "./trigger_catalog.ts";
 import {
   decodeCursor,
+  eachItem,
   encodeCursor,
   firstAfter,
   type Item,
@@ -72,15 +73,15 @@ export async function queryTriggers(
     return { items, nextCursor: null, total: rec && matches(rec, q) ? 1 : 0 };
   }
   if (q.q || q.tag?.length || q.sort === "lastRunAt") {
-    const all = await materialise(kv, q);
-    const firsts = firstAfter(all, itemCompare(q.order), after, q.limit + 1);
+    const { each, size } = await materialise(kv, q);
+    const firsts = firstAfter(each, itemCompare(q.order), after, q.limit + 1);
     const page = firsts.slice(0, q.limit);
     const recs = await recordsOf(kv, page);
     const more = firsts.length > q.limit;
     return {
       items: recs,
       nextCursor: more ? encodeCursor(q.sort, q.order, page[page.length - 1]) : null,
-      total: all.length,
+      total: size,
     };
   }
   const [page, total] = await Promise.all([walk(kv, q, after), countByFacets(kv, q)]);
@@ -91,7 +92,8 @@ export async function queryTriggers(
 export async function matchingIds(kv: Deno.Kv, f: Filter, max: number): Promise<string[]> {
   const q: ListQuery = { ...f, sort: "createdAt", order: "asc", limit: max + 1 };
   if (q.q || q.tag?.length) {
-    return firstAfter(await materialise(kv, q), itemCompare("asc"), null, max + 1).map((i) => i.id);
+    const { each } = await materialise(kv, q);
+    return firstAfter(each, itemCompare("asc"), null, max + 1).map((i) => i.id);
   }
   const out: string[] = [];
   let cursor: Item | null = null;
@@ -121,12 +123,15 @@ async function countByFacets(kv: Deno.Kv, f: Filter): Promise<number> {
   return n;
 }
 
+/** The matching set: `each` visits every item (for firstAfter), `size` is how many. */
+type Matching = { each: Parameters<typeof firstAfter>[0]; size: number };
+
 /**
  * The whole matching set as items with their sort values, unordered (records attached where
  * they were read). Names and last runs come from the instance's catalog when it has one
  * (db/trigger_catalog.ts); a KV handle without one (not built by createDeps) scans per query.
  */
-async function materialise(kv: Deno.Kv, q: ListQuery): Promise<Item[]> {
+async function materialise(kv: Deno.Kv, q: ListQuery): Promise<Matching> {
   const cat = (q.q || q.sort === "lastRunAt")
     ? await (catalogOf(kv)?.entries() ?? scanCatalog(kv))
     : undefined;
@@ -139,6 +144,11 @@ async function materialise(kv: Deno.Kv, q: ListQuery): Promise<Item[]> {
   }
   let lastOf = (_id: string) => 0;
   if (q.sort === "lastRunAt") {
+    // Every trigger, nothing else to filter: the items straight from the catalog, one pass.
+    if (ids === null && q.status === undefined && q.type === undefined) {
+      const all = cat!;
+      return { each: (visit) => all.forEach((e, id) => visit(id, e.last || null)), size: all.size };
+    }
     ids ??= [...cat!.keys()];
     lastOf = (id) => cat!.get(id)?.last ?? 0;
   }
@@ -160,7 +170,7 @@ async function materialise(kv: Deno.Kv, q: ListQuery): Promise<Item[]> {
       ? lastOf(it.id) || null
       : null;
   }
-  return items;
+  return { each: eachItem(items), size: items.length };
 }
 
 /** id -> name of every catalogued trigger whose name contains `sub` (ignoring case). */
