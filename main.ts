@@ -16,6 +16,7 @@ import { Alerter } from "./webhook/alerts.ts";
 import { FailureWatch } from "./services/failure_watch.ts";
 import { TriggerMetrics } from "./core/trigger_metrics.ts";
 import { TriggerFeed } from "./services/trigger_feed.ts";
+import { catalogOf } from "./db/trigger_catalog.ts";
 import { WebhookOutbox } from "./webhook/outbox.ts";
 import { isCliInvocation, runCli } from "./cli/main.ts";
 import { openAccessWarning } from "./http/middleware/auth.ts";
@@ -144,6 +145,8 @@ await startStep(async () => {
   backfills.start();
   watch.start();
   triggerFeed.start();
+  // Load the names and last runs now, in the background, so the first search is fast too.
+  catalogOf(kv)?.warm();
 });
 
 stage = "listen";

@@ -4,7 +4,6 @@
  */
 import { z } from "zod";
 import { IsoInput, IsoOut } from "./schedule_schemas.ts";
-import { BoundedJson } from "./json_bounds.ts";
 import {
   LogSource,
   Outcome,

@@ -3,13 +3,7 @@
  * them, `/openapi.json` is generated from them, the CLI validates files with them.
  */
 import { z } from "zod";
-import {
-  IsoInput,
-  IsoOut,
-  type Schedule,
-  ScheduleInput,
-  StoredSchedule,
-} from "./schedule_schemas.ts";
+import { IsoOut, type Schedule, ScheduleInput, StoredSchedule } from "./schedule_schemas.ts";
 import { BoundedJson } from "./json_bounds.ts";
 
 /** RFC 9110 token: what `fetch` accepts as a field name. */

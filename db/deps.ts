@@ -6,6 +6,7 @@ import { FiringBus } from "../core/firing_bus.ts";
 import { Metrics } from "../core/metrics.ts";
 import { PayloadSchemas } from "../core/payload_schema.ts";
 import { GroupCommitter } from "./group_commit.ts";
+import { attachCatalog } from "./trigger_catalog.ts";
 
 export type { Deps };
 
@@ -18,6 +19,8 @@ export function createDeps(
   const bus = opts.bus ?? new FiringBus();
   const metrics = new Metrics();
   metrics.attach(bus);
+  // Names and last runs for `q` and sort=lastRunAt, kept fresh from this bus (loaded lazily).
+  attachCatalog(kv, bus);
   return Object.freeze({
     kv,
     clock: opts.clock ?? systemClock,

@@ -62,3 +62,37 @@ export function decodeCursor(cursor: string, sort: string, order: string): Item 
   if (!vOk || typeof id !== "string" || !isUlid(id)) throw invalid("Not a cursor from this API");
   return { id, v };
 }
+
+/**
+ * The first `k` items after `after` in `cmp` order, without sorting the whole set: a buffer
+ * of the best candidates is cut back to `k` whenever it doubles, so a first page out of
+ * 100,000 items costs one pass and a few small sorts rather than a full sort. `each` calls
+ * `visit` per candidate; one probe object is reused, so a rejected candidate allocates nothing.
+ */
+export function firstAfter(
+  each: (visit: (id: string, v: Item["v"], rec?: TriggerRecord) => void) => void,
+  cmp: (a: Item, b: Item) => number,
+  after: Item | null,
+  k: number,
+): Item[] {
+  let buf: Item[] = [];
+  let worst: Item | null = null; // the k-th best so far, once the buffer has been cut
+  const probe: Item = { id: "", v: null };
+  each((id, v, rec) => {
+    probe.id = id;
+    probe.v = v;
+    if (after && cmp(probe, after) <= 0) return;
+    if (worst && cmp(probe, worst) >= 0) return;
+    buf.push(rec ? { id, v, rec } : { id, v });
+    if (buf.length >= 2 * k + 64) {
+      buf = buf.sort(cmp).slice(0, k);
+      worst = buf[k - 1];
+    }
+  });
+  return buf.sort(cmp).slice(0, k);
+}
+
+/** The items of `items` for firstAfter. */
+export const eachItem =
+  (items: Item[]) => (visit: (id: string, v: Item["v"], rec?: TriggerRecord) => void) =>
+    items.forEach((it) => visit(it.id, it.v, it.rec));

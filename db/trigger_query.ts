@@ -7,9 +7,10 @@
  *   ones and then `trig_no_next` for nextRunAt); status and type filter the records read, and
  *   `total` sums the per-status-and-type counters. One call reads at most WALK_BUDGET index
  *   entries: a rare filter answers a short page with a cursor rather than reading everything.
- * - materialise: with `q` (names scanned, keys only in effect: values are ids), `tag` (the
- *   rarest tag's index), or sort=lastRunAt (the `trigger_last_run` counters scanned), the
- *   matching set is built, sorted in memory and cut after the cursor; `total` is its size.
+ * - materialise: with `q` (names), `tag` (the rarest tag's index), or sort=lastRunAt (last-run
+ *   times), the matching set is built in memory and the first page after the cursor selected
+ *   from it; `total` is its size. Names and last runs come from the per-instance catalog
+ *   (db/trigger_catalog.ts).
  * The cursor is the last item's sort value and id (keyset paging), so triggers created,
  * changed or deleted elsewhere never shift later pages.
  */
@@ -19,7 +20,15 @@ import { keys } from "./keys.ts";
 import { getManyChunked } from "./kv.ts";
 import { signed } from "./log_stats.ts";
 import { tagsOf, viewNextOf } from "./trigger_index.ts";
-import { decodeCursor, encodeCursor, type Item, itemCompare } from "./trigger_cursor.ts";
+import { type CatalogEntry, catalogOf, scanCatalog } from "./trigger_catalog.ts";
+import {
+  decodeCursor,
+  eachItem,
+  encodeCursor,
+  firstAfter,
+  type Item,
+  itemCompare,
+} from "./trigger_cursor.ts";
 
 /** Index entries one walk call reads at most before answering a short page. */
 export const WALK_BUDGET = 2_000;
@@ -44,10 +53,10 @@ export function matches(rec: TriggerRecord, f: Filter): boolean {
 }
 
 /** The sort value of a record (null sorts last in either order). */
-function valueOf(rec: TriggerRecord, sort: Sort, last: Map<string, number>): Item["v"] {
+function valueOf(rec: TriggerRecord, sort: Sort, last: (id: string) => number): Item["v"] {
   if (sort === "name") return rec.name;
   if (sort === "nextRunAt") return viewNextOf(rec);
-  if (sort === "lastRunAt") return last.get(rec.id) || null;
+  if (sort === "lastRunAt") return last(rec.id) || null;
   return null;
 }
 
@@ -64,16 +73,15 @@ export async function queryTriggers(
     return { items, nextCursor: null, total: rec && matches(rec, q) ? 1 : 0 };
   }
   if (q.q || q.tag?.length || q.sort === "lastRunAt") {
-    const all = await materialise(kv, q);
-    const cmp = itemCompare(q.order);
-    const rest = after ? all.filter((it) => cmp(it, after) > 0) : all;
-    const page = rest.slice(0, q.limit);
+    const { each, size } = await materialise(kv, q);
+    const firsts = firstAfter(each, itemCompare(q.order), after, q.limit + 1);
+    const page = firsts.slice(0, q.limit);
     const recs = await recordsOf(kv, page);
-    const more = rest.length > q.limit;
+    const more = firsts.length > q.limit;
     return {
       items: recs,
       nextCursor: more ? encodeCursor(q.sort, q.order, page[page.length - 1]) : null,
-      total: all.length,
+      total: size,
     };
   }
   const [page, total] = await Promise.all([walk(kv, q, after), countByFacets(kv, q)]);
@@ -83,7 +91,10 @@ export async function queryTriggers(
 /** Every id matching `f` (for bulk actions), in creation order, at most `max` + 1. */
 export async function matchingIds(kv: Deno.Kv, f: Filter, max: number): Promise<string[]> {
   const q: ListQuery = { ...f, sort: "createdAt", order: "asc", limit: max + 1 };
-  if (q.q || q.tag?.length) return (await materialise(kv, q)).slice(0, max + 1).map((i) => i.id);
+  if (q.q || q.tag?.length) {
+    const { each } = await materialise(kv, q);
+    return firstAfter(each, itemCompare("asc"), null, max + 1).map((i) => i.id);
+  }
   const out: string[] = [];
   let cursor: Item | null = null;
   do {
@@ -112,27 +123,34 @@ async function countByFacets(kv: Deno.Kv, f: Filter): Promise<number> {
   return n;
 }
 
-/** The whole matching set as sorted items (records attached where they were read). */
-async function materialise(kv: Deno.Kv, q: ListQuery): Promise<Item[]> {
+/** The matching set: `each` visits every item (for firstAfter), `size` is how many. */
+type Matching = { each: Parameters<typeof firstAfter>[0]; size: number };
+
+/**
+ * The whole matching set as items with their sort values, unordered (records attached where
+ * they were read). Names and last runs come from the instance's catalog when it has one
+ * (db/trigger_catalog.ts); a KV handle without one (not built by createDeps) scans per query.
+ */
+async function materialise(kv: Deno.Kv, q: ListQuery): Promise<Matching> {
+  const cat = (q.q || q.sort === "lastRunAt")
+    ? await (catalogOf(kv)?.entries() ?? scanCatalog(kv))
+    : undefined;
   let ids: string[] | null = null;
   let names = new Map<string, string>();
   if (q.tag?.length) ids = await rarestTagIds(kv, q.tag);
   if (q.q) {
-    names = await namesContaining(kv, q.q);
+    names = namesIn(cat!, q.q);
     ids = ids ? ids.filter((id) => names.has(id)) : [...names.keys()];
   }
-  const last = new Map<string, number>();
+  let lastOf = (_id: string) => 0;
   if (q.sort === "lastRunAt") {
-    const scanAll = ids === null || ids.length > 5_000;
-    if (scanAll) {
-      for await (const e of kv.list<Deno.KvU64>({ prefix: keys.triggerLastRunPrefix() })) {
-        last.set(e.key[1] as string, Number(e.value.value));
-      }
-    } else {
-      const got = await getManyChunked<Deno.KvU64>(kv, ids!.map(keys.triggerLastRun));
-      ids!.forEach((id, i) => last.set(id, Number(got[i].value?.value ?? 0n)));
+    // Every trigger, nothing else to filter: the items straight from the catalog, one pass.
+    if (ids === null && q.status === undefined && q.type === undefined) {
+      const all = cat!;
+      return { each: (visit) => all.forEach((e, id) => visit(id, e.last || null)), size: all.size };
     }
-    ids ??= await withUncounted(kv, [...last.keys()]);
+    ids ??= [...cat!.keys()];
+    lastOf = (id) => cat!.get(id)?.last ?? 0;
   }
   // Records are needed to filter (status, type, further tags) and for the name and next orders
   // unless the name scan already gave the names.
@@ -145,24 +163,22 @@ async function materialise(kv: Deno.Kv, q: ListQuery): Promise<Item[]> {
   }
   for (const it of items) {
     it.v = it.rec
-      ? valueOf(it.rec, q.sort, last)
+      ? valueOf(it.rec, q.sort, lastOf)
       : q.sort === "name"
       ? names.get(it.id)!
       : q.sort === "lastRunAt"
-      ? last.get(it.id) || null
+      ? lastOf(it.id) || null
       : null;
   }
-  return items.sort(itemCompare(q.order));
+  return { each: eachItem(items), size: items.length };
 }
 
-/** Ids scanned from the last-run counters, plus any trigger stored before they existed. */
-async function withUncounted(kv: Deno.Kv, counted: string[]): Promise<string[]> {
-  if (counted.length >= await countByFacets(kv, {})) return counted;
-  const seen = new Set(counted);
-  for await (const e of kv.list<string>({ prefix: keys.triggerNamesPrefix() })) {
-    if (!seen.has(e.value)) counted.push(e.value);
-  }
-  return counted;
+/** id -> name of every catalogued trigger whose name contains `sub` (ignoring case). */
+function namesIn(cat: ReadonlyMap<string, CatalogEntry>, sub: string): Map<string, string> {
+  const needle = sub.toLowerCase();
+  const out = new Map<string, string>();
+  for (const [id, e] of cat) if (e.lower.includes(needle)) out.set(id, e.name);
+  return out;
 }
 
 /** Ids carrying the rarest of `tags` (the others are checked on the records). */
@@ -177,18 +193,6 @@ async function rarestTagIds(kv: Deno.Kv, tags: string[]): Promise<string[]> {
     ids.push(e.key[2] as string);
   }
   return ids;
-}
-
-/** id -> name of every trigger whose name contains `sub` (ignoring case): a names scan. */
-async function namesContaining(kv: Deno.Kv, sub: string): Promise<Map<string, string>> {
-  const needle = sub.toLowerCase();
-  const out = new Map<string, string>();
-  const iter = kv.list<string>({ prefix: keys.triggerNamesPrefix() }, { batchSize: 1000 });
-  for await (const e of iter) {
-    const name = e.key[1] as string;
-    if (name.toLowerCase().includes(needle)) out.set(e.value, name);
-  }
-  return out;
 }
 
 /**

@@ -8,9 +8,7 @@ import type { Deps } from "../core/deps.ts";
 import { logPage, stats as logStats, triggersInOrder } from "../services/reads.ts";
 import { markFired } from "./fired_mark.ts";
 import {
-  bodyHash,
-  fireNow,
-  fireNowOnce,
+  fireRequest,
   fireTest,
   idempotencyKeyOf,
   maxTestDelayMs,
@@ -153,19 +151,11 @@ export function legacyRoutes(deps: Deps): Hono {
     const NONE = Symbol();
     const read = await readJson(c, max, NONE);
     const body = read === NONE ? undefined : read;
+    const { entry, replayed } = await fireRequest(deps, rec, body, { key, hops });
+    markFired(c, entry);
+    const headers: Record<string, string> = replayed ? { "Idempotent-Replayed": "true" } : {};
     const message = `Trigger "${name}" fired`;
-    if (key !== null) {
-      const { entry, replayed } = await fireNowOnce(deps, rec, body, {
-        key,
-        bodyHash: await bodyHash(body),
-      }, hops);
-      markFired(c, entry);
-      const headers: Record<string, string> = replayed ? { "Idempotent-Replayed": "true" } : {};
-      return c.json({ message, log: legacyLog(entry, entry.state) }, 200, headers);
-    }
-    const log = await fireNow(deps, rec, body, hops);
-    markFired(c, log);
-    return c.json({ message, log: legacyLog(log, "active") });
+    return c.json({ message, log: legacyLog(entry, entry.state) }, 200, headers);
   });
 
   // X-Total-Count: how many entries exist (the exact counters, at the same instant), so a

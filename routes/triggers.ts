@@ -1,17 +1,10 @@
 /** `/api/triggers`: create, list/search, bulk, get, patch, delete, pause, resume, fire, preview. */
 import { Hono } from "hono";
 import type { Deps } from "../core/deps.ts";
-import { toLogView } from "../core/log_view.ts";
 import { triggerPage, triggerViews } from "../services/reads.ts";
 import { bulkAction } from "../services/bulk.ts";
 import { markFired } from "./fired_mark.ts";
-import {
-  bodyHash,
-  fireNow,
-  fireNowOnce,
-  idempotencyKeyOf,
-  resolveForFire,
-} from "../services/firings.ts";
+import { fireRequest, idempotencyKeyOf, resolveForFire } from "../services/firings.ts";
 import {
   createTrigger,
   deleteTrigger,
@@ -96,18 +89,10 @@ export function triggerRoutes(deps: Deps): Hono {
     const NONE = Symbol();
     const read = await readJson(c, max, NONE);
     const body = read === NONE ? undefined : read;
-    if (key !== null) {
-      const { entry, replayed } = await fireNowOnce(deps, rec, body, {
-        key,
-        bodyHash: await bodyHash(body),
-      }, hops);
-      markFired(c, entry);
-      if (replayed) return c.json(entry, 200, { "Idempotent-Replayed": "true" });
-      return c.json(entry, 202);
-    }
-    const log = await fireNow(deps, rec, body, hops);
-    markFired(c, log);
-    return c.json(toLogView(log, deps.clock.now(), deps.config), 202);
+    const { entry, replayed } = await fireRequest(deps, rec, body, { key, hops });
+    markFired(c, entry);
+    if (replayed) return c.json(entry, 200, { "Idempotent-Replayed": "true" });
+    return c.json(entry, 202);
   });
 
   app.post("/:id/backfill", async (c) => {

@@ -5,6 +5,7 @@
  * the event stream, metrics and the webhook outbox pick it up.
  */
 import type { Deps } from "../core/deps.ts";
+import { toLogView } from "../core/log_view.ts";
 import { addFiringWrites, addManualFiringWrites, commitFiring } from "../db/firings.ts";
 import { ulid } from "../core/ulid.ts";
 import { getLog } from "../db/log_list.ts";
@@ -136,6 +137,25 @@ export async function bodyHash(payload: unknown): Promise<string> {
   const text = payload === undefined ? "\u0000none" : canonicalJson(payload);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * A fire request (`/api/triggers/:id/fire`, `/trigger_api`): with an `Idempotency-Key` at most
+ * once per key (a repeat answers the original entry, `replayed`), otherwise a new firing.
+ */
+export async function fireRequest(
+  deps: Deps,
+  target: FireTarget | TriggerRecord,
+  payload: unknown,
+  opts: { key: string | null; hops: number },
+): Promise<{ entry: LogEntry; replayed: boolean }> {
+  if (opts.key !== null) {
+    const idem = { key: opts.key, bodyHash: await bodyHash(payload) };
+    return await fireNowOnce(deps, target, payload, idem, opts.hops);
+  }
+  const log = await fireNow(deps, target, payload, opts.hops);
+  // A firing just committed is within retention: it always has a view.
+  return { entry: toLogView(log, deps.clock.now(), deps.config)!, replayed: false };
 }
 
 /**

@@ -106,7 +106,9 @@ Deno.test("the build caches main.ts and every worker entry, which no module grap
   assert.equal(entries[0], "main.ts");
   // Worker entries live beside the code that starts them (core/payload_validator_worker.ts).
   const workers = ["", "core"].flatMap((dir) =>
-    [...Deno.readDirSync(new URL(dir ? `${dir}/` : "./", ROOT))].map((e) => (dir ? `${dir}/${e.name}` : e.name))
+    [...Deno.readDirSync(new URL(dir ? `${dir}/` : "./", ROOT))].map((
+      e,
+    ) => (dir ? `${dir}/${e.name}` : e.name))
   ).filter((n) => /_worker\.ts$/.test(n));
   assert.ok(workers.length > 0, "the payload validator's worker exists");
   for (const w of workers) assert.ok(entries.includes(w), `${w} is not cached`);
