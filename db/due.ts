@@ -9,7 +9,6 @@ import type { Inflight } from "./inflight.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
 import { addLogWrites, type Windows } from "./log_writes.ts";
-import { countWrites } from "./trigger_index.ts";
 import { addTriggerWrites } from "./triggers.ts";
 
 /** KV's limit on mutations (checks counted too, to be safe) in one atomic commit. */
@@ -65,9 +64,81 @@ export function triggerEntry(
   return { key: keys.trigger(rec.id), value: rec, versionstamp };
 }
 
-/** The writes (checks included) one claim adds to a commit: batches are sized by it. */
-export function claimWriteCount(claim: ClaimWrite, w: Windows): number {
-  return countWrites((op) => addClaim(op, claim, w));
+/**
+ * One claim's writes, built once: `writes` replays its checks, sets, deletes and maxes into a
+ * commit; `sums` are its counters, which a batch merges by key (the claims of a batch that
+ * move one counter, the "*" histogram minute or a status count, add to it once, with their
+ * total). Sums commute, so the stored values are exactly as with one `sum` per claim.
+ */
+export interface ClaimOps {
+  writes: (op: Deno.AtomicOperation) => void;
+  /** How many `writes` adds (checks included). */
+  count: number;
+  sums: { k: string; key: Deno.KvKey; n: bigint }[];
+}
+
+/** Builds the writes of `claim` once, for sizing a batch and then committing it. */
+export function claimOps(claim: ClaimWrite, w: Windows): ClaimOps {
+  const calls: [string, unknown[]][] = [];
+  const sums: ClaimOps["sums"] = [];
+  const rec = {} as Record<string, unknown>;
+  for (const m of ["check", "set", "delete", "max", "min"]) {
+    rec[m] = (...args: unknown[]) => (calls.push([m, args]), rec);
+  }
+  rec.sum = (key: Deno.KvKey, n: bigint) => (sums.push({ k: keyString(key), key, n }), rec);
+  addClaim(rec as unknown as Deno.AtomicOperation, claim, w);
+  return {
+    count: calls.length,
+    sums,
+    writes: (op) => {
+      // deno-lint-ignore no-explicit-any
+      for (const [m, args] of calls) (op as any)[m](...args);
+    },
+  };
+}
+
+/** The counters of one commit, merged by key. */
+export class BatchSums {
+  readonly #sums = new Map<string, { key: Deno.KvKey; n: bigint }>();
+
+  /** The number of distinct counters so far: the writes they will cost the commit. */
+  get size(): number {
+    return this.#sums.size;
+  }
+
+  /** Adds the counters of `ops`; answers how many of them are new to this commit. */
+  add(ops: ClaimOps): number {
+    const before = this.#sums.size;
+    for (const { k, key, n } of ops.sums) {
+      const held = this.#sums.get(k);
+      // Modulo 2^64, as KV's own sum (a decrement is 2^64 - 1).
+      if (held) held.n = (held.n + n) & U64_MASK;
+      else this.#sums.set(k, { key, n: n & U64_MASK });
+    }
+    return this.#sums.size - before;
+  }
+
+  /** Adds one `sum` per counter to `op`. */
+  addTo(op: Deno.AtomicOperation): void {
+    for (const { key, n } of this.#sums.values()) op.sum(key, n);
+  }
+}
+
+const U64_MASK = (1n << 64n) - 1n;
+
+// Keys here are strings and numbers; the type tag keeps "1" and 1 apart.
+function keyString(key: Deno.KvKey): string {
+  let s = "";
+  for (const part of key) s += (typeof part === "string" ? "s" : typeof part) + String(part) + "\0";
+  return s;
+}
+
+/**
+ * The writes (checks included) `ops` adds to a commit whose counters so far are `sums`,
+ * counting a counter only when it is new; records its counters in `sums`.
+ */
+export function claimWriteCount(ops: ClaimOps, sums: BatchSums): number {
+  return ops.count + sums.add(ops);
 }
 
 function addClaim(
@@ -87,17 +158,21 @@ function addClaim(
 }
 
 /**
- * Commits `claims` as one atomic operation; not ok when any trigger moved since it was read.
- * Throws what KV throws (a commit too large, say): the caller splits the batch.
+ * Commits `claims` (built by `claimOps`) as one atomic operation; not ok when any trigger moved
+ * since it was read. Throws what KV throws (a commit too large, say): the caller splits the batch.
  */
 export function commitClaims(
   kv: Deno.Kv,
-  claims: ClaimWrite[],
-  w: Windows,
+  claims: ClaimOps[],
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   return retryLocked(() => {
     const op = kv.atomic();
-    for (const claim of claims) addClaim(op, claim, w);
+    const sums = new BatchSums();
+    for (const claim of claims) {
+      claim.writes(op);
+      sums.add(claim);
+    }
+    sums.addTo(op);
     return op.commit();
   });
 }

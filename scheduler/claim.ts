@@ -6,6 +6,9 @@
  */
 import type { Deps } from "../core/deps.ts";
 import {
+  BatchSums,
+  type ClaimOps,
+  claimOps,
   claimWriteCount,
   commitClaims,
   type DueItem,
@@ -46,10 +49,14 @@ function weight(rec: TriggerRecord): number {
 
 /**
  * Claims per commit. KV allows 100 checks and 1,000 mutations per commit; a claim is one
- * check and at most 10 mutations (record, two due-index writes, five log writes, two webhook
- * outbox writes). Fewer, larger commits mean fewer fsyncs: the commit is most of a claim's cost.
+ * check (two with an overlap marker) and about 10 writes of its own (record, due entry, last run, log entry and indexes,
+ * its counters; a webhook adds two), the counters it shares with the batch (status counts,
+ * the "*" histogram) being written once per commit. Fewer, larger commits cost less: the commit
+ * is most of a claim's cost.
  */
-export const MAX_BATCH = 90;
+export const MAX_BATCH = 99;
+/** KV's limit on checks per commit. */
+const MAX_CHECKS = 100;
 const MAX_BATCH_BYTES = 600 * 1024;
 
 export interface ClaimResult {
@@ -65,7 +72,22 @@ export interface ClaimResult {
   lost: number;
 }
 
-type Member = { entry: Deno.KvEntry<TriggerRecord>; atMs: number; plan: OverlapPlan };
+type Member = {
+  entry: Deno.KvEntry<TriggerRecord>;
+  atMs: number;
+  plan: OverlapPlan;
+  /** The claim's writes, built once for sizing the batch and again never. */
+  ops: ClaimOps;
+};
+
+function member(
+  deps: Deps,
+  entry: Deno.KvEntry<TriggerRecord>,
+  atMs: number,
+  plan: OverlapPlan,
+): Member {
+  return { entry, atMs, plan, ops: claimOps(claimWrite(entry, plan), deps.config) };
+}
 type Markers = Map<string, InflightEntry>;
 
 /**
@@ -166,6 +188,9 @@ export async function claimBatch(
   let batch: Member[] = [];
   let bytes = 0;
   let writes = 0;
+  let checks = 0;
+  // The batch's counters: a claim costs a counter write only when it is the first to move it.
+  let sums = new BatchSums();
   for (const it of live) {
     const entry = cache.get(it.id);
     // Stale due entry (trigger changed, fired elsewhere or deleted): nothing to do here.
@@ -177,18 +202,26 @@ export async function claimBatch(
     const w = weight(entry.value);
     // Writes vary (a completing claim moves counters, a firing adds its histogram counters):
     // counted exactly, so the commit stays within KV's mutation limit.
-    const n = claimWriteCount(claimWrite(entry, p), deps.config);
+    const m = member(deps, entry, it.atMs, p);
+    let n = claimWriteCount(m.ops, sums);
+    // A claim checks its record, and its overlap marker when it has one.
+    const c = p.inflight ? 2 : 1;
     const full = batch.length >= MAX_BATCH || writes + n > MAX_COMMIT_WRITES ||
+      checks + c > MAX_CHECKS ||
       (batch.length > 0 && bytes + w > MAX_BATCH_BYTES);
     if (full && batch.length > 0) {
       await commitBatch(deps, batch, result, cache, ctx);
       batch = [];
       bytes = 0;
+      sums = new BatchSums();
+      n = claimWriteCount(m.ops, sums);
       writes = 0;
+      checks = 0;
     }
-    batch.push({ entry, atMs: it.atMs, plan: p });
+    batch.push(m);
     bytes += w;
     writes += n;
+    checks += c;
   }
   if (batch.length) await commitBatch(deps, batch, result, cache, ctx);
   return result;
@@ -204,8 +237,7 @@ function claimWrite(entry: Deno.KvEntry<TriggerRecord>, p: OverlapPlan) {
 }
 
 function commitMembers(deps: Deps, members: Member[]) {
-  const claims = members.map(({ entry, plan }) => claimWrite(entry, plan));
-  return commitClaims(deps.kv, claims, deps.config);
+  return commitClaims(deps.kv, members.map((m) => m.ops));
 }
 
 async function commitBatch(
@@ -260,7 +292,7 @@ async function commitBatch(
       else cache.delete(m.entry.value.id);
       if (f.value && isDueFor(f.value, m) && round < 5) {
         const entry = f as Deno.KvEntry<TriggerRecord>;
-        still.push({ entry, atMs: m.atMs, plan: plan(deps, f.value, m.atMs, nowMs, ctx, markers) });
+        still.push(member(deps, entry, m.atMs, plan(deps, f.value, m.atMs, nowMs, ctx, markers)));
         continue;
       }
       result.lost++;
