@@ -52,6 +52,8 @@ export interface PoolOptions {
 export class ValidatorPool {
   readonly size: number;
   readonly timeoutMs: number;
+  /** How long a caller waits for a worker at most: compiling plus the validation's budget. */
+  readonly outerDeadlineMs: number;
   readonly maxQueue: number;
   #slots: Slot[] = [];
   #queue: Pending[] = [];
@@ -61,6 +63,7 @@ export class ValidatorPool {
   constructor(opts: PoolOptions = {}) {
     this.size = opts.size ?? 2;
     this.timeoutMs = opts.timeoutMs ?? 250;
+    this.outerDeadlineMs = Math.max(2_000, 8 * this.timeoutMs);
     this.maxQueue = opts.maxQueue ?? 1_000;
   }
 
@@ -129,11 +132,13 @@ export class ValidatorPool {
       if (!slot.ready || slot.busy) continue;
       const next = this.#queue.shift()!;
       slot.busy = next;
+      // The validator stops itself once its budget is spent; this outer deadline catches a
+      // worker that cannot answer at all, with room for compiling the schema first.
       slot.timer = setTimeout(() => {
         if (slot.busy !== next) return;
         this.#replace(slot);
         next.resolve({ timeout: true });
-      }, this.timeoutMs);
+      }, this.outerDeadlineMs);
       slot.worker.postMessage(next.job);
     }
   }
