@@ -4,6 +4,7 @@ import { isRecord } from "./client.ts";
 import { type Ctx, jsonOption, readJsonInput, str, UsageError } from "./context.ts";
 import { logDetails } from "./format.ts";
 import { REDACTED } from "./spec.ts";
+import { setTimeout as delay } from "node:timers/promises";
 
 /**
  * The definition to test from a file: a single trigger definition, or one entry of a trigger
@@ -49,7 +50,7 @@ async function settle(ctx: Ctx, log: LogEntry, waitMs: number): Promise<LogEntry
   const deadline = Date.now() + waitMs;
   let pauseMs = 100;
   while (log.outcome === "pending" && Date.now() < deadline && !ctx.signal?.aborted) {
-    await new Promise((r) => setTimeout(r, Math.min(pauseMs, Math.max(0, deadline - Date.now()))));
+    await delay(Math.min(pauseMs, Math.max(0, deadline - Date.now())));
     pauseMs = Math.min(pauseMs * 2, 1000);
     log = await ctx.client.request<LogEntry>("GET", `/api/logs/${encodeURIComponent(log.id)}`);
   }

@@ -1,4 +1,5 @@
 /** Small helpers around Deno KV commits. */
+import { setTimeout as delay } from "node:timers/promises";
 
 const LOCKED = /database is locked|SQLITE_BUSY/i;
 
@@ -14,7 +15,7 @@ export async function retryLocked<T>(attempt: () => Promise<T>, maxAttempts = 50
     } catch (err) {
       if (i >= maxAttempts || !LOCKED.test(String((err as Error)?.message ?? err))) throw err;
       // Full jitter, growing to ~50 ms: contention clears in a few ms.
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** i)));
+      await delay(Math.random() * Math.min(50, 2 ** i));
     }
   }
 }

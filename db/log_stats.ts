@@ -8,6 +8,7 @@ import { type CounterId, keys } from "./keys.ts";
 import { listedBefore, retentionBounds } from "../core/log_view.ts";
 import { counterOf, isRecordOutcome, type Windows } from "./log_writes.ts";
 import { ulidFloor } from "../core/ulid.ts";
+import { setTimeout as delay } from "node:timers/promises";
 
 // ---------------------------------------------------------------------------------------------
 // Statistics and the retention sweep
@@ -141,7 +142,7 @@ export async function readStatsSnapshot(kv: Deno.Kv): Promise<StatsSnapshot> {
       }
     }
     if (seen <= 1000 || snap.stamp === before.versionstamp || attempt >= 20) return snap;
-    await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+    await delay(Math.random() * 5 * attempt);
   }
 }
 

@@ -23,6 +23,7 @@ import {
   MAX_BATCH,
   type RecordCache,
 } from "./claim.ts";
+import { setTimeout as delay } from "node:timers/promises";
 
 export interface SchedulerOptions {
   /** How far ahead the in-memory view reaches. */
@@ -270,7 +271,7 @@ export class Scheduler {
       // KV trouble beyond the locked-retry: put the items back; the next poll re-reads the truth.
       console.error("scheduler claim failed:", (err as Error).message);
       for (const it of chunk) this.#insert(it);
-      await new Promise((r) => setTimeout(r, 200));
+      await delay(200);
     }
   }
 

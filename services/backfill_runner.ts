@@ -17,11 +17,11 @@ import { readTriggers } from "../db/due.ts";
 import { ulid } from "../core/ulid.ts";
 import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { backfillOccurrences } from "./backfill.ts";
+import { setTimeout as delay } from "node:timers/promises";
 
 /** How long a lease lasts without renewal; each batch (well under a second) renews it. */
 const LEASE_MS = 5_000;
 const iso = (ms: number) => new Date(ms).toISOString();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A runtime: `start()` begins polling for jobs, `stop()` ends it after the batch in flight. */
 export class BackfillRunner {
@@ -59,7 +59,7 @@ export class BackfillRunner {
       } catch (err) {
         console.error("backfill failed:", (err as Error).message);
       }
-      await sleep(this.#pollMs);
+      await delay(this.#pollMs);
     }
   }
 
@@ -107,7 +107,7 @@ export class BackfillRunner {
       cur = next ? { key: cur.key, value: next, versionstamp: res.versionstamp } : null;
       i += batchSize;
       const waitMs = (due.length * 1000) / config.backfillRate - (Date.now() - started);
-      if (waitMs > 0) await sleep(waitMs);
+      if (waitMs > 0) await delay(waitMs);
     }
   }
 

@@ -14,6 +14,7 @@ import {
 } from "../db/pending_tests.ts";
 import type { StoredLog } from "../core/schemas.ts";
 import { testLog } from "./firings.ts";
+import { setTimeout as delay } from "node:timers/promises";
 
 export type { PendingTest, PendingTestEntry };
 
@@ -46,7 +47,7 @@ export async function firePendingTest(
  */
 export function fireWhenDue(deps: Deps, entry: PendingTestEntry): Promise<StoredLog | null> {
   const wait = Math.max(0, entry.value.atMs - deps.clock.now());
-  return new Promise<void>((r) => setTimeout(r, wait)).then(() => firePendingTest(deps, entry));
+  return delay(wait).then(() => firePendingTest(deps, entry));
 }
 
 /** A durable test firing of `test.def` in `test.atMs - now`, awaited; null if fired elsewhere. */
