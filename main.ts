@@ -5,7 +5,14 @@
  * client. Start-up failures are one line and exit 2 (startup_errors.ts).
  */
 import { createApp } from "./http/app.ts";
-import { type Config, ConfigError, helpText, onDenoDeploy, parseConfig } from "./core/config.ts";
+import {
+  type Config,
+  ConfigError,
+  helpText,
+  isKvConnectUrl,
+  onDenoDeploy,
+  parseConfig,
+} from "./core/config.ts";
 import { createDeps } from "./db/deps.ts";
 import { kvHasQueues, listenForWakeups } from "./db/queues.ts";
 import { getTriggerEntry } from "./db/triggers.ts";
@@ -90,9 +97,9 @@ async function startStep<T>(step: () => Promise<T> | T): Promise<T> {
 // On Deno Deploy the disk is read-only and Deno.openKv() without a path is the app's own KV;
 // a KV Connect URL (token in DENO_KV_ACCESS_TOKEN) is still honoured there.
 const onDeploy = onDenoDeploy(Deno.env.toObject());
-const kvTarget = onDeploy && !/^https?:\/\//.test(config.kv) ? undefined : config.kv;
+const kvTarget = onDeploy && !isKvConnectUrl(config.kv) ? undefined : config.kv;
 const kv = await startStep(async () => {
-  if (kvTarget !== undefined && kvTarget !== ":memory:" && !/^https?:\/\//.test(kvTarget)) {
+  if (kvTarget !== undefined && kvTarget !== ":memory:" && !isKvConnectUrl(kvTarget)) {
     const dir = config.kv.replace(/[^/\\]*$/, "");
     if (dir) await Deno.mkdir(dir, { recursive: true });
   }
@@ -105,7 +112,7 @@ if (log) deps.bus.subscribe(firingLogger(log));
 // The runtimes: each subscribes to the bus on start and lets go on stop.
 const scheduler = new Scheduler(deps);
 // KV Connect and Deno Deploy have no queues: there Tock never calls listenQueue or enqueue.
-const queues = kvHasQueues(config.kv, { DENO_DEPLOYMENT_ID: Deno.env.get("DENO_DEPLOYMENT_ID") });
+const queues = kvHasQueues(config.kv);
 const alerts = new Alerter(deps);
 const watch = new FailureWatch(deps, alerts);
 const triggerMetrics = new TriggerMetrics(deps.metrics.registry, config.metricsTriggerLimit);

@@ -78,6 +78,11 @@ export function isLoopbackHost(hostname: string): boolean {
   return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/** True when `kv` names a KV Connect server (`http(s)://...`) rather than a file. */
+export function isKvConnectUrl(kv: string): boolean {
+  return /^https?:\/\//i.test(kv);
+}
+
 /**
  * True on Deno Deploy (it sets DENO_DEPLOYMENT_ID): public although bound to loopback, no
  * writable disk, no KV queues.

@@ -2,12 +2,10 @@
  * Start-up failures as one line naming the cause and the flag to change (main.ts prints it and
  * exits 2), instead of a stack trace. Pure: it only reads the error and the configuration.
  */
-import type { Config } from "./config.ts";
+import { type Config, isKvConnectUrl } from "./config.ts";
 
 /** What main.ts was doing: opening the KV store, or binding the HTTP listener. */
 export type StartupStage = "kv" | "listen";
-
-const isUrl = (kv: string) => /^https?:\/\//i.test(kv);
 
 /** The OS's reason without Deno's "(os error N): mkdir '...'" tail. */
 function reason(err: Error): string {
@@ -30,7 +28,7 @@ function kvProblem(err: Error, config: Pick<Config, "kv">): string | null {
     return `tock: Deno's permissions do not allow opening ${where}: run with --allow-read ` +
       `and --allow-write for it, or change --kv (TOCK_KV)`;
   }
-  if (isUrl(config.kv)) {
+  if (isKvConnectUrl(config.kv)) {
     return `tock: cannot open ${where}: ${msg.split("\n")[0]}; check the URL given to --kv ` +
       `(TOCK_KV) and DENO_KV_ACCESS_TOKEN`;
   }

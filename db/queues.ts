@@ -4,6 +4,7 @@
  * does not support KV queues), so there Tock never calls `enqueue` or `listenQueue`.
  */
 import { z } from "zod";
+import { isKvConnectUrl, onDenoDeploy } from "../core/config.ts";
 import { keys } from "./keys.ts";
 
 /** The queue message that wakes a delivery; parsed before it is trusted. */
@@ -28,7 +29,7 @@ export function processQueueEnv(): QueueEnv {
 
 /** Whether the KV at `kvPath` has queues: not a KV Connect URL, and not on Deno Deploy. */
 export function kvHasQueues(kvPath: string, env: QueueEnv = processQueueEnv()): boolean {
-  return env.DENO_DEPLOYMENT_ID === undefined && !/^https?:\/\//i.test(kvPath);
+  return !onDenoDeploy(env) && !isKvConnectUrl(kvPath);
 }
 
 /**

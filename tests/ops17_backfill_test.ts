@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { keys } from "../db/keys.ts";
 import type { StoredLog } from "../core/schemas.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
-import { type RunningServer, startServer, waitFor } from "./helpers/server.ts";
+import { api, type RunningServer, startServer, waitFor } from "./helpers/server.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -44,16 +44,6 @@ Deno.test("backfill refuses bad windows with 400", async () => {
   });
   assert.equal(none.status, 400);
 });
-
-async function api(srv: RunningServer, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // deno-lint-ignore no-explicit-any
-  return { status: res.status, body: await res.json() as any };
-}
 
 async function stored(kvPath: string, triggerId: string) {
   const kv = await Deno.openKv(kvPath);

@@ -8,7 +8,7 @@ import { newTriggerRecord } from "../scheduler/definition.ts";
 import { jitterOffsetMs } from "../scheduler/jitter.ts";
 import type { LogEntry } from "../core/schemas.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
-import { type RunningServer, startServer, waitFor } from "./helpers/server.ts";
+import { api, type RunningServer, startServer, waitFor } from "./helpers/server.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -79,16 +79,6 @@ Deno.test("jitterSeconds is 0-3600 on recurring schedules only", async () => {
   assert.equal(ok.status, 201);
   assert.equal(ok.body.schedule.jitterSeconds, 3600);
 });
-
-async function api(srv: RunningServer, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // deno-lint-ignore no-explicit-any
-  return { status: res.status, body: await res.json() as any };
-}
 
 Deno.test("jittered firings match the preview, across a restart", async () => {
   let srv = await startServer();

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { testApp, uniqueName } from "./helpers/app.ts";
-import { type RunningServer, startServer, waitFor } from "./helpers/server.ts";
+import { api, type RunningServer, startServer, waitFor } from "./helpers/server.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -60,16 +60,6 @@ Deno.test("pause takes an optional reason and future end; resume clears them", a
   assert.equal(resumed.body.pausedAt, null);
   assert.equal(resumed.body.pausedUntil, null);
 });
-
-async function api(srv: RunningServer, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // deno-lint-ignore no-explicit-any
-  return { status: res.status, body: await res.json() as any };
-}
 
 Deno.test("pause until resumes by itself once, with two instances on one KV", async () => {
   const a = await startServer();

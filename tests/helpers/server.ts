@@ -124,3 +124,15 @@ export async function waitFor<T>(
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`);
 }
+
+/** A JSON request to a running server: status and parsed body (null for an empty answer). */
+export async function api(srv: RunningServer, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${srv.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  // deno-lint-ignore no-explicit-any
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
+}
