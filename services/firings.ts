@@ -23,8 +23,16 @@ import type { LogEntry, StoredLog, TestRequest, TriggerRecord } from "../core/sc
 /** A validated `/api/test` or `/api/preview` body: a definition whose name may be left out. */
 export type TestInput = z.infer<typeof TestRequest>;
 
-/** The log entry of an on-demand firing at `nowMs`. */
-export function manualLog(rec: TriggerRecord, payload: unknown, nowMs: number): StoredLog {
+/**
+ * The log entry of an on-demand firing at `nowMs`; `hops` (kept only above 1) is the
+ * `Tock-Hops` its deliveries carry.
+ */
+export function manualLog(
+  rec: TriggerRecord,
+  payload: unknown,
+  nowMs: number,
+  hops = 1,
+): StoredLog {
   return {
     id: ulid(nowMs),
     triggerId: rec.id,
@@ -39,7 +47,34 @@ export function manualLog(rec: TriggerRecord, payload: unknown, nowMs: number): 
     payload: payload as StoredLog["payload"],
     outcome: rec.webhook ? "pending" : "ok",
     delivery: null,
+    ...(hops > 1 ? { hops } : {}),
   };
+}
+
+/**
+ * Commits the on-demand firing `log` of `rec` with `extra` writes, checking (when it came from
+ * the definition cache) that `cur` is still the trigger's definition; publishes it once durable.
+ * False when a check failed: nothing was written.
+ */
+async function commitOnDemand(
+  deps: Deps,
+  rec: TriggerRecord,
+  cur: FireTarget | null,
+  log: StoredLog,
+  extra?: (op: Deno.AtomicOperation) => void,
+): Promise<boolean> {
+  const ok = await commitFiring(
+    deps.committer,
+    (op) => {
+      if (cur) addDefCheck(op, cur.cached, cur.name);
+      addManualFiringWrites(op, rec, log, deps.config);
+      extra?.(op);
+    },
+    log,
+    { checked: cur !== null || extra !== undefined },
+  );
+  if (ok) deps.bus.publish([log]);
+  return ok;
 }
 
 /** The log entry of a test firing of `def` at `nowMs`: no trigger, marked `test`. */
@@ -71,21 +106,8 @@ export async function fireNow(
       t = await reresolve(deps, t!);
       continue;
     }
-    const log = { ...manualLog(rec, body, deps.clock.now()), ...(hops > 1 ? { hops } : {}) };
-    const cur = t;
-    const ok = await commitFiring(
-      deps.committer,
-      (op) => {
-        if (cur) addDefCheck(op, cur.cached, cur.name);
-        addManualFiringWrites(op, rec, log, deps.config);
-      },
-      log,
-      { checked: cur !== null },
-    );
-    if (ok) {
-      deps.bus.publish([log]);
-      return log;
-    }
+    const log = manualLog(rec, body, deps.clock.now(), hops);
+    if (await commitOnDemand(deps, rec, t, log)) return log;
     t = await reresolve(deps, t!);
   }
   throw new ConflictError("The trigger is changing too often to fire, try again");
@@ -203,27 +225,21 @@ export async function fireNowOnce(
       }
       validated = rec;
     }
-    const log = { ...manualLog(rec, body, now), ...(hops > 1 ? { hops } : {}) };
-    const cur = t;
-    const ok = await commitFiring(
-      deps.committer,
-      (op) => {
-        if (cur) addDefCheck(op, cur.cached, cur.name);
-        addManualFiringWrites(op, rec, log, deps.config);
+    const log = manualLog(rec, body, now, hops);
+    const ok = await commitOnDemand(
+      deps,
+      rec,
+      t,
+      log,
+      (op) =>
         addIdempotencyWrites(op, rec.id, idem.key, seen.versionstamp, {
           logId: log.id,
           bodyHash: idem.bodyHash,
           state: "done",
           atMs: now,
-        });
-      },
-      log,
-      { checked: true },
+        }),
     );
-    if (ok) {
-      deps.bus.publish([log]);
-      return { entry: { ...log, state: "active" }, replayed: false };
-    }
+    if (ok) return { entry: { ...log, state: "active" }, replayed: false };
     // Which check failed is not told: a stale definition costs one reload, a lost key race
     // replays on the next read.
     if (t && !(await isCurrent(deps.kv, t.cached))) t = await reresolve(deps, t);
