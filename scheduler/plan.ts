@@ -3,9 +3,9 @@
  * missed, resume a pause that ended, and where the trigger is due next (jitter included).
  * scheduler/claim.ts commits these decisions.
  */
+import { newLogEntry } from "../core/log_entry.ts";
 import { newDelivery } from "../db/delivery_record.ts";
 import type { Inflight, InflightEntry } from "../db/inflight.ts";
-import { ulid } from "../core/ulid.ts";
 import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { countOccurrences, lastMissed, nextOccurrence } from "./next_occurrence.ts";
 import { resumedRecord } from "./pause.ts";
@@ -89,23 +89,14 @@ export function planClaim(
     status: nextRun === null ? "completed" : "active",
   };
   const jitterMs = scheduledFor === null ? 0 : jitterOffsetMs(rec.id, schedule, scheduledFor);
-  const log: StoredLog | null = scheduledFor === null ? null : {
-    id: ulid(nowMs),
-    triggerId: rec.id,
-    triggerName: rec.name,
-    triggerType: rec.type,
+  const log: StoredLog | null = scheduledFor === null ? null : newLogEntry(rec, nowMs, {
     source: "schedule",
-    test: false,
     scheduledFor: iso(scheduledFor),
-    firedAt: iso(nowMs),
     // Measured from the instant it was due to fire: the jittered one.
     lateMs: nowMs - scheduledFor - jitterMs,
     catchUp,
-    payload: rec.payload as StoredLog["payload"],
-    outcome: rec.webhook ? "pending" : "ok",
-    delivery: null,
     ...(window > 0 ? { jitterMs } : {}),
-  };
+  });
   return { next, log, missed: missedLog };
 }
 
@@ -135,20 +126,11 @@ function missedRecord(
     : firstMs < (ctx.startedAtMs ?? -Infinity)
     ? "downtime"
     : "misfire";
-  return {
-    id: ulid(nowMs),
-    triggerId: rec.id,
-    triggerName: rec.name,
-    triggerType: rec.type,
+  return newLogEntry(rec, nowMs, {
     source: "schedule",
-    test: false,
     scheduledFor: iso(firstMs),
-    firedAt: iso(nowMs),
-    lateMs: null,
-    catchUp: false,
     payload: null,
     outcome: "missed",
-    delivery: null,
     reason,
     missed: {
       count,
@@ -156,7 +138,7 @@ function missedRecord(
       last: iso(until),
       ...(capped ? { countCapped: true } : {}),
     },
-  };
+  });
 }
 
 /** The claim's part of the overlap marker: checked always, replaced when `set` is given. */

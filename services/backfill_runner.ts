@@ -4,6 +4,7 @@
  * lease and the cursor in the commit of each batch. A killed instance's job is taken over
  * when its lease lapses; the markers make a batch that was committed never fire again.
  */
+import { newLogEntry } from "../core/log_entry.ts";
 import type { Deps } from "../core/deps.ts";
 import {
   type BackfillJob,
@@ -14,7 +15,6 @@ import {
   swapBackfillJob,
 } from "../db/backfill.ts";
 import { readTriggers } from "../db/due.ts";
-import { ulid } from "../core/ulid.ts";
 import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { backfillOccurrences } from "./backfill.ts";
 import { setTimeout as delay } from "node:timers/promises";
@@ -113,20 +113,6 @@ export class BackfillRunner {
 
   #firing(rec: TriggerRecord, occurrenceMs: number): StoredLog {
     const now = this.#deps.clock.now();
-    return {
-      id: ulid(now),
-      triggerId: rec.id,
-      triggerName: rec.name,
-      triggerType: rec.type,
-      source: "backfill",
-      test: false,
-      scheduledFor: iso(occurrenceMs),
-      firedAt: iso(now),
-      lateMs: null,
-      catchUp: false,
-      payload: rec.payload as StoredLog["payload"],
-      outcome: rec.webhook ? "pending" : "ok",
-      delivery: null,
-    };
+    return newLogEntry(rec, now, { source: "backfill", scheduledFor: iso(occurrenceMs) });
   }
 }

@@ -4,10 +4,10 @@
  * commits; each answers only once its own entry is durable), then publishes on the bus, where
  * the event stream, metrics and the webhook outbox pick it up.
  */
+import { newLogEntry } from "../core/log_entry.ts";
 import type { Deps } from "../core/deps.ts";
 import { toLogView } from "../core/log_view.ts";
 import { addFiringWrites, addManualFiringWrites, commitFiring } from "../db/firings.ts";
-import { ulid } from "../core/ulid.ts";
 import { getLog } from "../db/log_list.ts";
 import { addIdempotencyWrites, readIdempotency } from "../db/idempotency.ts";
 import { addDefCheck, isCurrent } from "../db/trigger_cache.ts";
@@ -33,22 +33,11 @@ export function manualLog(
   nowMs: number,
   hops = 1,
 ): StoredLog {
-  return {
-    id: ulid(nowMs),
-    triggerId: rec.id,
-    triggerName: rec.name,
-    triggerType: rec.type,
+  return newLogEntry(rec, nowMs, {
     source: rec.type === "api" ? "api" : "manual",
-    test: false,
-    scheduledFor: null,
-    firedAt: new Date(nowMs).toISOString(),
-    lateMs: null,
-    catchUp: false,
     payload: payload as StoredLog["payload"],
-    outcome: rec.webhook ? "pending" : "ok",
-    delivery: null,
     ...(hops > 1 ? { hops } : {}),
-  };
+  });
 }
 
 /**

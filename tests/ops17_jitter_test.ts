@@ -8,7 +8,7 @@ import { newTriggerRecord } from "../scheduler/definition.ts";
 import { jitterOffsetMs } from "../scheduler/jitter.ts";
 import type { LogEntry } from "../core/schemas.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
-import { api, type RunningServer, startServer, waitFor } from "./helpers/server.ts";
+import { api, startServer, waitFor } from "./helpers/server.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { testApp, uniqueName } from "./helpers/app.ts";
-import { api, type RunningServer, startServer, waitFor } from "./helpers/server.ts";
+import { api, startServer, waitFor } from "./helpers/server.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
