@@ -51,3 +51,16 @@ Deno.test("/metrics has tock_build_info with the version and Deno's, valued 1", 
     lines.filter((l) => l.startsWith("tock_build_info")).join("\n") || "no tock_build_info",
   );
 });
+
+Deno.test("`deno task version` prints the same version", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "version"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  assert.equal(out.code, 0, dec.decode(out.stderr));
+  assert.equal(dec.decode(out.stdout), `${VERSION}\n`);
+});
