@@ -5,6 +5,7 @@
  * functions with the most self time and the CPU each thread used per request.
  *
  *   deno run -A bench/fire_profile.ts [--seconds 8] [--connections 50] [--client fetch|tcp]
+ *     [--path fire|create]
  */
 import { parseArgs } from "node:util";
 import { startTock } from "./fire_servers.ts";
@@ -53,6 +54,36 @@ function selfTimes(profile: {
   return [...self.entries()].sort((a, b) => b[1] - a[1]);
 }
 
+/**
+ * Inclusive time per function: its samples and those of everything it called, each sample
+ * counted once per function even under recursion. An async function's time is that of the
+ * slices it ran between awaits.
+ */
+function inclusiveTimes(profile: {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}): [string, number][] {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const total = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const seen = new Set<string>();
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      const where = f.url
+        ? `${f.url.replace(/^.*\/(main|node_modules)\//, "")}:${f.lineNumber + 1}`
+        : "";
+      seen.add(`${f.functionName || "(anonymous)"} ${where}`.trim());
+    }
+    for (const name of seen) {
+      total.set(name, (total.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    }
+  }
+  return [...total.entries()].sort((a, b) => b[1] - a[1]);
+}
+
 async function inspectorSession(port: number) {
   let list: { webSocketDebuggerUrl: string }[] = [];
   for (let i = 0; i < 100 && list.length === 0; i++) {
@@ -82,6 +113,7 @@ if (import.meta.main) {
       seconds: { type: "string", default: "8" },
       connections: { type: "string", default: "50" },
       client: { type: "string", default: "fetch" },
+      path: { type: "string", default: "fire" },
     },
   });
   const dir = await Deno.makeTempDir({ prefix: "tock-prof-" });
@@ -96,9 +128,15 @@ if (import.meta.main) {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ name: "profile", type: "api" }),
   })).json();
-  const fireUrl = `${url}/api/triggers/${trigger.id}/fire`;
+  // --path create profiles trigger creation instead (unique names, as bench/create_bench.ts).
+  const create = values.path === "create";
+  const fireUrl = create ? `${url}/api/triggers` : `${url}/api/triggers/${trigger.id}/fire`;
+  const body = (round: string) =>
+    create
+      ? `{"name":"${round}-{{n}}","type":"api","tags":["bench"],"payload":{"n":{{n}}}}`
+      : '{"n":{{n}}}';
   // Warm up (JIT) before sampling.
-  await spawnLoad({ urls: [fireUrl], method: "POST", body: '{"n":{{n}}}', durationMs: 2000 });
+  await spawnLoad({ urls: [fireUrl], method: "POST", body: body("warm"), durationMs: 2000 });
 
   const session = await inspectorSession(inspectPort);
   await session.send("Profiler.enable");
@@ -109,7 +147,7 @@ if (import.meta.main) {
   const load = await spawnLoad({
     urls: [fireUrl],
     method: "POST",
-    body: '{"n":{{n}}}',
+    body: body("c"),
     connections: Number(values.connections),
     durationMs: Number(values.seconds) * 1000,
     client: values.client === "tcp" ? "tcp" : "fetch",
@@ -139,6 +177,17 @@ if (import.meta.main) {
   console.log("\nJS thread, self time by function (top 45):");
   for (const [name, ms] of st.slice(0, 45)) {
     console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+  }
+  console.log("\nJS thread, inclusive time of Tock's and Hono's functions (top 40):");
+  const busy = total - (st.find(([n]) => n === "(idle)")?.[1] ?? 0);
+  const ours = inclusiveTimes(profile).filter(([n]) =>
+    /\.(ts|js):\d+$/.test(n) && !n.includes("ext:")
+  );
+  for (const [name, ms] of ours.slice(0, 40)) {
+    console.log(
+      `  ${((ms / busy) * 100).toFixed(1).padStart(5)}% of busy  ` +
+        `${((ms * 1000) / n).toFixed(1).padStart(5)} us/req  ${name}`,
+    );
   }
   await tock.stop();
   await Deno.remove(dir, { recursive: true });

@@ -12,6 +12,7 @@ import { compress } from "hono/compress";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { Deps } from "../core/deps.ts";
+import { FifoDeadlines } from "../core/deadlines.ts";
 import { InternalError, NotFoundError, problemResponse, TockError } from "../core/errors.ts";
 import type { SchedulerStatus } from "../core/request_schemas.ts";
 import { deliveryRoutes } from "../routes/deliveries.ts";
@@ -114,8 +115,9 @@ export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
       maxAge: 600,
     }));
   }
+  const bodyDeadlines = new FifoDeadlines(config.bodyTimeoutMs);
   app.use((c, next) => {
-    c.set("bodyTimeoutMs", config.bodyTimeoutMs);
+    c.set("bodyDeadlines", bodyDeadlines);
     return next();
   });
 

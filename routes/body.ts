@@ -7,17 +7,18 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../core/errors.ts";
+import { FifoDeadlines } from "../core/deadlines.ts";
 import { fieldErrors } from "../core/field_errors.ts";
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../core/json_bounds.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
     /** Longest pause between two chunks of a body (`--body-timeout`), set by app.ts. */
-    bodyTimeoutMs: number;
+    bodyDeadlines: FifoDeadlines;
   }
 }
 
-/** Used when the app did not set `bodyTimeoutMs` (the documented default). */
+/** Used when the app did not set `bodyDeadlines` (the documented default). */
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 /** `application/json` or a `+json` type, any parameters. */
@@ -36,7 +37,7 @@ export async function readJson(c: Context, maxBytes: number, fallback?: unknown)
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const body = c.req.raw.body;
   if (!body) return emptyOr(fallback);
-  const bytes = await readAll(body, maxBytes, declared, c.get("bodyTimeoutMs"));
+  const bytes = await readAll(body, maxBytes, declared, bodyDeadlines(c));
   if (bytes.byteLength === 0) return emptyOr(fallback);
   if (type === undefined) throw notJson();
   let text: string;
@@ -58,76 +59,56 @@ export async function readJson(c: Context, maxBytes: number, fallback?: unknown)
 }
 
 /**
- * The body's bytes in one buffer, never more than `maxBytes` + 1 of it. A body trickled a
- * byte at a time must not cost a chunk object (and the 16-64 KiB buffer Deno reads it into)
- * per byte, as keeping chunks did (~46 KiB a byte): Deno's request bodies are byte streams, so
- * a BYOB reader fills our buffer in place. Other streams (tests' `app.request`) are copied
- * chunk by chunk and each chunk let go at once.
+ * The body's bytes in one buffer, never more than `maxBytes` of it. A body trickled a
+ * byte at a time costs one small copy per chunk: each chunk is copied into the buffer and let
+ * go at once. (Deno 2.9's request bodies are not byte streams, so a BYOB reader is refused,
+ * and asking for one cost an exception per request.) No pause longer than the body timeout:
+ * one shared deadline queue per app, not a timer per read.
  */
 async function readAll(
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
   declared: number,
-  stallMs = DEFAULT_BODY_TIMEOUT_MS,
+  deadlines: FifoDeadlines,
 ): Promise<Uint8Array> {
-  const cap = maxBytes + 1; // room to see one byte too many
-  let buf = new Uint8Array(Math.min(cap, Number.isInteger(declared) ? declared + 1 : 4096));
+  const reader = body.getReader();
+  const stalled = () => new RequestTimeoutError(`The request body stalled for ${deadlines.ms} ms`);
+  /** The first chunk as it came (the usual case: the whole body), until a second one comes. */
+  let first: Uint8Array | null = null;
+  let buf = new Uint8Array(0);
   let size = 0;
-  const grow = (need: number) => {
-    if (need <= buf.byteLength) return;
-    const grown = new Uint8Array(Math.min(cap, Math.max(buf.byteLength * 2, need)));
-    grown.set(buf.subarray(0, size));
-    buf = grown;
-  };
-  let byob: ReadableStreamBYOBReader | null = null;
-  let plain: ReadableStreamDefaultReader<Uint8Array> | null = null;
-  try {
-    byob = body.getReader({ mode: "byob" });
-  } catch {
-    plain = body.getReader();
-  }
   try {
     for (;;) {
-      if (byob) {
-        grow(size + 1);
-        const view = new Uint8Array(buf.buffer, size, buf.byteLength - size);
-        const { done, value } = await within(byob.read(view), stallMs);
-        // The read transfers the buffer: keep the one it came back in.
-        if (value) {
-          buf = new Uint8Array(value.buffer);
-          size += value.byteLength;
-        }
-        if (size > maxBytes) throw tooLarge(maxBytes);
-        if (done) return buf.subarray(0, size);
-      } else {
-        const { done, value } = await within(plain!.read(), stallMs);
-        if (done) return buf.subarray(0, size);
-        if (size + value.byteLength > maxBytes) throw tooLarge(maxBytes);
-        grow(size + value.byteLength);
-        buf.set(value, size);
-        size += value.byteLength;
+      const { done, value } = await deadlines.race(reader.read(), stalled);
+      if (done) return first ?? buf.subarray(0, size);
+      if (size + value.byteLength > maxBytes) throw tooLarge(maxBytes);
+      if (size === 0 && first === null) {
+        first = value;
+        size = value.byteLength;
+        continue;
       }
+      if (size + value.byteLength > buf.byteLength) {
+        const hint = Number.isInteger(declared) ? declared : 2 * (size + value.byteLength);
+        const grown = new Uint8Array(Math.min(maxBytes, Math.max(hint, size + value.byteLength)));
+        grown.set(first ?? buf.subarray(0, size));
+        buf = grown;
+        first = null;
+      }
+      buf.set(value, size);
+      size += value.byteLength;
     }
   } catch (err) {
-    await (byob ?? plain)!.cancel().catch(() => {});
+    await reader.cancel().catch(() => {});
     throw err;
   }
 }
 
-/** The next read, or a 408 when it brings nothing within `ms`. */
-async function within<T>(read: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new RequestTimeoutError(`The request body stalled for ${ms} ms`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([read, stalled]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** The stall deadlines of readers outside an app that set its own (the documented default). */
+let fallbackDeadlines: FifoDeadlines | null = null;
+
+function bodyDeadlines(c: Context): FifoDeadlines {
+  return c.get("bodyDeadlines") ??
+    (fallbackDeadlines ??= new FifoDeadlines(DEFAULT_BODY_TIMEOUT_MS));
 }
 
 function notJson(): UnsupportedMediaTypeError {

@@ -78,3 +78,35 @@ Deno.test("the real server answers 413 to a chunked body past the limit", async 
     await server.stop();
   }
 });
+
+Deno.test("the real server reads a body sent in many chunks exactly, with or without a length", async () => {
+  const server = await startServer({ args: ["--max-payload", "8KiB"] });
+  try {
+    const create = await fetch(`${server.url}/api/triggers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: uniqueName("chunks"), type: "api" }),
+    });
+    const { id } = await create.json();
+    // Multi-byte characters split across 100-byte chunks, up to the limit exactly.
+    const pad = "é€x".repeat(1000).slice(0, 2600);
+    const text = JSON.stringify({ pad });
+    const size = new TextEncoder().encode(text).length;
+    assert.ok(size > 1000 && size <= 8192, `${size} bytes`);
+    for (const declared of [false, true]) {
+      const res = await fetch(`${server.url}/api/triggers/${id}/fire`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(declared ? { "content-length": String(size) } : {}),
+        },
+        body: streamOf(text),
+      });
+      assert.equal(res.status, 202, `declared length: ${declared}`);
+      const entry = await res.json();
+      assert.deepEqual(entry.payload, { pad }, `declared length: ${declared}`);
+    }
+  } finally {
+    await server.stop();
+  }
+});
