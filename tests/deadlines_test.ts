@@ -1,4 +1,4 @@
-/** core/deadlines.ts: many deadlines on one interval, none left running when idle. */
+/** core/deadlines.ts: many deadlines of one length on one interval. */
 import assert from "node:assert/strict";
 import { FifoDeadlines } from "../core/deadlines.ts";
 
@@ -9,7 +9,6 @@ Deno.test("a deadline rejects work that never settles; settled work keeps its va
   assert.equal((err as Error).message, "late");
   assert.equal(await d.race(Promise.resolve(7), () => new Error("late")), 7);
   await assert.rejects(d.race(Promise.reject(new Error("own")), () => new Error("late")), /own/);
-  // The test sanitizer fails the test if an interval were still running here.
 });
 
 Deno.test("deadlines expire in the order they were added; a cancelled one never fires", async () => {
