@@ -11,7 +11,7 @@
  */
 import type { Committer, GroupCommitStats, WriteFn } from "../core/committer.ts";
 import { retryLocked } from "./kv.ts";
-import { buildMerged, keyId, type Rec, Recorder } from "./group_commit_ops.ts";
+import { buildMerged, type Rec, Recorder } from "./group_commit_ops.ts";
 
 export { keySize } from "./group_commit_ops.ts";
 
@@ -61,11 +61,7 @@ const DEFAULTS: Required<GroupCommitOptions> = {
 
 function writeIdsOf(m: Member): string[] {
   m.writeIds ??= m.recs.flatMap((r) =>
-    r.kind === "check" || r.kind === "enqueue"
-      ? []
-      : r.kind === "mutate"
-      ? r.mutations.map((x) => keyId(x.key))
-      : [keyId(r.key)]
+    r.kind === "check" || r.kind === "enqueue" ? [] : r.kind === "mutate" ? r.ids : [r.id]
   );
   return m.writeIds;
 }
@@ -130,7 +126,9 @@ export class GroupCommitter implements Committer {
     const checks = rec.checks === 0
       ? null
       : rec.recs.flatMap((r) => r.kind === "check" ? r.checks : []);
-    const checkIds = checks?.map((c) => keyId(c.key)) ?? null;
+    const checkIds = rec.checks === 0
+      ? null
+      : rec.recs.flatMap((r) => r.kind === "check" ? r.ids : []);
     this.#queue.push({
       recs: rec.recs,
       checkIds,

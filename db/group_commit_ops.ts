@@ -4,13 +4,16 @@
  * writers' records into one real operation.
  */
 
-/** One recorded call on an operation. */
+/**
+ * One recorded call on an operation. `id` (and `ids`) is `keyId` of its key(s), computed once
+ * when recorded: batching (conflicts) and merging both compare keys, each of them per member.
+ */
 export type Rec =
-  | { kind: "set"; key: Deno.KvKey; value: unknown; options?: { expireIn?: number } }
-  | { kind: "delete"; key: Deno.KvKey }
-  | { kind: "sum" | "min" | "max"; key: Deno.KvKey; n: bigint }
-  | { kind: "check"; checks: Deno.AtomicCheck[] }
-  | { kind: "mutate"; mutations: Deno.KvMutation[] }
+  | { kind: "set"; key: Deno.KvKey; id: string; value: unknown; options?: { expireIn?: number } }
+  | { kind: "delete"; key: Deno.KvKey; id: string }
+  | { kind: "sum" | "min" | "max"; key: Deno.KvKey; id: string; n: bigint }
+  | { kind: "check"; checks: Deno.AtomicCheck[]; ids: string[] }
+  | { kind: "mutate"; mutations: Deno.KvMutation[]; ids: string[] }
   | {
     kind: "enqueue";
     value: unknown;
@@ -62,29 +65,29 @@ export class Recorder {
   check(...checks: Deno.AtomicCheck[]): this {
     for (const c of checks) this.keyBytes += keySize(c.key);
     this.checks += checks.length;
-    this.recs.push({ kind: "check", checks });
+    this.recs.push({ kind: "check", checks, ids: checks.map((c) => keyId(c.key)) });
     return this;
   }
   mutate(...mutations: Deno.KvMutation[]): this {
     for (const m of mutations) this.keyBytes += keySize(m.key);
     this.mutations += mutations.length;
-    this.recs.push({ kind: "mutate", mutations });
+    this.recs.push({ kind: "mutate", mutations, ids: mutations.map((m) => keyId(m.key)) });
     return this;
   }
   sum(key: Deno.KvKey, n: bigint): this {
-    return this.#keyed({ kind: "sum", key, n });
+    return this.#keyed({ kind: "sum", key, id: keyId(key), n });
   }
   min(key: Deno.KvKey, n: bigint): this {
-    return this.#keyed({ kind: "min", key, n });
+    return this.#keyed({ kind: "min", key, id: keyId(key), n });
   }
   max(key: Deno.KvKey, n: bigint): this {
-    return this.#keyed({ kind: "max", key, n });
+    return this.#keyed({ kind: "max", key, id: keyId(key), n });
   }
   set(key: Deno.KvKey, value: unknown, options?: { expireIn?: number }): this {
-    return this.#keyed({ kind: "set", key, value, options });
+    return this.#keyed({ kind: "set", key, id: keyId(key), value, options });
   }
   delete(key: Deno.KvKey): this {
-    return this.#keyed({ kind: "delete", key });
+    return this.#keyed({ kind: "delete", key, id: keyId(key) });
   }
   enqueue(
     value: unknown,
@@ -155,11 +158,11 @@ export function buildMerged(op: Deno.AtomicOperation, recLists: Rec[][]): void {
   for (const list of recLists) {
     for (const r of list) {
       if (r.kind === "check" || r.kind === "enqueue" || r.kind === "mutate") {
-        if (r.kind === "mutate") { for (const m of r.mutations) merged.set(keyId(m.key), null); }
+        if (r.kind === "mutate") { for (const id of r.ids) merged.set(id, null); }
         asRecorded = true;
         continue;
       }
-      const id = keyId(r.key);
+      const id = r.id;
       const prev = merged.get(id);
       if (prev === undefined) {
         merged.set(id, r.kind === "sum" || r.kind === "min" || r.kind === "max" ? { ...r } : r);
@@ -182,14 +185,15 @@ export function buildMerged(op: Deno.AtomicOperation, recLists: Rec[][]): void {
   for (const list of recLists) {
     for (const r of list) {
       if (r.kind === "check") {
-        for (const c of r.checks) {
-          const id = `${c.versionstamp}\u0001${keyId(c.key)}`;
+        for (let i = 0; i < r.checks.length; i++) {
+          const c = r.checks[i];
+          const id = `${c.versionstamp}\u0001${r.ids[i]}`;
           if (checks.has(id)) continue;
           checks.add(id);
           op.check(c);
         }
       } else if (r.kind === "enqueue" || r.kind === "mutate") apply(op, r);
-      else if (merged.get(keyId(r.key)) === null) apply(op, r);
+      else if (merged.get(r.id) === null) apply(op, r);
     }
   }
 }
