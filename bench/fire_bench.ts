@@ -29,6 +29,8 @@ export interface FireTarget {
   /** CPU per measured request: the server's threads and the load generator, in us. */
   serverCpuUs?: number;
   loadgenCpuUs: number;
+  /** Throughput of every round (the row itself is the median round's). */
+  rpsRounds?: number[];
   /** Tock only: entries counted in KV afterwards against the 2xx answers. */
   stored?: number;
   lost?: number;
@@ -188,10 +190,24 @@ async function countViaApi(url: string, id: string): Promise<number> {
   return n;
 }
 
-/** Throughput of `t` as a fraction of the group-commit prototype (kv-group) of the same run. */
+/**
+ * Throughput of `t` as a fraction of the group-commit prototype (kv-group): round by round
+ * (each round runs every target once, one after another), the median of the rounds' ratios.
+ */
 export function ofPrototype(r: FireBenchResult, t: FireTarget): string {
   const proto = r.targets.find((x) => x.name === "kv-group");
-  return proto ? `${Math.round((100 * t.load.rps) / proto.load.rps)}%` : "n/a";
+  if (!proto) return "n/a";
+  const mine = t.rpsRounds ?? [t.load.rps];
+  const theirs = proto.rpsRounds ?? [proto.load.rps];
+  const ratios = mine.map((v, i) => v / (theirs[i] ?? theirs[0]));
+  const pct = (x: number) => Math.round(100 * x);
+  if (ratios.length === 1) return `${pct(ratios[0])}%`;
+  return `${pct(median(ratios))}% (${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))})`;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** bench/fire_kv_ceiling.ts in its own process. */
@@ -204,24 +220,19 @@ async function ceilingOnce(): Promise<KvCeiling> {
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-/** Runs every target `rounds` times (interleaved) and keeps each one's best round. */
+/**
+ * Runs every target `rounds` times (interleaved); each target's row is its median round, with
+ * every round's throughput kept for the range.
+ */
 export async function benchFire(
   o: { seconds?: number; connections?: number; rounds?: number } = {},
 ): Promise<FireBenchResult> {
   const opts = { seconds: o.seconds ?? 8, connections: o.connections ?? 50 };
   const rounds = o.rounds ?? 1;
   const dir = await Deno.makeTempDir({ prefix: "tock-fire-bench-" });
-  const best = new Map<string, FireTarget>();
+  const all = new Map<string, FireTarget[]>();
   let kvCeiling: KvCeiling | null = null;
-  const keep = (t: FireTarget) => {
-    const prev = best.get(t.name);
-    if (prev && t.lost !== undefined) {
-      // Tock's rows report the worst loss and duplication of any round.
-      prev.lost = t.lost = Math.max(t.lost, prev.lost ?? 0);
-      prev.duplicated = t.duplicated = Math.max(t.duplicated ?? 0, prev.duplicated ?? 0);
-    }
-    if (!prev || t.load.rps > prev.load.rps) best.set(t.name, t);
-  };
+  const keep = (t: FireTarget) => all.set(t.name, [...(all.get(t.name) ?? []), t]);
   try {
     for (let r = 0; r < rounds; r++) {
       keep(await measureBaseline("hello", "raw Deno.serve hello-world", dir, opts));
@@ -248,7 +259,18 @@ export async function benchFire(
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
-  return { ...opts, rounds, targets: [...best.values()], kvCeiling };
+  const targets = [...all.values()].map((runs) => {
+    const byRps = [...runs].sort((a, b) => a.load.rps - b.load.rps);
+    const row = { ...byRps[(byRps.length - 1) >> 1] };
+    row.rpsRounds = runs.map((t) => t.load.rps);
+    if (row.lost !== undefined) {
+      // Tock's rows report the worst loss and duplication of any round.
+      row.lost = Math.max(...runs.map((t) => t.lost ?? 0));
+      row.duplicated = Math.max(...runs.map((t) => t.duplicated ?? 0));
+    }
+    return row;
+  });
+  return { ...opts, rounds, targets, kvCeiling };
 }
 
 export const FIRE_HEADER = [
@@ -266,7 +288,9 @@ export const FIRE_HEADER = [
 export function fireRows(r: FireBenchResult): string[][] {
   return r.targets.map((t) => [
     t.what,
-    `${t.load.rps}/s`,
+    t.rpsRounds && t.rpsRounds.length > 1
+      ? `${t.load.rps}/s (${Math.min(...t.rpsRounds)}-${Math.max(...t.rpsRounds)})`
+      : `${t.load.rps}/s`,
     `${t.load.latencyMs.p50}`,
     `${t.load.latencyMs.p99}`,
     t.stored === undefined

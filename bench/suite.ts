@@ -163,7 +163,7 @@ await step("micro", async () => {
 
 let fire: FireBenchResult | null = null;
 await step("fire", async () => {
-  fire = await benchFire({ seconds: quick ? 3 : 8, connections: 50, rounds: quick ? 1 : 2 });
+  fire = await benchFire({ seconds: quick ? 3 : 8, connections: 50, rounds: quick ? 1 : 3 });
   results.fire = fire;
   await Deno.writeTextFile(new URL("fire.json", RESULTS), JSON.stringify(fire, null, 2) + "\n");
 });
