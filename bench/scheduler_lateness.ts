@@ -4,9 +4,10 @@
  * measured in the same run.
  *
  *   deno run -A bench/scheduler_lateness.ts                      # every scenario
- *   deno run -A bench/scheduler_lateness.ts --scenario spread --n 2000
+ *   deno run -A bench/scheduler_lateness.ts --scenario spread --n 2000 [--stored 100000]
  *
- * Scenarios: spread (one-time triggers due over 2-10 s), multi (the same on three instances
+ * Scenarios: spread (one-time triggers due over 2-10 s; `--stored N` first stores N more due a
+ * month ahead), multi (the same on three instances
  * sharing the KV file), burst (all due at one instant),
  * every (everySeconds: 1 for --duration s), crash (kill -9, restart after 3 s and 8 s),
  * enqueue and timeout (baselines). Prints a table; writes bench/results/scheduler.json.
@@ -23,6 +24,8 @@ const { values: opt } = parseArgs({
   options: {
     scenario: { type: "string", default: "all" },
     n: { type: "string" },
+    /** spread: triggers stored beforehand, due a month and more ahead (the due index's size). */
+    stored: { type: "string", default: "0" },
     duration: { type: "string", default: "60" },
     out: { type: "string", default: "bench/results/scheduler.json" },
   },
@@ -166,8 +169,33 @@ async function baselineEnqueue(n: number) {
   row("baseline kv.enqueue+listenQueue", s, `delivered ${seen.size}/${n}`);
 }
 
-async function spread(n: number) {
-  const srv = await startServer({ kvPath: await tempKv() });
+/**
+ * `count` one-time triggers due a month and more ahead, written before the server starts: a
+ * store that size, none of it within the scheduler's horizon.
+ */
+async function storeFarAhead(kvPath: string, count: number): Promise<void> {
+  if (count === 0) return;
+  const kv = await Deno.openKv(kvPath);
+  try {
+    const now = Date.now();
+    const month = now + 30 * 86_400_000;
+    for (let i = 0; i < count; i += 4_000) {
+      const recs = Array.from(
+        { length: Math.min(4_000, count - i) },
+        (_, j) =>
+          record(`stored-${i + j}`, { at: new Date(month + (i + j) * 1000).toISOString() }, now),
+      );
+      await insertAll(kv, recs);
+    }
+  } finally {
+    kv.close();
+  }
+}
+
+async function spread(n: number, stored: number) {
+  const kvPath = await tempKv();
+  await storeFarAhead(kvPath, stored);
+  const srv = await startServer({ kvPath });
   const kv = await Deno.openKv(srv.kvPath);
   try {
     const delays = spreadDelays(n);
@@ -187,9 +215,9 @@ async function spread(n: number) {
     const once = onceCheck(logs, new Set(recs.map((r) => r.id)));
     const s = stats(logs.map((l) => l.lateMs!));
     const trouble = serverTrouble(srv.output());
-    results.spread = { ...s, ...once, serverTrouble: trouble };
+    results.spread = { ...s, ...once, stored, serverTrouble: trouble };
     row(
-      `spread: ${n} one-time over 2-10 s`,
+      `spread: ${n} one-time over 2-10 s${stored ? `, ${stored} stored` : ""}`,
       s,
       `fired ${once.fired}, dup ${once.duplicates}, missing ${once.missing}`,
     );
@@ -423,7 +451,7 @@ for (const sc of wanted) {
   loads[sc] = Deno.loadavg();
   if (sc === "timeout") await baselineTimeout(nOr(2000));
   else if (sc === "enqueue") await baselineEnqueue(nOr(2000));
-  else if (sc === "spread") await spread(nOr(2000));
+  else if (sc === "spread") await spread(nOr(2000), Number(opt.stored));
   else if (sc === "multi") await multi(nOr(2000));
   else if (sc === "burst") await burst(nOr(10_000));
   else if (sc === "every") await every(nOr(1000), Number(opt.duration));

@@ -173,7 +173,7 @@ await step("scheduler", async () => {
   if (!(await exists(new URL("scheduler_lateness.ts", BENCH)))) {
     throw new Error("bench/scheduler_lateness.ts is missing");
   }
-  const args = ["--scenario", "timeout,enqueue,spread,burst"];
+  const args = ["--scenario", "timeout,enqueue,spread,burst", "--stored", quick ? "0" : "100000"];
   if (quick) args.push("--n", "500");
   if (!(await runScript("bench/scheduler_lateness.ts", args))) {
     throw new Error("bench/scheduler_lateness.ts failed");
