@@ -13,7 +13,7 @@ import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../core/json_bounds.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
-    /** Longest pause between two chunks of a body (`--body-timeout`), set by app.ts. */
+    /** Deadlines of `--body-timeout`, the longest pause between two chunks; set by app.ts. */
     bodyDeadlines: FifoDeadlines;
   }
 }
