@@ -18,29 +18,8 @@ import { countLive, histogramQuery, RANGES, totals } from "../static/histogram.j
 import { cliFor } from "../static/format.js";
 import { markFresh } from "../static/log_list.js";
 import { definitionOf, formState, patchOf } from "../static/trigger_model.js";
-import type { Trigger } from "../static/api.js";
+import { triggerOf } from "./helpers/ui_fixtures.ts";
 
-function triggerOf(over: Partial<Trigger>): Trigger {
-  return {
-    id: "01JDX0000000000000000000AA",
-    name: "t",
-    type: "scheduled",
-    schedule: { everySeconds: 60 },
-    payload: null,
-    payloadSchema: null,
-    webhook: null,
-    misfire: "fire_once",
-    status: "active",
-    nextRunAt: null,
-    lastRunAt: null,
-    runCount: 0,
-    createdAt: "2026-11-29T10:00:00.000Z",
-    updatedAt: "2026-11-29T10:00:00.000Z",
-    version: 1,
-    tags: [],
-    ...over,
-  };
-}
 const query = (over: Partial<TriggerQuery>): TriggerQuery => ({ ...NO_QUERY, ...over });
 
 Deno.test("routeOf() tells the list, a trigger's page and the logs apart", () => {

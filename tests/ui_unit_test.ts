@@ -21,28 +21,7 @@ import {
   withoutAged,
 } from "../static/log_list.js";
 import { createSseParser, type SseEvent } from "../static/sse.js";
-
-/** A whole trigger as the API answers it, with `over` on top. */
-function triggerOf(over: Partial<Trigger>): Trigger {
-  return {
-    id: "01JDX0000000000000000000AA",
-    name: "t",
-    type: "scheduled",
-    schedule: { everySeconds: 60 },
-    payload: null,
-    payloadSchema: null,
-    webhook: null,
-    misfire: "fire_once",
-    status: "active",
-    nextRunAt: null,
-    lastRunAt: null,
-    runCount: 0,
-    createdAt: "2026-11-29T10:00:00.000Z",
-    updatedAt: "2026-11-29T10:00:00.000Z",
-    version: 1,
-    ...over,
-  };
-}
+import { triggerOf } from "./helpers/ui_fixtures.ts";
 
 /** The definition a form describes; fails the test when the form has local errors. */
 function defOf(form: ReturnType<typeof formState>): Definition {
