@@ -5,36 +5,21 @@
  * through the change feed.
  */
 import assert from "node:assert/strict";
+import { feedInstance } from "./helpers/feed.ts";
 import { parseConfig } from "../core/config.ts";
 import { createDeps } from "../db/deps.ts";
 import type { ListQuery } from "../db/trigger_query.ts";
 import { fireNow } from "../services/firings.ts";
 import { triggerPage } from "../services/reads.ts";
-import { TriggerFeed } from "../services/trigger_feed.ts";
 import { createTrigger, deleteTrigger, patchTrigger } from "../services/triggers.ts";
 import type { Deps } from "../core/deps.ts";
-
-async function instance(path: string) {
-  const kv = await Deno.openKv(path);
-  const deps = createDeps(kv, parseConfig(["--kv", path], {}));
-  const feed = new TriggerFeed(deps, { pollMs: 50 });
-  feed.start();
-  return { deps, feed, kv };
-}
+import { waitFor } from "./helpers/server.ts";
 
 const base: ListQuery = { sort: "createdAt", order: "asc", limit: 50 };
 
 async function names(deps: Deps, q: Partial<ListQuery>): Promise<string[]> {
   const page = await triggerPage(deps, { ...base, ...q });
   return page.items.map((r) => r.name);
-}
-
-async function until(what: string, ok: () => Promise<boolean>, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 Deno.test("local create, rename, delete and firing are reflected by q and lastRunAt at once", async () => {
@@ -68,34 +53,35 @@ Deno.test("local create, rename, delete and firing are reflected by q and lastRu
 
 Deno.test("changes made through a second instance on the same KV reach q once the feed delivers them", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tock-catalog-" });
-  const a = await instance(`${dir}/tock.kv`);
-  const b = await instance(`${dir}/tock.kv`);
+  const a = await feedInstance(`${dir}/tock.kv`);
+  const b = await feedInstance(`${dir}/tock.kv`);
   try {
     await createTrigger(a.deps, { name: "seed" });
     assert.deepEqual(await names(b.deps, { q: "seed" }), ["seed"], "B's catalog loaded");
     const rec = await createTrigger(a.deps, { name: "remote-Thing" });
-    await until(
-      "B to find the created trigger",
+    await waitFor(
       async () => (await names(b.deps, { q: "thing" })).includes("remote-Thing"),
+      15_000,
+      "B to find the created trigger",
     );
     await patchTrigger(a.deps, rec.id, { name: "remote-renamed" });
-    await until(
-      "B to find it by its new name",
+    await waitFor(
       async () => (await names(b.deps, { q: "renamed" })).length === 1,
+      15_000,
+      "B to find it by its new name",
     );
     assert.deepEqual(await names(b.deps, { q: "thing" }), [], "not by the old one");
     await deleteTrigger(a.deps, rec.id);
-    await until(
-      "B to stop finding it",
+    await waitFor(
       async () => (await triggerPage(b.deps, { ...base, q: "remote" })).total === 0,
+      15_000,
+      "B to stop finding it",
     );
     const all = await triggerPage(b.deps, { ...base, sort: "lastRunAt" });
     assert.deepEqual([all.items.map((r) => r.name), all.total], [["seed"], 1]);
   } finally {
-    await a.feed.stop();
-    await b.feed.stop();
-    a.kv.close();
-    b.kv.close();
+    await a.close();
+    await b.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -4,50 +4,29 @@
  * stream sends what the bus carries, so this is what `event: trigger` streams on B.
  */
 import assert from "node:assert/strict";
-import { parseConfig } from "../core/config.ts";
-import { createDeps } from "../db/deps.ts";
-import type { TriggerChange } from "../core/firing_bus.ts";
+import { feedInstance } from "./helpers/feed.ts";
 import { bulkAction } from "../services/bulk.ts";
-import { TriggerFeed } from "../services/trigger_feed.ts";
 import { createTrigger, deleteTrigger, patchTrigger } from "../services/triggers.ts";
 import { createSseParser } from "../static/sse.js";
-import { startServer } from "./helpers/server.ts";
+import { startServer, waitFor } from "./helpers/server.ts";
 import { uniqueName } from "./helpers/app.ts";
-
-async function instance(path: string) {
-  const kv = await Deno.openKv(path);
-  const deps = createDeps(kv, parseConfig(["--kv", path], {}));
-  const feed = new TriggerFeed(deps, { pollMs: 50 });
-  const seen: TriggerChange[] = [];
-  deps.bus.onTriggerChange((_next, changes) => seen.push(...changes));
-  feed.start();
-  return { deps, feed, seen, kv };
-}
-
-async function until(what: string, ok: () => boolean, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 Deno.test("create, patch, delete and bulk on instance A arrive on B's bus once, not again on A's", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tock-feed-" });
-  const a = await instance(`${dir}/tock.kv`);
-  const b = await instance(`${dir}/tock.kv`);
+  const a = await feedInstance(`${dir}/tock.kv`);
+  const b = await feedInstance(`${dir}/tock.kv`);
   try {
     const rec = await createTrigger(a.deps, { name: "shared", tags: ["x"] });
     await patchTrigger(a.deps, rec.id, { tags: ["x", "y"] });
     // A change whose trigger is gone by the time B reads the feed is left to the deletion's
     // own entry; wait, so B reads these two while "shared" still exists.
-    await until("B to see shared", () => b.seen.length >= 2);
+    await waitFor(() => b.seen.length >= 2, 15_000, "B to see shared");
     const others = await Promise.all(
       [1, 2, 3].map((i) => createTrigger(a.deps, { name: `other-${i}`, tags: ["bulk"] })),
     );
     await bulkAction(a.deps, { action: "pause", filter: { tag: ["bulk"] } });
     await deleteTrigger(a.deps, rec.id);
-    await until("B to see all 9 changes", () => b.seen.length >= 9);
+    await waitFor(() => b.seen.length >= 9, 15_000, "B to see all 9 changes");
     const onB = b.seen.map((c) => [c.action, c.name, c.remote] as const);
     assert.deepEqual(onB.slice(0, 2), [["created", "shared", true], ["updated", "shared", true]]);
     assert.deepEqual(onB[onB.length - 1], ["deleted", "shared", true]);
@@ -57,7 +36,7 @@ Deno.test("create, patch, delete and bulk on instance A arrive on B's bus once, 
     assert.equal(b.seen.find((c) => c.action === "deleted")!.trigger, null);
     // B's own change reaches A; A's feed never republishes A's own entries.
     await patchTrigger(b.deps, others[0].id, { tags: [] });
-    await until("A to see B's change", () => a.seen.some((c) => c.remote));
+    await waitFor(() => a.seen.some((c) => c.remote), 15_000, "A to see B's change");
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(a.seen.filter((c) => !c.remote).length, 9, "A's own changes, published once");
     assert.deepEqual(a.seen.filter((c) => c.remote).map((c) => [c.action, c.id]), [
@@ -65,10 +44,8 @@ Deno.test("create, patch, delete and bulk on instance A arrive on B's bus once, 
     ]);
     assert.equal(b.seen.length, 10, "B's own change once, nothing repeated by the feed");
   } finally {
-    await a.feed.stop();
-    await b.feed.stop();
-    a.kv.close();
-    b.kv.close();
+    await a.close();
+    await b.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

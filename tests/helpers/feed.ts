@@ -1,0 +1,34 @@
+/** Instances of Tock's services sharing one KV file, each with its change feed running. */
+import { parseConfig } from "../../core/config.ts";
+import type { TriggerChange } from "../../core/firing_bus.ts";
+import { createDeps, type Deps } from "../../db/deps.ts";
+import { TriggerFeed } from "../../services/trigger_feed.ts";
+
+export interface FeedInstance {
+  deps: Deps;
+  feed: TriggerFeed;
+  kv: Deno.Kv;
+  /** Every trigger change this instance's bus carried, in order. */
+  seen: TriggerChange[];
+  close(): Promise<void>;
+}
+
+/** Deps on the KV file at `path` with a TriggerFeed polling every 50 ms. */
+export async function feedInstance(path: string): Promise<FeedInstance> {
+  const kv = await Deno.openKv(path);
+  const deps = createDeps(kv, parseConfig(["--kv", path], {}));
+  const feed = new TriggerFeed(deps, { pollMs: 50 });
+  const seen: TriggerChange[] = [];
+  deps.bus.onTriggerChange((_next, changes) => seen.push(...changes));
+  feed.start();
+  return {
+    deps,
+    feed,
+    kv,
+    seen,
+    async close() {
+      await feed.stop();
+      kv.close();
+    },
+  };
+}
