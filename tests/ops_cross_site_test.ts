@@ -164,6 +164,11 @@ Deno.test("bound to loopback, a foreign Host is 403 (DNS rebinding); --allowed-h
     ) {
       assert.equal((await get(host)).status, 200, host);
     }
+    // Verdicts are remembered per Host, at most 64: many names only make the memory start over.
+    for (let i = 0; i < 100; i++) assert.equal((await get(`a${i}.example`)).status, 403);
+    assert.equal((await get("attacker.example")).status, 403);
+    assert.equal((await get("LOCALHOST")).status, 200);
+    assert.equal((await get("tock.internal:80")).status, 200);
   } finally {
     await server.stop();
   }

@@ -11,6 +11,7 @@
 import type { MiddlewareHandler } from "hono";
 import { isLoopbackHost, onDenoDeploy } from "../../core/config.ts";
 import { ForbiddenError } from "../../core/errors.ts";
+import { passThrough } from "./pass_through.ts";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -19,19 +20,31 @@ export function hostGuard(
   config: { hostname: string; allowedHosts: readonly string[] },
   env: { get(name: string): string | undefined } = Deno.env,
 ): MiddlewareHandler {
-  if (!isLoopbackHost(config.hostname) || onDenoDeploy(env)) {
-    return async (_c, next) => await next();
-  }
+  if (!isLoopbackHost(config.hostname) || onDenoDeploy(env)) return passThrough;
   const allowed = new Set(config.allowedHosts.map((h) => h.toLowerCase()));
-  return async (c, next) => {
+  /** Verdicts by the URL's authority (host and port), so a URL is parsed once per authority. */
+  const known = new Map<string, string | null>();
+  // Not async: nothing runs after next(), and an async wrapper costs a promise per request.
+  return (c, next) => {
     // Deno.serve builds the request URL from the Host header.
-    const host = new URL(c.req.url).hostname.toLowerCase();
-    if (!isLoopbackHost(host) && !allowed.has(host)) {
+    const url = c.req.url;
+    const start = url.indexOf("//") + 2;
+    const end = url.indexOf("/", start);
+    const authority = url.slice(start, end < 0 ? undefined : end);
+    let refused = known.get(authority);
+    if (refused === undefined) {
+      const host = new URL(url).hostname.toLowerCase();
+      refused = isLoopbackHost(host) || allowed.has(host) ? null : host;
+      // Bounded: a client sending many Host names only makes this cache start over.
+      if (known.size >= 64) known.clear();
+      known.set(authority, refused);
+    }
+    if (refused !== null) {
       throw new ForbiddenError(
-        `This server does not answer to the host "${host}" (see --allowed-host)`,
+        `This server does not answer to the host "${refused}" (see --allowed-host)`,
       );
     }
-    await next();
+    return next();
   };
 }
 
@@ -42,8 +55,8 @@ export function hostGuard(
  */
 export function sameOriginWrites(origins: readonly string[]): MiddlewareHandler {
   const allowed = new Set(origins);
-  return async (c, next) => {
-    if (!UNSAFE.has(c.req.method)) return await next();
+  return (c, next) => {
+    if (!UNSAFE.has(c.req.method)) return next();
     const origin = c.req.header("Origin");
     const site = c.req.header("Sec-Fetch-Site");
     if (origin !== undefined && !allowed.has(origin) && !sameHost(origin, c.req.url)) {
@@ -54,7 +67,7 @@ export function sameOriginWrites(origins: readonly string[]): MiddlewareHandler 
     if (site === "cross-site" && (origin === undefined || !allowed.has(origin))) {
       throw new ForbiddenError("Cross-site requests are not allowed (see --cors-origin)");
     }
-    await next();
+    return next();
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { RateLimitError } from "../../core/errors.ts";
+import { passThrough } from "./pass_through.ts";
 
 const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -89,10 +90,10 @@ export class TokenBuckets {
  * never spends a token.
  */
 export function rateLimit(perMinute: number, opts: RateLimitOptions = {}): MiddlewareHandler {
-  if (perMinute <= 0) return async (_c, next) => await next();
+  if (perMinute <= 0) return passThrough;
   const buckets = new TokenBuckets(perMinute, opts);
-  return async (c, next) => {
-    if (!WRITES.has(c.req.method)) return await next();
+  return (c, next) => {
+    if (!WRITES.has(c.req.method)) return next();
     const client = clientAddress(c);
     const retryAfter = buckets.wait(client);
     if (retryAfter > 0) {
@@ -102,6 +103,6 @@ export function rateLimit(perMinute: number, opts: RateLimitOptions = {}): Middl
       );
     }
     buckets.take(client);
-    await next();
+    return next();
   };
 }
