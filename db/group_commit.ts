@@ -40,8 +40,8 @@ interface Member {
   checkIds: string[] | null;
   /** Each check as key and expected versionstamp: equal checks of several writers count once. */
   checkPairs: string[] | null;
-  /** Keys this writer mutates, computed only when a batch holds checks. */
-  writeIds?: string[];
+  /** Keys this writer mutates. */
+  writeIds: string[];
   mutations: number;
   checks: number;
   bytes: number;
@@ -59,16 +59,9 @@ const DEFAULTS: Required<GroupCommitOptions> = {
   maxInFlight: 1,
 };
 
-function writeIdsOf(m: Member): string[] {
-  m.writeIds ??= m.recs.flatMap((r) =>
-    r.kind === "check" || r.kind === "enqueue" ? [] : r.kind === "mutate" ? r.ids : [r.id]
-  );
-  return m.writeIds;
-}
-
 function addKeys(m: Member, checked: Set<string>, written: Set<string>): void {
   for (const id of m.checkIds ?? []) checked.add(id);
-  for (const id of writeIdsOf(m)) written.add(id);
+  for (const id of m.writeIds) written.add(id);
 }
 
 /**
@@ -78,7 +71,7 @@ function addKeys(m: Member, checked: Set<string>, written: Set<string>): void {
  */
 function conflicts(m: Member, checked: Set<string>, written: Set<string>): boolean {
   if (m.checkIds?.some((id) => written.has(id))) return true;
-  return checked.size > 0 && writeIdsOf(m).some((id) => checked.has(id));
+  return checked.size > 0 && m.writeIds.some((id) => checked.has(id));
 }
 
 /**
@@ -123,16 +116,12 @@ export class GroupCommitter implements Committer {
     const { promise, resolve, reject } = Promise.withResolvers<
       Deno.KvCommitResult | Deno.KvCommitError
     >();
-    const checks = rec.checks === 0
-      ? null
-      : rec.recs.flatMap((r) => r.kind === "check" ? r.checks : []);
-    const checkIds = rec.checks === 0
-      ? null
-      : rec.recs.flatMap((r) => r.kind === "check" ? r.ids : []);
+    const checked = rec.checks > 0;
     this.#queue.push({
       recs: rec.recs,
-      checkIds,
-      checkPairs: checks?.map((c, i) => `${c.versionstamp}\u0001${checkIds![i]}`) ?? null,
+      checkIds: checked ? rec.checkIds : null,
+      checkPairs: checked ? rec.checkPairs : null,
+      writeIds: rec.writeIds,
       mutations: rec.mutations,
       checks: rec.checks,
       bytes: valueBytes + rec.keyBytes,
@@ -206,7 +195,8 @@ export class GroupCommitter implements Committer {
     const pairs = new Set<string>();
     while (end < this.#queue.length && end < o.maxMembers) {
       const m = this.#queue[end];
-      const newChecks = m.checkPairs?.filter((p) => !pairs.has(p)).length ?? 0;
+      let newChecks = 0;
+      for (const p of m.checkPairs ?? []) if (!pairs.has(p)) newChecks++;
       if (
         end > 0 && (
           mutations + m.mutations > o.maxMutations || pairs.size + newChecks > o.maxChecks ||

@@ -12,7 +12,7 @@ export type Rec =
   | { kind: "set"; key: Deno.KvKey; id: string; value: unknown; options?: { expireIn?: number } }
   | { kind: "delete"; key: Deno.KvKey; id: string }
   | { kind: "sum" | "min" | "max"; key: Deno.KvKey; id: string; n: bigint }
-  | { kind: "check"; checks: Deno.AtomicCheck[]; ids: string[] }
+  | { kind: "check"; checks: Deno.AtomicCheck[]; ids: string[]; pairs: string[] }
   | { kind: "mutate"; mutations: Deno.KvMutation[]; ids: string[] }
   | {
     kind: "enqueue";
@@ -61,17 +61,34 @@ export class Recorder {
   mutations = 0;
   checks = 0;
   keyBytes = 0;
+  /** Ids of the keys checked, in order. */
+  checkIds: string[] = [];
+  /** Each check as versionstamp and key id: equal checks of several writers count once. */
+  checkPairs: string[] = [];
+  /** Ids of the keys written (enqueues write none of their own). */
+  writeIds: string[] = [];
 
   check(...checks: Deno.AtomicCheck[]): this {
-    for (const c of checks) this.keyBytes += keySize(c.key);
+    const ids: string[] = [];
+    const pairs: string[] = [];
+    for (const c of checks) {
+      this.keyBytes += keySize(c.key);
+      const id = keyId(c.key);
+      ids.push(id);
+      pairs.push(`${c.versionstamp}\u0001${id}`);
+    }
     this.checks += checks.length;
-    this.recs.push({ kind: "check", checks, ids: checks.map((c) => keyId(c.key)) });
+    this.checkIds.push(...ids);
+    this.checkPairs.push(...pairs);
+    this.recs.push({ kind: "check", checks, ids, pairs });
     return this;
   }
   mutate(...mutations: Deno.KvMutation[]): this {
     for (const m of mutations) this.keyBytes += keySize(m.key);
     this.mutations += mutations.length;
-    this.recs.push({ kind: "mutate", mutations, ids: mutations.map((m) => keyId(m.key)) });
+    const ids = mutations.map((m) => keyId(m.key));
+    this.writeIds.push(...ids);
+    this.recs.push({ kind: "mutate", mutations, ids });
     return this;
   }
   sum(key: Deno.KvKey, n: bigint): this {
@@ -101,9 +118,10 @@ export class Recorder {
   commit(): never {
     throw new Error("A grouped write is committed by its GroupCommitter, not by itself");
   }
-  #keyed(r: Rec & { key: Deno.KvKey }): this {
+  #keyed(r: Rec & { key: Deno.KvKey; id: string }): this {
     this.keyBytes += keySize(r.key);
     this.mutations++;
+    this.writeIds.push(r.id);
     this.recs.push(r);
     return this;
   }
@@ -186,11 +204,9 @@ export function buildMerged(op: Deno.AtomicOperation, recLists: Rec[][]): void {
     for (const r of list) {
       if (r.kind === "check") {
         for (let i = 0; i < r.checks.length; i++) {
-          const c = r.checks[i];
-          const id = `${c.versionstamp}\u0001${r.ids[i]}`;
-          if (checks.has(id)) continue;
-          checks.add(id);
-          op.check(c);
+          if (checks.has(r.pairs[i])) continue;
+          checks.add(r.pairs[i]);
+          op.check(r.checks[i]);
         }
       } else if (r.kind === "enqueue" || r.kind === "mutate") apply(op, r);
       else if (merged.get(r.id) === null) apply(op, r);

@@ -21,6 +21,9 @@ declare module "hono" {
 /** Used when the app did not set `bodyDeadlines` (the documented default). */
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
+/** Refuses malformed UTF-8; one for all requests (a decode without `stream` keeps no state). */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** `application/json` or a `+json` type, any parameters. */
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
@@ -42,7 +45,7 @@ export async function readJson(c: Context, maxBytes: number, fallback?: unknown)
   if (type === undefined) throw notJson();
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = STRICT_UTF8.decode(bytes);
   } catch {
     throw new ValidationError("The request body is not valid UTF-8");
   }
