@@ -5,7 +5,10 @@
  * functions with the most self time and the CPU each thread used per request.
  *
  *   deno run -A bench/fire_profile.ts [--seconds 8] [--connections 50] [--client fetch|tcp]
- *     [--path fire|create]
+ *     [--path fire|create] [--alloc]
+ *
+ * `--alloc` also samples allocations (the V8 heap profiler, collected objects included) and
+ * prints the bytes allocated per request and the functions that allocated them.
  */
 import { parseArgs } from "node:util";
 import { startTock } from "./fire_servers.ts";
@@ -84,6 +87,28 @@ function inclusiveTimes(profile: {
   return [...total.entries()].sort((a, b) => b[1] - a[1]);
 }
 
+interface AllocNode {
+  callFrame: ProfileNode["callFrame"];
+  selfSize: number;
+  children?: AllocNode[];
+}
+
+/** Bytes allocated per function (the allocating frame itself), highest first. */
+function allocBySite(head: AllocNode): [string, number][] {
+  const out = new Map<string, number>();
+  const walk = (n: AllocNode) => {
+    const f = n.callFrame;
+    const where = f.url
+      ? `${f.url.replace(/^.*\/(main|node_modules)\//, "")}:${f.lineNumber + 1}`
+      : "";
+    const name = `${f.functionName || "(anonymous)"} ${where}`.trim();
+    out.set(name, (out.get(name) ?? 0) + n.selfSize);
+    for (const c of n.children ?? []) walk(c);
+  };
+  walk(head);
+  return [...out.entries()].sort((a, b) => b[1] - a[1]);
+}
+
 async function inspectorSession(port: number) {
   let list: { webSocketDebuggerUrl: string }[] = [];
   for (let i = 0; i < 100 && list.length === 0; i++) {
@@ -114,6 +139,7 @@ if (import.meta.main) {
       connections: { type: "string", default: "50" },
       client: { type: "string", default: "fetch" },
       path: { type: "string", default: "fire" },
+      alloc: { type: "boolean", default: false },
     },
   });
   const dir = await Deno.makeTempDir({ prefix: "tock-prof-" });
@@ -143,6 +169,14 @@ if (import.meta.main) {
   await session.send("Profiler.setSamplingInterval", { interval: 200 });
   const before = await threadCpuMs(proc.pid);
   await session.send("Profiler.start");
+  if (values.alloc) {
+    // Every allocation sampled (~1 in 4 KiB), kept even once collected: the garbage per request.
+    await session.send("HeapProfiler.startSampling", {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   const t0 = performance.now();
   const load = await spawnLoad({
     urls: [fireUrl],
@@ -157,6 +191,12 @@ if (import.meta.main) {
     "Profiler.stop",
   );
   const after = await threadCpuMs(proc.pid);
+  const allocs = values.alloc
+    ? allocBySite(
+      (await session.send<{ profile: { head: AllocNode } }>("HeapProfiler.stopSampling")).profile
+        .head,
+    )
+    : null;
   session.close();
 
   console.log(
@@ -188,6 +228,15 @@ if (import.meta.main) {
       `  ${((ms / busy) * 100).toFixed(1).padStart(5)}% of busy  ` +
         `${((ms * 1000) / n).toFixed(1).padStart(5)} us/req  ${name}`,
     );
+  }
+  if (allocs) {
+    const bytes = allocs.reduce((a, [, v]) => a + v, 0);
+    console.log(
+      `\nAllocated per request: ~${(bytes / n / 1024).toFixed(1)} KiB; by function (top 25):`,
+    );
+    for (const [name, b] of allocs.slice(0, 25)) {
+      console.log(`  ${((100 * b) / bytes).toFixed(1).padStart(5)}%  ${name}`);
+    }
   }
   await tock.stop();
   await Deno.remove(dir, { recursive: true });
