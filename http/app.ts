@@ -31,6 +31,7 @@ import { requestTimeout } from "./middleware/timeout.ts";
 import { docsRoutes } from "../routes/docs.ts";
 import { metricsRoutes } from "../routes/metrics.ts";
 import { openApiRoutes } from "./openapi/openapi.ts";
+import { MemoRouter } from "./memo_router.ts";
 
 export type { Deps } from "../core/deps.ts";
 
@@ -93,7 +94,7 @@ function referenceApp(routes: Hono, guards: MiddlewareHandler[]): Hono {
 
 export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
   const config = deps.config;
-  const app = new Hono();
+  const app = new Hono({ router: new MemoRouter() });
   app.onError((err, c) => problemResponse(asTockError(err, c)));
   app.notFound((c) =>
     problemResponse(new NotFoundError(`No route for ${c.req.method} ${c.req.path}`))
