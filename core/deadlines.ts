@@ -39,16 +39,17 @@ export class FifoDeadlines {
 
   /**
    * `work`, or a rejection with `error()` if it has not settled within `ms`. The work itself
-   * goes on (it cannot be cancelled from here); its late result is dropped.
+   * goes on (it cannot be cancelled from here); its late result is dropped. One promise per
+   * call (no async wrapper, no `Promise.race` array): it runs once per request.
    */
-  async race<T>(work: Promise<T>, error: () => Error): Promise<T> {
-    const expired = Promise.withResolvers<never>();
-    const id = this.add(() => expired.reject(error()));
-    try {
-      return await Promise.race([work, expired.promise]);
-    } finally {
-      this.cancel(id);
-    }
+  race<T>(work: Promise<T>, error: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const id = this.add(() => reject(error()));
+      work.then(
+        (v) => (this.cancel(id), resolve(v)),
+        (e) => (this.cancel(id), reject(e)),
+      );
+    });
   }
 
   #sweep(): void {

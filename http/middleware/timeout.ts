@@ -16,7 +16,6 @@ import { FifoDeadlines } from "../../core/deadlines.ts";
 export function requestTimeout(ms: number): MiddlewareHandler {
   const deadlines = new FifoDeadlines(ms);
   const error = () => new HTTPException(503, { message: `The request took longer than ${ms} ms` });
-  return async (_c, next) => {
-    await deadlines.race(next(), error);
-  };
+  // Not async: the race's promise is the middleware's (Hono only awaits it).
+  return (_c, next) => deadlines.race(next(), error);
 }
