@@ -151,7 +151,7 @@ await startStep(async () => {
   housekeeper!.start();
   backfills.start();
   watch.start();
-  triggerFeed.start();
+  await triggerFeed.start();
   // Load the names and last runs now, in the background, so the first search is fast too.
   catalogOf(kv)?.warm();
 });

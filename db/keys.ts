@@ -36,9 +36,14 @@ export const keys = {
   noNextPrefix: () => ["trig_no_next"] as const,
   triggerLastRunPrefix: () => ["trigger_last_run"] as const,
   triggerNamesPrefix: () => ["trigger_names"] as const,
-  /** The change feed other instances read (db/trigger_feed.ts), expiring after minutes. */
-  triggerChange: (ulid: string) => ["trigger_changes", ulid] as const,
-  triggerChangesPrefix: () => ["trigger_changes"] as const,
+  /**
+   * The change feed other instances read (db/trigger_feed.ts), per writing instance (its
+   * origin), expiring after minutes. ("trigger_changes" held the feed before it was split by
+   * origin; its entries expire by themselves.)
+   */
+  triggerChange: (origin: string, ulid: string) => ["trigger_feed", origin, ulid] as const,
+  triggerChangesPrefix: (origin?: string) =>
+    origin === undefined ? ["trigger_feed"] as const : ["trigger_feed", origin] as const,
   /** Firings per counter id (or "*" for all) and minute, per outcome: the histogram. */
   hist: (counter: string, minuteMs: number, outcome: string) =>
     ["hist", counter, minuteMs, outcome] as const,

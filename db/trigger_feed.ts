@@ -1,8 +1,10 @@
 /**
  * The trigger change feed: every trigger write made through the services also writes
- * `["trigger_changes", ulid]` -> `{ id, name, action, origin }` in the same commit, kept a few
- * minutes. Each instance reads the entries of the others (services/trigger_feed.ts), so a
- * change made anywhere reaches every instance's bus and event streams.
+ * `["trigger_feed", origin, ulid]` -> `{ id, name, action }` in the same commit, kept a few
+ * minutes, `origin` being the writing instance. Each instance reads the entries of the others
+ * (services/trigger_feed.ts), so a change made anywhere reaches every instance's bus and event
+ * streams. Keyed by origin first, a reader never reads its own instance's entries, and reads
+ * each other instance's from a point in that instance's own clock.
  */
 import { keys } from "./keys.ts";
 import { retryLocked } from "./kv.ts";
@@ -11,16 +13,16 @@ import { ulid, ulidFloor } from "../core/ulid.ts";
 /** What a change did, as the event stream names it. */
 export type ChangeAction = "created" | "updated" | "deleted";
 
-/** One feed entry; `origin` is the writing instance, which skips its own entries. */
+/** One feed entry. */
 export interface ChangeEntry {
   id: string;
   name: string;
   action: ChangeAction;
-  origin: string;
 }
 
-/** The change a trigger write records, and when (the clock of the writer). */
+/** The change a trigger write records, by which instance, and when (the clock of the writer). */
 export interface ChangeNote extends ChangeEntry {
+  origin: string;
   atMs: number;
 }
 
@@ -29,22 +31,50 @@ export const FEED_TTL_MS = 5 * 60_000;
 
 /** Adds the feed entry of `note` to the commit of the change itself. */
 export function addChangeWrite(op: Deno.AtomicOperation, note: ChangeNote): void {
-  const { atMs, ...entry } = note;
-  op.set(keys.triggerChange(ulid(atMs)), entry, { expireIn: FEED_TTL_MS });
+  const { atMs, origin, ...entry } = note;
+  op.set(keys.triggerChange(origin, ulid(atMs)), entry, { expireIn: FEED_TTL_MS });
 }
 
-/** Feed entries written at `sinceMs` or later (by their writer's clock), oldest first. */
+/**
+ * The origins with entries in the feed, at most `max`: one read of one entry per origin,
+ * each starting just past the previous origin's keys.
+ */
+export async function readOrigins(kv: Deno.Kv, max = 1_000): Promise<string[]> {
+  const prefix = keys.triggerChangesPrefix();
+  const out: string[] = [];
+  let start: Deno.KvKey | undefined;
+  while (out.length < max) {
+    const sel = start ? { prefix, start } : { prefix };
+    const [e] = await retryLocked(() => Array.fromAsync(kv.list(sel, { limit: 1 })));
+    if (!e) break;
+    const origin = e.key[1] as string;
+    out.push(origin);
+    // Every key of `origin` ([prefix, origin, ulid]) sorts before [prefix, origin + "\0"].
+    start = [...prefix, origin + "\0"];
+  }
+  return out;
+}
+
+/** Entries of `origin` written at `sinceMs` or later by its clock, oldest first. */
 export async function readChanges(
   kv: Deno.Kv,
+  origin: string,
   sinceMs: number,
 ): Promise<{ key: string; entry: ChangeEntry }[]> {
-  const prefix = keys.triggerChangesPrefix();
+  const prefix = keys.triggerChangesPrefix(origin);
   return await retryLocked(async () => {
     const out: { key: string; entry: ChangeEntry }[] = [];
     const sel = { start: [...prefix, ulidFloor(sinceMs)], end: [...prefix, "~"] };
     for await (const e of kv.list<ChangeEntry>(sel, { batchSize: 500 })) {
-      out.push({ key: e.key[1] as string, entry: e.value });
+      out.push({ key: e.key[2] as string, entry: e.value });
     }
     return out;
   });
+}
+
+/** The key (its ULID) of the latest entry of `origin`, or null when it has none. */
+export async function lastChange(kv: Deno.Kv, origin: string): Promise<string | null> {
+  const sel = { prefix: keys.triggerChangesPrefix(origin) };
+  const [e] = await retryLocked(() => Array.fromAsync(kv.list(sel, { limit: 1, reverse: true })));
+  return e ? e.key[2] as string : null;
 }

@@ -1,16 +1,32 @@
 /**
  * The runtime that brings other instances' trigger changes onto this instance's bus: every
- * `pollMs` it reads the change feed (db/trigger_feed.ts) and publishes the entries another
- * instance wrote as `remote` changes, so event streams here carry changes made anywhere.
- * Entries are read again for `lookbackMs` (an entry whose commit landed after a later-stamped
- * one, or from a clock a little behind, is still seen) and remembered by key, so each is
- * published once.
+ * `pollMs` it reads the change feed (db/trigger_feed.ts) of each other instance and publishes
+ * the entries as `remote` changes, so event streams here carry changes made anywhere. Its own
+ * instance's entries are never read (the feed is keyed by origin first).
+ *
+ * Each origin is read from a point in that origin's own clock, so clock skew between
+ * instances does not matter: from `lookbackMs` before the latest entry read from it (a commit
+ * stamped earlier may land after a later-stamped one: it lands within `lookbackMs` of its
+ * stamp), and, once `lookbackMs` has passed on this clock since that entry was read, from just
+ * after it (everything stamped up to then has landed and was read). Entries are remembered by
+ * key, so each is published once.
  */
 import type { Deps } from "../core/deps.ts";
 import { readTriggers } from "../db/due.ts";
-import { type ChangeEntry, readChanges } from "../db/trigger_feed.ts";
+import { type ChangeEntry, lastChange, readChanges, readOrigins } from "../db/trigger_feed.ts";
 import { ulidTime } from "../core/ulid.ts";
 import type { FiringBus, TriggerChange } from "../core/firing_bus.ts";
+
+/** What this instance has read of another's entries. */
+interface OriginState {
+  /** Where the next read starts (the origin's clock). */
+  fromMs: number;
+  /** The latest stamp read, and when (this clock) the read that found it ended. */
+  maxMs: number;
+  maxReadAt: number;
+  /** Keys read at `fromMs` or later: published already. */
+  seen: Set<string>;
+}
 
 const origins = new WeakMap<FiringBus, string>();
 
@@ -34,8 +50,7 @@ export class TriggerFeed {
   readonly #deps: Deps;
   readonly #pollMs: number;
   readonly #lookbackMs: number;
-  #seen = new Set<string>();
-  #startedAt = 0;
+  readonly #origins = new Map<string, OriginState>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #polling: Promise<void> | null = null;
 
@@ -45,10 +60,32 @@ export class TriggerFeed {
     this.#lookbackMs = opts.lookbackMs ?? 10_000;
   }
 
-  /** Starts polling; changes made before now are not replayed. */
-  start(): void {
-    this.#startedAt = this.#deps.clock.now();
+  /**
+   * Starts polling; changes made before now are not replayed: the entries other instances
+   * have written so far are read first and remembered as published.
+   */
+  async start(): Promise<void> {
+    await this.#baseline();
     this.#timer = setInterval(() => void this.poll(), this.#pollMs);
+  }
+
+  async #baseline(): Promise<void> {
+    const { kv, clock, bus } = this.#deps;
+    const mine = originOf(bus);
+    for (const o of await readOrigins(kv)) {
+      if (o === mine) continue;
+      const last = await lastChange(kv, o);
+      if (last === null) continue;
+      const maxMs = ulidTime(last);
+      const st = {
+        fromMs: maxMs - this.#lookbackMs,
+        maxMs,
+        maxReadAt: clock.now(),
+        seen: new Set<string>(),
+      };
+      for (const { key } of await readChanges(kv, o, st.fromMs)) st.seen.add(key);
+      this.#origins.set(o, st);
+    }
   }
 
   async stop(): Promise<void> {
@@ -66,16 +103,34 @@ export class TriggerFeed {
   }
 
   async #pollOnce(): Promise<void> {
-    const from = Math.max(this.#startedAt, this.#deps.clock.now() - this.#lookbackMs);
-    const entries = await readChanges(this.#deps.kv, from);
+    const clock = this.#deps.clock;
+    const readAt = clock.now();
     const mine = originOf(this.#deps.bus);
+    const others = (await readOrigins(this.#deps.kv)).filter((o) => o !== mine);
+    const known = this.#origins;
+    for (const o of known.keys()) if (!others.includes(o)) known.delete(o);
     const fresh: ChangeEntry[] = [];
-    for (const { key, entry } of entries) {
-      if (this.#seen.has(key)) continue;
-      this.#seen.add(key);
-      if (entry.origin !== mine) fresh.push(entry);
+    for (const o of others) {
+      let st = known.get(o);
+      if (!st) {
+        // An origin with no entries when this instance started: all of them are news.
+        st = { fromMs: 0, maxMs: -Infinity, maxReadAt: 0, seen: new Set() };
+        known.set(o, st);
+      }
+      const entries = await readChanges(this.#deps.kv, o, st.fromMs);
+      const readEnd = clock.now();
+      for (const { key, entry } of entries) {
+        if (st.seen.has(key)) continue;
+        st.seen.add(key);
+        fresh.push(entry);
+        const t = ulidTime(key);
+        if (t > st.maxMs) [st.maxMs, st.maxReadAt] = [t, readEnd];
+      }
+      if (st.maxMs === -Infinity) continue;
+      const settled = readAt - st.maxReadAt > this.#lookbackMs;
+      st.fromMs = Math.max(st.fromMs, settled ? st.maxMs + 1 : st.maxMs - this.#lookbackMs);
+      for (const key of st.seen) if (ulidTime(key) < st.fromMs) st.seen.delete(key);
     }
-    for (const key of this.#seen) if (ulidTime(key) < from) this.#seen.delete(key);
     if (fresh.length === 0) return;
     // The record as it is now: a later change is published in its own turn anyway.
     const recs = await readTriggers(this.#deps.kv, fresh.map((e) => e.id));

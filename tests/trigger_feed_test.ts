@@ -5,6 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { feedInstance } from "./helpers/feed.ts";
+import { ManualClock } from "../core/clock.ts";
+import { addChangeWrite } from "../db/trigger_feed.ts";
+import { originOf } from "../services/trigger_feed.ts";
 import { bulkAction } from "../services/bulk.ts";
 import { createTrigger, deleteTrigger, patchTrigger } from "../services/triggers.ts";
 import { createSseParser } from "../static/sse.js";
@@ -111,5 +114,98 @@ Deno.test("two servers on one KV file: create, patch and delete through A stream
     abort.abort();
     await b.stop();
     await a.stop();
+  }
+});
+
+/** Two instances on one KV file, clocks set by hand; B's feed polls only when told. */
+async function pair(opts: { aBehindMs?: number } = {}) {
+  const dir = await Deno.makeTempDir({ prefix: "tock-feed-" });
+  const t0 = Date.UTC(2026, 10, 29, 12);
+  const aClock = new ManualClock(t0 - (opts.aBehindMs ?? 0));
+  const bClock = new ManualClock(t0);
+  const a = await feedInstance(`${dir}/tock.kv`, { clock: aClock, pollMs: 3_600_000 });
+  const b = await feedInstance(`${dir}/tock.kv`, {
+    clock: bClock,
+    pollMs: 3_600_000,
+    lookbackMs: 1_000,
+  });
+  const remote = () => b.seen.filter((c) => c.remote).map((c) => `${c.action} ${c.name}`);
+  return {
+    a,
+    b,
+    aClock,
+    bClock,
+    remote,
+    async close() {
+      await a.close();
+      await b.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("an instance whose clock runs a minute behind still reaches the other", async () => {
+  const p = await pair({ aBehindMs: 60_000 });
+  try {
+    const rec = await createTrigger(p.a.deps, { name: "skewed" });
+    await p.b.feed.poll();
+    assert.deepEqual(p.remote(), ["created skewed"]);
+    await patchTrigger(p.a.deps, rec.id, { tags: ["x"] });
+    await p.b.feed.poll();
+    await p.b.feed.poll();
+    assert.deepEqual(p.remote(), ["created skewed", "updated skewed"], "each once");
+  } finally {
+    await p.close();
+  }
+});
+
+Deno.test("changes written before an instance started are not replayed to it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tock-feed-" });
+  const a = await feedInstance(`${dir}/tock.kv`, { pollMs: 3_600_000 });
+  try {
+    await createTrigger(a.deps, { name: "before" });
+    const b = await feedInstance(`${dir}/tock.kv`, { pollMs: 3_600_000 });
+    try {
+      await createTrigger(a.deps, { name: "after" });
+      await b.feed.poll();
+      assert.deepEqual(b.seen.map((c) => `${c.action} ${c.name}`), ["created after"]);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await a.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an entry landing after a later-stamped one is read within the lookback, not after it", async () => {
+  const p = await pair();
+  try {
+    p.aClock.advance(500);
+    const rec = await createTrigger(p.a.deps, { name: "late" });
+    await p.b.feed.poll();
+    assert.deepEqual(p.remote(), ["created late"]);
+    const origin = originOf(p.a.deps.bus);
+    const write = async (atMs: number) => {
+      const op = p.a.kv.atomic();
+      addChangeWrite(op, { id: rec.id, name: rec.name, action: "updated", origin, atMs });
+      assert.ok((await op.commit()).ok);
+    };
+    // Stamped 400 ms before the entry B read, landing now: within B's 1 s lookback.
+    await write(p.aClock.now() - 400);
+    await p.b.feed.poll();
+    assert.deepEqual(p.remote(), ["created late", "updated late"]);
+    // More than the lookback later (B's clock), B reads from just after the latest entry:
+    // a commit stamped before it has landed by then, so one that lands now is not read.
+    p.bClock.advance(1_001);
+    await p.b.feed.poll();
+    await write(p.aClock.now() - 100);
+    await p.b.feed.poll();
+    assert.deepEqual(p.remote(), ["created late", "updated late"]);
+    await write(p.aClock.now() + 1);
+    await p.b.feed.poll();
+    assert.deepEqual(p.remote(), ["created late", "updated late", "updated late"]);
+  } finally {
+    await p.close();
   }
 });

@@ -2,7 +2,8 @@
 import { parseConfig } from "../../core/config.ts";
 import type { TriggerChange } from "../../core/firing_bus.ts";
 import { createDeps, type Deps } from "../../db/deps.ts";
-import { TriggerFeed } from "../../services/trigger_feed.ts";
+import { TriggerFeed, type TriggerFeedOptions } from "../../services/trigger_feed.ts";
+import type { Clock } from "../../core/clock.ts";
 
 export interface FeedInstance {
   deps: Deps;
@@ -13,14 +14,20 @@ export interface FeedInstance {
   close(): Promise<void>;
 }
 
-/** Deps on the KV file at `path` with a TriggerFeed polling every 50 ms. */
-export async function feedInstance(path: string): Promise<FeedInstance> {
+/**
+ * Deps on the KV file at `path` with a TriggerFeed polling every 50 ms (or as `opts` say; a
+ * test driving `feed.poll()` itself gives a long `pollMs`).
+ */
+export async function feedInstance(
+  path: string,
+  opts: { clock?: Clock } & TriggerFeedOptions = {},
+): Promise<FeedInstance> {
   const kv = await Deno.openKv(path);
-  const deps = createDeps(kv, parseConfig(["--kv", path], {}));
-  const feed = new TriggerFeed(deps, { pollMs: 50 });
+  const deps = createDeps(kv, parseConfig(["--kv", path], {}), { clock: opts.clock });
+  const feed = new TriggerFeed(deps, { pollMs: opts.pollMs ?? 50, lookbackMs: opts.lookbackMs });
   const seen: TriggerChange[] = [];
   deps.bus.onTriggerChange((_next, changes) => seen.push(...changes));
-  feed.start();
+  await feed.start();
   return {
     deps,
     feed,
