@@ -66,7 +66,6 @@ export function addIndexWrites(
     if (orderBefore) op.delete(orderBefore);
     if (orderAfter) op.set(orderAfter, id);
   }
-  if (next && prev === null) op.set(keys.triggerLastRun(id), new Deno.KvU64(0n));
   if (
     next && prev && next.lastScheduledRunAt !== null &&
     next.lastScheduledRunAt !== prev.lastScheduledRunAt
