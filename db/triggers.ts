@@ -96,9 +96,15 @@ async function commitOrExplain(
 
 /**
  * Stores a new trigger; ConflictError when the name is taken. `note` goes to the feed. With
- * `committer`, concurrent creates share commits: each checks its id and name absent and writes
- * them, and the committer never puts two writers that check and write one key in one commit,
- * so of two creates of one name exactly one succeeds.
+ * `committer`, concurrent creates share commits: each checks its name absent and writes it,
+ * and the committer never puts two writers that check and write one key in one commit, so of
+ * two creates of one name exactly one succeeds.
+ *
+ * The id is not checked: it was minted for this record (48-bit time + 80 random bits, and
+ * incremented within a millisecond by this process), so only a collision of 80 random bits
+ * could find it taken. A check per create halved the creates a commit can hold (KV allows 100
+ * checks per commit), and a commit's fixed cost is most of a small commit's: in process, 50
+ * creates per commit instead of 25 made creation 9,600-10,000/s -> 10,700-12,000/s.
  */
 export async function insertTrigger(
   kv: Deno.Kv,
@@ -107,7 +113,6 @@ export async function insertTrigger(
   committer?: Committer,
 ): Promise<void> {
   const write = (op: Deno.AtomicOperation) => {
-    op.check({ key: keys.trigger(rec.id), versionstamp: null });
     addTriggerWrites(op, null, rec);
     addDefWrite(op, rec.id, rec);
     if (note) addChangeWrite(op, note);
