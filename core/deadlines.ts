@@ -10,6 +10,8 @@
  * overlap, which cost more than the per-request timers it replaces. It keeps the process
  * alive only while a deadline is pending (ref'd then, unref'd when the last is cancelled).
  */
+const NOOP = () => {};
+
 export class FifoDeadlines {
   readonly ms: number;
   readonly #tickMs: number;
@@ -32,9 +34,17 @@ export class FifoDeadlines {
   }
 
   cancel(id: number): void {
-    if (this.#pending.delete(id) && this.#pending.size === 0 && this.#timer !== undefined) {
-      Deno.unrefTimer(this.#timer);
-    }
+    const entry = this.#pending.get(id);
+    if (entry === undefined) return;
+    // The closure usually reaches a whole request (a race's `reject`, its promise, the
+    // context). Something kept cancelled entries reachable until the next full GC (a heap
+    // snapshot, which collects first, finds only the pending ones): while they held the
+    // closure, every fire request's objects survived two scavenges and were promoted, ~6 KiB
+    // each (heap +4 MB per scavenge at 10,000 fires/s, scavenges of 4-5 ms, a mark-compact a
+    // second). Let go of it here: +0.6 MB per scavenge, 1.4 ms scavenges.
+    entry.expire = NOOP;
+    this.#pending.delete(id);
+    if (this.#pending.size === 0 && this.#timer !== undefined) Deno.unrefTimer(this.#timer);
   }
 
   /**
