@@ -8,13 +8,8 @@ import { systemClock } from "../core/clock.ts";
 import { createDeps, type Deps } from "../db/deps.ts";
 import { keys } from "../db/keys.ts";
 import { addTriggerWrites } from "../db/triggers.ts";
-import {
-  claimBatch,
-  type DueItem,
-  MAX_BATCH,
-  planClaim,
-  type RecordCache,
-} from "../scheduler/claim.ts";
+import { claimBatch, type DueItem, MAX_BATCH, planClaim } from "../scheduler/claim.ts";
+import type { RecordCache } from "../scheduler/records.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { lastMissed, nextOccurrence } from "../scheduler/next_occurrence.ts";
 import type { Schedule, ScheduleInput } from "../core/schedule_schemas.ts";

@@ -17,6 +17,7 @@ import {
   triggerEntry,
 } from "../db/due.ts";
 import { type InflightEntry, readInflight } from "../db/inflight.ts";
+import { isStale, loadRecords, type RecordCache } from "./records.ts";
 import { dueAtOf } from "../db/triggers.ts";
 import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import {
@@ -30,9 +31,6 @@ import {
 
 export type { DueItem };
 export { type ClaimContext, type ClaimPlan, planClaim };
-
-/** Records read from KV with their versionstamps, kept between claims by the engine. */
-export type RecordCache = Map<string, Deno.KvEntry<TriggerRecord>>;
 
 /**
  * Rough bytes a batch member adds to the commit, to stay well under KV's 800 KiB limit. The
@@ -113,37 +111,6 @@ function plan(
 ): OverlapPlan {
   const p = planClaim(rec, atMs, nowMs, deps.config.misfireGraceMs, ctx);
   return applyOverlap(p, rec, markers.get(rec.id));
-}
-
-/** True when `cache` already knows a newer version than the one that wrote `it`. */
-export function isStale(it: DueItem, cache: RecordCache): boolean {
-  const known = cache.get(it.id);
-  // Versionstamps of one KV grow monotonically, so a newer record means this due entry,
-  // which is rewritten with every change of its record, no longer exists.
-  return known !== undefined && known.versionstamp > it.versionstamp;
-}
-
-/**
- * Reads into `cache` the records of `items` it does not hold at the version that wrote their
- * due entry. Used before a claim, and ahead of time by the engine's poll.
- */
-export async function loadRecords(
-  deps: Deps,
-  items: DueItem[],
-  cache: RecordCache,
-): Promise<void> {
-  const missing = items.filter((it) => cache.get(it.id)?.versionstamp !== it.versionstamp);
-  if (missing.length === 0) return;
-  const entries = await readTriggers(deps.kv, missing.map((it) => it.id));
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    if (e.value) {
-      const held = cache.get(e.value.id);
-      if (!held || held.versionstamp < e.versionstamp!) {
-        cache.set(e.value.id, e as Deno.KvEntry<TriggerRecord>);
-      }
-    } else cache.delete(missing[i].id);
-  }
 }
 
 /**

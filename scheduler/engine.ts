@@ -15,14 +15,8 @@ import type { SchedulerStatus } from "../core/request_schemas.ts";
 import type { Deps } from "../core/deps.ts";
 import { listDue } from "../db/due.ts";
 import { retryLocked } from "../db/kv.ts";
-import {
-  claimBatch,
-  type DueItem,
-  isStale,
-  loadRecords,
-  MAX_BATCH,
-  type RecordCache,
-} from "./claim.ts";
+import { claimBatch, type DueItem, MAX_BATCH } from "./claim.ts";
+import { isStale, loadRecords, type RecordCache } from "./records.ts";
 import { setTimeout as delay } from "node:timers/promises";
 
 export interface SchedulerOptions {

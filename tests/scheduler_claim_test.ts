@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../core/clock.ts";
 import { keys } from "../db/keys.ts";
-import { claimDue, type DueItem, planClaim, type RecordCache } from "../scheduler/claim.ts";
+import { claimDue, type DueItem, planClaim } from "../scheduler/claim.ts";
+import type { RecordCache } from "../scheduler/records.ts";
 import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { testApp } from "./helpers/app.ts";
 
