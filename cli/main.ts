@@ -14,13 +14,13 @@ import {
   actionCommand,
   backfillCommand,
   createCommand,
-  DEFINITION_OPTIONS,
   deleteCommand,
   fireCommand,
   getCommand,
   listCommand,
   updateCommand,
 } from "./triggers.ts";
+import { DEFINITION_OPTIONS } from "./definition_flags.ts";
 
 /** First arguments that select the command line rather than the server. */
 export const CLI_COMMANDS = ["triggers", "logs", "test", "export", "apply"];
