@@ -2,7 +2,8 @@
  * Shared by the webhook tests: a real receiver on 127.0.0.1 that records what it gets, and an
  * app on `:memory:` KV with a running outbox.
  */
-import { type OutboxOptions, WebhookOutbox } from "../webhook/outbox.ts";
+import { WebhookOutbox } from "../webhook/outbox.ts";
+import type { OutboxOptions } from "../webhook/outbox_options.ts";
 import { type TestApp, testApp, uniqueName } from "./helpers/app.ts";
 import { waitFor } from "./helpers/server.ts";
 
