@@ -55,17 +55,24 @@ export async function readOrigins(kv: Deno.Kv, max = 1_000): Promise<string[]> {
   return out;
 }
 
-/** Entries of `origin` written at `sinceMs` or later by its clock, oldest first. */
+/**
+ * Entries of `origin` written at `sinceMs` or later by its clock, oldest first; with `after`,
+ * only those after that key, and with `limit`, at most that many.
+ */
 export async function readChanges(
   kv: Deno.Kv,
   origin: string,
   sinceMs: number,
+  page: { after?: string; limit?: number } = {},
 ): Promise<{ key: string; entry: ChangeEntry }[]> {
   const prefix = keys.triggerChangesPrefix(origin);
+  // Every key is a 26-character ULID, so `after + "\0"` sorts just past `after`.
+  const from = page.after !== undefined ? page.after + "\0" : ulidFloor(sinceMs);
   return await retryLocked(async () => {
     const out: { key: string; entry: ChangeEntry }[] = [];
-    const sel = { start: [...prefix, ulidFloor(sinceMs)], end: [...prefix, "~"] };
-    for await (const e of kv.list<ChangeEntry>(sel, { batchSize: 500 })) {
+    const sel = { start: [...prefix, from], end: [...prefix, "~"] };
+    const opts = { batchSize: 500, ...(page.limit ? { limit: page.limit } : {}) };
+    for await (const e of kv.list<ChangeEntry>(sel, opts)) {
       out.push({ key: e.key[2] as string, entry: e.value });
     }
     return out;

@@ -28,6 +28,9 @@ interface OriginState {
   seen: Set<string>;
 }
 
+/** Feed entries read (and their triggers) per page. */
+const PAGE = 1_000;
+
 const origins = new WeakMap<FiringBus, string>();
 
 /** The origin id of the instance that owns `bus`: its own feed entries carry it. */
@@ -103,13 +106,12 @@ export class TriggerFeed {
   }
 
   async #pollOnce(): Promise<void> {
-    const clock = this.#deps.clock;
+    const { kv, clock } = this.#deps;
     const readAt = clock.now();
     const mine = originOf(this.#deps.bus);
-    const others = (await readOrigins(this.#deps.kv)).filter((o) => o !== mine);
+    const others = (await readOrigins(kv)).filter((o) => o !== mine);
     const known = this.#origins;
     for (const o of known.keys()) if (!others.includes(o)) known.delete(o);
-    const fresh: ChangeEntry[] = [];
     for (const o of others) {
       let st = known.get(o);
       if (!st) {
@@ -117,20 +119,33 @@ export class TriggerFeed {
         st = { fromMs: 0, maxMs: -Infinity, maxReadAt: 0, seen: new Set() };
         known.set(o, st);
       }
-      const entries = await readChanges(this.#deps.kv, o, st.fromMs);
-      const readEnd = clock.now();
-      for (const { key, entry } of entries) {
-        if (st.seen.has(key)) continue;
-        st.seen.add(key);
-        fresh.push(entry);
-        const t = ulidTime(key);
-        if (t > st.maxMs) [st.maxMs, st.maxReadAt] = [t, readEnd];
+      // A page at a time, each published before the next is read: a bulk change of 100,000
+      // triggers on another instance is never held here whole.
+      let after: string | undefined;
+      for (;;) {
+        const page = await readChanges(kv, o, st.fromMs, { after, limit: PAGE });
+        const readEnd = clock.now();
+        const fresh: ChangeEntry[] = [];
+        for (const { key, entry } of page) {
+          if (st.seen.has(key)) continue;
+          st.seen.add(key);
+          fresh.push(entry);
+          const t = ulidTime(key);
+          if (t > st.maxMs) [st.maxMs, st.maxReadAt] = [t, readEnd];
+        }
+        await this.#publish(fresh);
+        if (page.length < PAGE) break;
+        after = page[page.length - 1].key;
       }
       if (st.maxMs === -Infinity) continue;
       const settled = readAt - st.maxReadAt > this.#lookbackMs;
       st.fromMs = Math.max(st.fromMs, settled ? st.maxMs + 1 : st.maxMs - this.#lookbackMs);
       for (const key of st.seen) if (ulidTime(key) < st.fromMs) st.seen.delete(key);
     }
+  }
+
+  /** Publishes `fresh` entries as remote changes, each with its trigger as it is now. */
+  async #publish(fresh: ChangeEntry[]): Promise<void> {
     if (fresh.length === 0) return;
     // The record as it is now: a later change is published in its own turn anyway.
     const recs = await readTriggers(this.#deps.kv, fresh.map((e) => e.id));

@@ -209,3 +209,27 @@ Deno.test("an entry landing after a later-stamped one is read within the lookbac
     await p.close();
   }
 });
+
+Deno.test("a poll reads another instance's entries a page at a time, each published once", async () => {
+  const p = await pair();
+  try {
+    const origin = originOf(p.a.deps.bus);
+    // 2,500 entries (pages of 1,000): deletions, which need no record to be published.
+    for (let i = 0; i < 2_500; i += 250) {
+      const op = p.a.kv.atomic();
+      for (let j = i; j < i + 250; j++) {
+        const id = `gone-${String(j).padStart(4, "0")}`;
+        addChangeWrite(op, { id, name: id, action: "deleted", origin, atMs: p.aClock.now() });
+      }
+      assert.ok((await op.commit()).ok);
+    }
+    await p.b.feed.poll();
+    await p.b.feed.poll();
+    const ids = p.b.seen.map((c) => c.id);
+    assert.equal(ids.length, 2_500);
+    assert.equal(new Set(ids).size, 2_500, "each once");
+    assert.deepEqual(ids.slice(0, 2), ["gone-0000", "gone-0001"], "in the order written");
+  } finally {
+    await p.close();
+  }
+});
