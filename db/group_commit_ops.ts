@@ -5,14 +5,15 @@
  */
 
 /**
- * One recorded call on an operation. `id` (and `ids`) is `keyId` of its key(s), computed once
- * when recorded: batching (conflicts) and merging both compare keys, each of them per member.
+ * One recorded call on an operation. `id` (`ids` of a mutate, `pairs` of a check) is `keyId`
+ * of its key(s), computed once when recorded: batching (conflicts) and merging both compare
+ * keys, each of them per member.
  */
 export type Rec =
   | { kind: "set"; key: Deno.KvKey; id: string; value: unknown; options?: { expireIn?: number } }
   | { kind: "delete"; key: Deno.KvKey; id: string }
   | { kind: "sum" | "min" | "max"; key: Deno.KvKey; id: string; n: bigint }
-  | { kind: "check"; checks: Deno.AtomicCheck[]; ids: string[]; pairs: string[] }
+  | { kind: "check"; checks: Deno.AtomicCheck[]; pairs: string[] }
   | { kind: "mutate"; mutations: Deno.KvMutation[]; ids: string[] }
   | {
     kind: "enqueue";
@@ -69,18 +70,16 @@ export class Recorder {
   writeIds: string[] = [];
 
   check(...checks: Deno.AtomicCheck[]): this {
-    const ids: string[] = [];
     const pairs: string[] = [];
     for (const c of checks) {
       this.keyBytes += keySize(c.key);
       const id = keyId(c.key);
-      ids.push(id);
+      this.checkIds.push(id);
       pairs.push(`${c.versionstamp}\u0001${id}`);
     }
     this.checks += checks.length;
-    this.checkIds.push(...ids);
     this.checkPairs.push(...pairs);
-    this.recs.push({ kind: "check", checks, ids, pairs });
+    this.recs.push({ kind: "check", checks, pairs });
     return this;
   }
   mutate(...mutations: Deno.KvMutation[]): this {
