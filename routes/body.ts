@@ -98,6 +98,13 @@ async function readAll(
     const expected = Number.isInteger(declared) ? declared + 1 : Math.max(4096, 2 * size);
     let buf: Uint8Array = new Uint8Array(Math.min(maxBytes + 1, Math.max(expected, size + 1)));
     buf.set(first.value);
+    /** Room for `need` bytes (doubling, never past one byte over the limit). */
+    const grow = (need: number) => {
+      if (need <= buf.byteLength) return;
+      const grown = new Uint8Array(Math.min(maxBytes + 1, Math.max(2 * buf.byteLength, need)));
+      grown.set(buf.subarray(0, size));
+      buf = grown;
+    };
     plain.releaseLock();
     try {
       reader = body.getReader({ mode: "byob" });
@@ -105,11 +112,7 @@ async function readAll(
       reader = body.getReader(); // a plain stream after all: chunks are copied and let go
     }
     for (;;) {
-      if (size === buf.byteLength) {
-        const grown = new Uint8Array(Math.min(maxBytes + 1, 2 * buf.byteLength));
-        grown.set(buf);
-        buf = grown;
-      }
+      grow(size + 1);
       const next: ReadableStreamReadResult<Uint8Array> = reader instanceof ReadableStreamBYOBReader
         ? await deadlines.race(reader.read(new Uint8Array(buf.buffer, size)), stalled)
         : await deadlines.race(reader.read(), stalled);
@@ -119,11 +122,7 @@ async function readAll(
         size += next.value.byteLength;
       } else if (next.value) {
         if (size + next.value.byteLength > maxBytes) throw tooLarge(maxBytes);
-        if (size + next.value.byteLength > buf.byteLength) {
-          const grown = new Uint8Array(Math.min(maxBytes + 1, 2 * (size + next.value.byteLength)));
-          grown.set(buf.subarray(0, size));
-          buf = grown;
-        }
+        grow(size + next.value.byteLength);
         buf.set(next.value, size);
         size += next.value.byteLength;
       }
