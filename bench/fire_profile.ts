@@ -37,6 +37,16 @@ export async function threadCpuMs(pid: number): Promise<Record<string, number>> 
   return out;
 }
 
+/** The repository's root as the server's profile names its files. */
+const ROOT = new URL("../", import.meta.url).href;
+
+/** A profile frame as "function file:line", the path from the repository (or a package) on. */
+function frameName(f: ProfileNode["callFrame"]): string {
+  const path = f.url.replace(ROOT, "").replace(/^.*\/node_modules\//, "");
+  const where = f.url ? `${path}:${f.lineNumber + 1}` : "";
+  return `${f.functionName || "(anonymous)"} ${where}`.trim();
+}
+
 /** Self time per function of a V8 CPU profile, in ms, highest first. */
 function selfTimes(profile: {
   nodes: ProfileNode[];
@@ -46,12 +56,7 @@ function selfTimes(profile: {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   for (let i = 0; i < profile.samples.length; i++) {
-    const n = byId.get(profile.samples[i])!;
-    const f = n.callFrame;
-    const where = f.url
-      ? `${f.url.replace(/^.*\/(main|node_modules)\//, "")}:${f.lineNumber + 1}`
-      : "";
-    const name = `${f.functionName || "(anonymous)"} ${where}`.trim();
+    const name = frameName(byId.get(profile.samples[i])!.callFrame);
     self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   }
   return [...self.entries()].sort((a, b) => b[1] - a[1]);
@@ -74,11 +79,7 @@ function inclusiveTimes(profile: {
   for (let i = 0; i < profile.samples.length; i++) {
     const seen = new Set<string>();
     for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
-      const f = byId.get(id)!.callFrame;
-      const where = f.url
-        ? `${f.url.replace(/^.*\/(main|node_modules)\//, "")}:${f.lineNumber + 1}`
-        : "";
-      seen.add(`${f.functionName || "(anonymous)"} ${where}`.trim());
+      seen.add(frameName(byId.get(id)!.callFrame));
     }
     for (const name of seen) {
       total.set(name, (total.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
@@ -97,11 +98,7 @@ interface AllocNode {
 function allocBySite(head: AllocNode): [string, number][] {
   const out = new Map<string, number>();
   const walk = (n: AllocNode) => {
-    const f = n.callFrame;
-    const where = f.url
-      ? `${f.url.replace(/^.*\/(main|node_modules)\//, "")}:${f.lineNumber + 1}`
-      : "";
-    const name = `${f.functionName || "(anonymous)"} ${where}`.trim();
+    const name = frameName(n.callFrame);
     out.set(name, (out.get(name) ?? 0) + n.selfSize);
     for (const c of n.children ?? []) walk(c);
   };
