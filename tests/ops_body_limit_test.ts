@@ -1,7 +1,7 @@
 /** Every route that reads a body bounds it by --max-payload: 413, declared or streamed. */
 import assert from "node:assert/strict";
 import { testApp, uniqueName } from "./helpers/app.ts";
-import { startServer } from "./helpers/server.ts";
+import { api, startServer } from "./helpers/server.ts";
 
 const MAX = 1024;
 
@@ -82,12 +82,12 @@ Deno.test("the real server answers 413 to a chunked body past the limit", async 
 Deno.test("the real server reads a body sent in many chunks exactly, with or without a length", async () => {
   const server = await startServer({ args: ["--max-payload", "8KiB"] });
   try {
-    const create = await fetch(`${server.url}/api/triggers`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: uniqueName("chunks"), type: "api" }),
+    const created = await api(server, "POST", "/api/triggers", {
+      name: uniqueName("chunks"),
+      type: "api",
     });
-    const { id } = await create.json();
+    assert.equal(created.status, 201);
+    const { id } = created.body;
     // Multi-byte characters split across 100-byte chunks, up to the limit exactly.
     const pad = "é€x".repeat(1000).slice(0, 2600);
     const text = JSON.stringify({ pad });
