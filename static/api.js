@@ -3,7 +3,7 @@
 // for a key once (the prompt is the App's business, reached through `setKeyPrompt`) and retries.
 
 /**
- * A trigger as GET /api/triggers answers it (see /work/shared/API.md).
+ * A trigger as GET /api/triggers answers it (see docs/api.md).
  * @typedef {{
  *   id: string, name: string, type: "scheduled" | "api",
  *   schedule: Schedule | null, payload: unknown, payloadSchema: unknown,
