@@ -7,6 +7,7 @@ import {
   assertNoProblems,
   browserTest,
   DESKTOP,
+  eventually,
   openPage,
   triggerRow,
   UI_TIMEOUT,
@@ -169,9 +170,13 @@ browserTest("UI triggers view in Chromium", async (t, { server, browser }) => {
     const confirm = page.getByRole("dialog", { name: `Delete ${first}?` });
     await confirm.getByRole("button", { name: "Delete trigger" }).click();
     await row.waitFor({ state: "detached" });
-    // Focus lands on a neighbouring row's Edit button, never on the page body.
-    const label = await active();
-    assert.match(label ?? "", /^Edit /, `focus went to ${label}`);
+    // Focus lands on a neighbouring row's Edit button, never on the page body. The row goes
+    // first and focus moves after the list re-renders: wait for it to settle, then check.
+    const label = await eventually(
+      async () => (await active()) ?? undefined,
+      "focus to land on an element with a label",
+    );
+    assert.match(label, /^Edit /, `focus went to ${label}`);
     assertNoProblems(problems);
     await context.close();
   });
