@@ -5,9 +5,11 @@
  * sharing spreads over many firings.
  *
  * There is no fixed delay. When idle, what is pending is committed at once (after the current
- * microtasks, so writers of the same tick join). While a commit is in flight, new writes queue
- * and go out together as the next commit when it returns ("natural batching"): the busier it
- * is, the larger the batches. Every writer's promise settles only with its own commit's result.
+ * microtasks, so writers of the same tick join). Two commits may be in flight: one on KV's
+ * SQLite thread while the next is built and handed over, so the JavaScript thread and KV's
+ * thread work at once instead of in turn. While both are out, new writes queue and go out
+ * together when one returns ("natural batching"): the busier it is, the larger the batches.
+ * Every writer's promise settles only with its own commit's result.
  */
 import type { Committer, GroupCommitStats, WriteFn } from "../core/committer.ts";
 import { retryLocked } from "./kv.ts";
@@ -56,7 +58,10 @@ const DEFAULTS: Required<GroupCommitOptions> = {
   maxChecks: 90,
   maxBytes: 512 * 1024,
   maxKeyBytes: 64 * 1024,
-  maxInFlight: 1,
+  // 2, not 1: with one, 50 clients all waited on the same commit and the JavaScript thread sat
+  // idle while KV's thread worked (41-47% idle creating triggers). Interleaved, 5 rounds each:
+  // creates 4,479 -> 5,004/s (median, every round higher), on-demand fires unchanged.
+  maxInFlight: 2,
 };
 
 function addKeys(m: Member, checked: Set<string>, written: Set<string>): void {
