@@ -6,7 +6,8 @@
  * and active triggers by the due index; only paused triggers with a pending occurrence and
  * triggers without one get keys of their own, so a claim that advances an active trigger
  * writes nothing more than before. The last-run order reads `["trigger_last_run", id]`
- * (a KvU64 `max`), which creation now sets to 0 and claims raise alongside api firings.
+ * (a KvU64 `max`), which claims and api firings raise; creation writes none (missing reads as
+ * never run).
  */
 import type { TriggerRecord } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
