@@ -2,13 +2,17 @@
  * Servers the benchmarks measure, each in its own process: Tock itself (main.ts) and the
  * baselines it is compared with. Run as a script, this file is a baseline server:
  *
- *   deno run -A bench/fire_servers.ts --mode hello|hono|kv-single|kv-group [--kv FILE]
+ *   deno run -A bench/fire_servers.ts --mode hello|hono|kv-single|kv-group|create-single|create-group
+ *     [--kv FILE]
  *
  * - hello: raw `Deno.serve` answering a constant (the HTTP ceiling of this machine)
  * - hono: a Hono hello-world (the framework's own cost)
  * - kv-single: raw `Deno.serve` + one `kv.atomic()` per request writing what a Tock firing
  * writes (its log entry, indexes and counters): what one would write without group commit
  * - kv-group: the same writes through Tock's GroupCommitter (group commit without Hono/Tock)
+ * - create-single / create-group: trigger creation the same two ways: the JSON body parsed, the
+ * record built and stored with its name check, indexes and change-feed entry by Tock's own
+ * functions (db/triggers.ts `insertTrigger`), without Hono, zod or Tock's services
  */
 import { parseArgs } from "node:util";
 import { Hono } from "hono";
@@ -17,11 +21,26 @@ import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { addManualFiringWrites } from "../db/firings.ts";
 import { manualLog } from "../services/firings.ts";
 import { GroupCommitter } from "../db/group_commit.ts";
+import { insertTrigger } from "../db/triggers.ts";
 import type { StoredLog } from "../core/schemas.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
-export type BaselineMode = "hello" | "hono" | "kv-single" | "kv-group";
+export type BaselineMode =
+  | "hello"
+  | "hono"
+  | "kv-single"
+  | "kv-group"
+  | "create-single"
+  | "create-group";
+const MODES: BaselineMode[] = [
+  "hello",
+  "hono",
+  "kv-single",
+  "kv-group",
+  "create-single",
+  "create-group",
+];
 
 export interface Running {
   url: string;
@@ -162,6 +181,9 @@ export function addFiringWrites(
   return log;
 }
 
+/** The change-feed origin the create baselines write under, as an instance of Tock would. */
+const origin = crypto.randomUUID();
+
 async function serveBaseline(mode: BaselineMode, kvPath: string | undefined): Promise<void> {
   const onListen = ({ port }: { port: number }) =>
     console.log(`baseline listening on http://127.0.0.1:${port}`);
@@ -178,6 +200,21 @@ async function serveBaseline(mode: BaselineMode, kvPath: string | undefined): Pr
   }
   const kv = await Deno.openKv(kvPath ?? ":memory:");
   const committer = new GroupCommitter(kv);
+  if (mode === "create-single" || mode === "create-group") {
+    Deno.serve(opts, async (req) => {
+      const now = Date.now();
+      const body = await req.json();
+      const rec = { ...newTriggerRecord(buildDefinition(body, now, null), now), tags: body.tags };
+      const note = { id: rec.id, name: rec.name, action: "created" as const, origin, atMs: now };
+      try {
+        await insertTrigger(kv, rec, note, mode === "create-group" ? committer : undefined);
+      } catch {
+        return new Response("conflict", { status: 409 });
+      }
+      return Response.json(rec, { status: 201 });
+    });
+    return;
+  }
   Deno.serve(opts, async (req) => {
     const payload = await req.json().catch(() => null);
     let log;
@@ -203,8 +240,8 @@ if (import.meta.main) {
     options: { mode: { type: "string" }, kv: { type: "string" } },
   });
   const mode = values.mode as BaselineMode;
-  if (!["hello", "hono", "kv-single", "kv-group"].includes(mode)) {
-    console.error("usage: fire_servers.ts --mode hello|hono|kv-single|kv-group [--kv FILE]");
+  if (!MODES.includes(mode)) {
+    console.error(`usage: fire_servers.ts --mode ${MODES.join("|")} [--kv FILE]`);
     Deno.exit(2);
   }
   await serveBaseline(mode, values.kv);
