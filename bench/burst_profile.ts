@@ -3,9 +3,15 @@
  * records written straight into a temp KV file, one Scheduler, the time until every occurrence
  * is committed, and where the claim commits spent it.
  *
- *   deno run -A bench/burst_profile.ts --n 10000 [--concurrency 2]
+ *   deno run -A bench/burst_profile.ts --n 10000 [--concurrency 2] [--profile]
+ *
+ * `--profile` samples the JavaScript thread through the V8 inspector over the burst and prints
+ * the functions with the most self and inclusive time.
  */
 import { parseArgs } from "node:util";
+import { Session } from "node:inspector/promises";
+import { inclusiveTimes, selfTimes } from "./fire_profile.ts";
+import { claimFloor } from "./claim_floor.ts";
 import { parseConfig } from "../core/config.ts";
 import { systemClock } from "../core/clock.ts";
 import { createDeps } from "../db/deps.ts";
@@ -16,7 +22,11 @@ import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import type { TriggerRecord } from "../core/schemas.ts";
 
 const { values: opt } = parseArgs({
-  options: { n: { type: "string", default: "10000" }, concurrency: { type: "string" } },
+  options: {
+    n: { type: "string", default: "10000" },
+    concurrency: { type: "string" },
+    profile: { type: "boolean", default: false },
+  },
 });
 const n = Number(opt.n);
 const path = (await Deno.makeTempDir({ prefix: "tock-burst-" })) + "/tock.kv";
@@ -89,8 +99,25 @@ function threadCpu(): Map<string, number> {
 }
 await sched.start();
 let cpuBefore = new Map<string, number>();
-setTimeout(() => cpuBefore = threadCpu(), t0 - Date.now() - 5);
+const inspector = opt.profile ? new Session() : null;
+if (inspector) {
+  inspector.connect();
+  await inspector.post("Profiler.enable");
+  await inspector.post("Profiler.setSamplingInterval", { interval: 100 });
+}
+setTimeout(() => {
+  cpuBefore = threadCpu();
+  void inspector?.post("Profiler.start");
+}, t0 - Date.now() - 5);
 await done.promise;
+if (inspector) {
+  const { profile } = await inspector.post("Profiler.stop");
+  const top = (rows: [string, number][]) =>
+    rows.slice(0, 30).map(([k, ms]) => `  ${ms.toFixed(1).padStart(7)} ms  ${k}`).join("\n");
+  console.log(`JS thread, self time (top 30):\n${top(selfTimes(profile))}`);
+  console.log(`JS thread, inclusive time (top 30):\n${top(inclusiveTimes(profile))}`);
+  inspector.disconnect();
+}
 const cpuAfter = threadCpu();
 const cpu = [...cpuAfter].map(([k, v]) => [k, v - (cpuBefore.get(k) ?? 0)] as const)
   .filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
@@ -113,3 +140,5 @@ console.log(
 );
 await sched.stop();
 kv.close();
+const floor = await claimFloor(n, opt.concurrency ? Number(opt.concurrency) : undefined);
+console.log(`the same claims' commits, KV alone (bench/claim_floor.ts): ${floor.ms} ms`);

@@ -48,7 +48,7 @@ function frameName(f: ProfileNode["callFrame"]): string {
 }
 
 /** Self time per function of a V8 CPU profile, in ms, highest first. */
-function selfTimes(profile: {
+export function selfTimes(profile: {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -67,7 +67,7 @@ function selfTimes(profile: {
  * counted once per function even under recursion. An async function's time is that of the
  * slices it ran between awaits.
  */
-function inclusiveTimes(profile: {
+export function inclusiveTimes(profile: {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];

@@ -13,6 +13,7 @@
  * enqueue and timeout (baselines). Prints a table; writes bench/results/scheduler.json.
  */
 import { parseArgs } from "node:util";
+import { claimFloor } from "./claim_floor.ts";
 import { addTriggerWrites } from "../db/triggers.ts";
 import { keys } from "../db/keys.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
@@ -318,6 +319,15 @@ async function burst(n: number) {
     kv.close();
     await srv.stop();
   }
+  // Same run, server stopped: the same claims' commits alone (bench/claim_floor.ts).
+  const floor = await claimFloor(n);
+  results.burstFloor = floor;
+  row(
+    `burst floor: the same ${n} claims' commits, KV alone`,
+    null,
+    `${floor.ms} ms in ${floor.commits} commits, ` +
+      `${floor.writesPerClaim.toFixed(0)} writes a claim before merged counters`,
+  );
 }
 
 async function every(n: number, seconds: number) {
