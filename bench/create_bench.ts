@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { type Running, startBaseline, startTock } from "./fire_servers.ts";
 import { type LoadOptions, spawnLoad } from "./load.ts";
+import { threadCpuMs } from "./fire_profile.ts";
 
 export interface CreateRow {
   name: string;
@@ -24,6 +25,8 @@ export interface CreateRow {
   p50: number;
   p99: number;
   failed: number;
+  /** CPU of every server thread per measured create, in us. */
+  serverCpuUs: number;
   /** Creates per second of every round. */
   rounds: number[];
 }
@@ -45,6 +48,9 @@ const TARGETS: { name: string; start: (kv: string) => Promise<Running> }[] = [
     start: (kv) => startBaseline("create-single", kv),
   },
 ];
+
+const cpuMs = async (pid: number) =>
+  Object.values(await threadCpuMs(pid)).reduce((a, b) => a + b, 0);
 
 async function once(
   start: (kv: string) => Promise<Running>,
@@ -68,10 +74,12 @@ async function once(
       });
     // Warm-up: compile the create path before measuring.
     await load('{"name":"warm-{{n}}","type":"api","tags":["bench"]}', 1000);
-    return await load(
+    const cpu0 = await cpuMs(srv.pid);
+    const r = await load(
       '{"name":"c-{{n}}","type":"api","tags":["bench"],"payload":{"n":{{n}}}}',
       o.count,
     );
+    return { ...r, cpuUs: ((await cpuMs(srv.pid)) - cpu0) * 1000 / Math.max(1, r.requests) };
   } finally {
     await srv.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -96,6 +104,7 @@ export async function benchCreate(
       p50: med.latencyMs.p50,
       p99: med.latencyMs.p99,
       failed: med.requests - med.ok,
+      serverCpuUs: Math.round(med.cpuUs),
       rounds: runs[i].map((x) => Math.round(x.rps)),
     };
   });
@@ -121,7 +130,9 @@ if (import.meta.main) {
   for (const row of r.rows) {
     console.log(
       `${row.name.padEnd(46)} ${String(row.perSecond).padStart(6)}/s  p50 ${row.p50} ms  ` +
-        `p99 ${row.p99} ms  failed ${row.failed}  rounds ${row.rounds.join(" / ")}`,
+        `p99 ${row.p99} ms  server CPU ${row.serverCpuUs} us  failed ${row.failed}  rounds ${
+          row.rounds.join(" / ")
+        }`,
     );
   }
   console.log(`Tock: ${Math.round(r.ofPrototype * 100)}% of the group-commit baseline`);
