@@ -111,7 +111,10 @@ setTimeout(() => {
 }, t0 - Date.now() - 5);
 await done.promise;
 if (inspector) {
-  const { profile } = await inspector.post("Profiler.stop");
+  // V8's Profile type leaves samples optional; a stopped profile always carries them.
+  const profile = (await inspector.post("Profiler.stop")).profile as Parameters<
+    typeof selfTimes
+  >[0];
   const top = (rows: [string, number][]) =>
     rows.slice(0, 30).map(([k, ms]) => `  ${ms.toFixed(1).padStart(7)} ms  ${k}`).join("\n");
   console.log(`JS thread, self time (top 30):\n${top(selfTimes(profile))}`);
