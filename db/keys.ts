@@ -44,6 +44,8 @@ export const keys = {
   triggerChange: (origin: string, ulid: string) => ["trigger_feed", origin, ulid] as const,
   triggerChangesPrefix: (origin?: string) =>
     origin === undefined ? ["trigger_feed"] as const : ["trigger_feed", origin] as const,
+  /** An origin's low mark: every feed entry it stamped earlier has landed (db/trigger_feed.ts). */
+  triggerFeedMark: (origin: string) => ["trigger_feed_mark", origin] as const,
   /** Firings per counter id (or "*" for all) and minute, per outcome: the histogram. */
   hist: (counter: string, minuteMs: number, outcome: string) =>
     ["hist", counter, minuteMs, outcome] as const,

@@ -4,10 +4,11 @@
  * minutes, `origin` being the writing instance. Each instance reads the entries of the others
  * (services/trigger_feed.ts), so a change made anywhere reaches every instance's bus and event
  * streams. Keyed by origin first, a reader never reads its own instance's entries, and reads
- * each other instance's from a point in that instance's own clock.
+ * each other instance's from a point in that instance's own clock: its low mark
+ * `["trigger_feed_mark", origin]` (every entry it stamped before has landed) when it has one.
  */
 import { keys } from "./keys.ts";
-import { retryLocked } from "./kv.ts";
+import { getManyChunked, retryLocked } from "./kv.ts";
 import { ulid, ulidFloor } from "../core/ulid.ts";
 
 /** What a change did, as the event stream names it. */
@@ -84,4 +85,25 @@ export async function lastChange(kv: Deno.Kv, origin: string): Promise<string | 
   const sel = { prefix: keys.triggerChangesPrefix(origin) };
   const [e] = await retryLocked(() => Array.fromAsync(kv.list(sel, { limit: 1, reverse: true })));
   return e ? e.key[2] as string : null;
+}
+
+/**
+ * Stores `origin`'s low mark `ms` (its clock): every feed entry it stamped before `ms` has
+ * landed or never will. Readers start there instead of re-reading a whole lookback window.
+ */
+export async function writeMark(kv: Deno.Kv, origin: string, ms: number): Promise<void> {
+  const key = keys.triggerFeedMark(origin);
+  await retryLocked(() => kv.set(key, ms, { expireIn: FEED_TTL_MS }));
+}
+
+/** The low marks of `origins` that have one. */
+export async function readMarks(kv: Deno.Kv, origins: string[]): Promise<Map<string, number>> {
+  const entries = await retryLocked(() =>
+    getManyChunked<number>(kv, origins.map((o) => keys.triggerFeedMark(o)))
+  );
+  const out = new Map<string, number>();
+  entries.forEach((e, i) => {
+    if (typeof e.value === "number") out.set(origins[i], e.value);
+  });
+  return out;
 }

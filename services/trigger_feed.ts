@@ -5,15 +5,25 @@
  * instance's entries are never read (the feed is keyed by origin first).
  *
  * Each origin is read from a point in that origin's own clock, so clock skew between
- * instances does not matter: from `lookbackMs` before the latest entry read from it (a commit
- * stamped earlier may land after a later-stamped one: it lands within `lookbackMs` of its
- * stamp), and, once `lookbackMs` has passed on this clock since that entry was read, from just
- * after it (everything stamped up to then has landed and was read). Entries are remembered by
- * key, so each is published once.
+ * instances does not matter. A commit stamped earlier may land after a later-stamped one, so
+ * the point is the origin's low mark when it has one (every entry it stamped before the mark
+ * has landed; it writes the mark every poll: services/feed_stamps.ts), and otherwise
+ * `lookbackMs` before the latest entry read from it (a commit lands within `lookbackMs` of its
+ * stamp), or just after that entry once `lookbackMs` has passed on this clock since it was
+ * read. Entries are remembered by key, so each is published once.
  */
 import type { Deps } from "../core/deps.ts";
 import { readTriggers } from "../db/due.ts";
-import { type ChangeEntry, lastChange, readChanges, readOrigins } from "../db/trigger_feed.ts";
+import {
+  type ChangeEntry,
+  FEED_TTL_MS,
+  lastChange,
+  readChanges,
+  readMarks,
+  readOrigins,
+  writeMark,
+} from "../db/trigger_feed.ts";
+import { stampsOf } from "./feed_stamps.ts";
 import { ulidTime } from "../core/ulid.ts";
 import type { FiringBus, TriggerChange } from "../core/firing_bus.ts";
 
@@ -56,6 +66,7 @@ export class TriggerFeed {
   readonly #origins = new Map<string, OriginState>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #polling: Promise<void> | null = null;
+  #read = 0;
 
   constructor(deps: Deps, opts: TriggerFeedOptions = {}) {
     this.#deps = deps;
@@ -75,26 +86,51 @@ export class TriggerFeed {
   async #baseline(): Promise<void> {
     const { kv, clock, bus } = this.#deps;
     const mine = originOf(bus);
-    for (const o of await readOrigins(kv)) {
-      if (o === mine) continue;
+    const others = (await readOrigins(kv)).filter((o) => o !== mine);
+    // Marks first: an entry stamped before one had landed when it was written.
+    const marks = await readMarks(kv, others);
+    for (const o of others) {
       const last = await lastChange(kv, o);
       if (last === null) continue;
       const maxMs = ulidTime(last);
       const st = {
-        fromMs: maxMs - this.#lookbackMs,
+        fromMs: marks.get(o) ?? maxMs - this.#lookbackMs,
         maxMs,
         maxReadAt: clock.now(),
         seen: new Set<string>(),
       };
-      for (const { key } of await readChanges(kv, o, st.fromMs)) st.seen.add(key);
+      let after: string | undefined;
+      for (;;) {
+        const page = await readChanges(kv, o, st.fromMs, { after, limit: PAGE });
+        this.#read += page.length;
+        for (const { key } of page) st.seen.add(key);
+        if (page.length < PAGE) break;
+        after = page[page.length - 1].key;
+      }
       this.#origins.set(o, st);
     }
   }
 
+  /** Feed entries this instance has read so far (its own excepted): what polling costs. */
+  get entriesRead(): number {
+    return this.#read;
+  }
+
+  /** Writes this instance's low mark while its entries may still be read (services/feed_stamps.ts). */
+  async #mark(): Promise<void> {
+    const { kv, clock, bus } = this.#deps;
+    const stamps = stampsOf(bus);
+    const now = clock.now();
+    if (now - stamps.lastStampAt > FEED_TTL_MS) return;
+    await writeMark(kv, originOf(bus), stamps.low(now));
+  }
+
+  /** Stops polling, waits for the poll in progress, and writes the low mark a last time. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#polling;
+    await this.#mark().catch(() => {});
   }
 
   /** One read of the feed (one at a time); failures are logged, the next poll retries. */
@@ -107,9 +143,12 @@ export class TriggerFeed {
 
   async #pollOnce(): Promise<void> {
     const { kv, clock } = this.#deps;
+    await this.#mark();
     const readAt = clock.now();
     const mine = originOf(this.#deps.bus);
     const others = (await readOrigins(kv)).filter((o) => o !== mine);
+    // Marks before entries: every entry stamped before a mark is there to be read.
+    const marks = await readMarks(kv, others);
     const known = this.#origins;
     for (const o of known.keys()) if (!others.includes(o)) known.delete(o);
     for (const o of others) {
@@ -124,6 +163,7 @@ export class TriggerFeed {
       let after: string | undefined;
       for (;;) {
         const page = await readChanges(kv, o, st.fromMs, { after, limit: PAGE });
+        this.#read += page.length;
         const readEnd = clock.now();
         const fresh: ChangeEntry[] = [];
         for (const { key, entry } of page) {
@@ -137,9 +177,14 @@ export class TriggerFeed {
         if (page.length < PAGE) break;
         after = page[page.length - 1].key;
       }
-      if (st.maxMs === -Infinity) continue;
-      const settled = readAt - st.maxReadAt > this.#lookbackMs;
-      st.fromMs = Math.max(st.fromMs, settled ? st.maxMs + 1 : st.maxMs - this.#lookbackMs);
+      const mark = marks.get(o);
+      if (mark !== undefined) {
+        // Exact: everything stamped before the mark was there to read, nothing later has to be.
+        st.fromMs = Math.max(st.fromMs, mark);
+      } else if (st.maxMs !== -Infinity) {
+        const settled = readAt - st.maxReadAt > this.#lookbackMs;
+        st.fromMs = Math.max(st.fromMs, settled ? st.maxMs + 1 : st.maxMs - this.#lookbackMs);
+      }
       for (const key of st.seen) if (ulidTime(key) < st.fromMs) st.seen.delete(key);
     }
   }

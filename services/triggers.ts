@@ -25,18 +25,20 @@ import type { TriggerChange } from "../core/firing_bus.ts";
 import type { ChangeAction, ChangeNote } from "../db/trigger_feed.ts";
 import { tagsOf } from "../db/trigger_index.ts";
 import { originOf } from "./trigger_feed.ts";
+import { withNotes } from "./feed_stamps.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The change-feed entry of a write, stamped with this instance as its origin. */
-function noteOf(deps: Deps, action: ChangeAction) {
-  return (rec: TriggerRecord): ChangeNote => ({
-    id: rec.id,
-    name: rec.name,
-    action,
-    origin: originOf(deps.bus),
-    atMs: deps.clock.now(),
-  });
+/**
+ * Runs a trigger write with change-feed notes stamped by this instance as their origin; each
+ * stamp is held as in flight until the write settles (services/feed_stamps.ts).
+ */
+function noting<T>(
+  deps: Deps,
+  action: ChangeAction,
+  write: (note: (rec: TriggerRecord) => ChangeNote) => Promise<T>,
+): Promise<T> {
+  return withNotes(deps.bus, originOf(deps.bus), () => deps.clock.now(), action, write);
 }
 
 /** What a committed change publishes: the record as stored, or null once deleted. */
@@ -83,7 +85,7 @@ export async function createTrigger(deps: Deps, body: TriggerCreate): Promise<Tr
     ...newTriggerRecord(def, now, { status: body.status === "paused" ? "paused" : "active" }),
     tags: body.tags ?? [],
   };
-  await insertTrigger(deps.kv, rec, noteOf(deps, "created")(rec), deps.committer);
+  await noting(deps, "created", (note) => insertTrigger(deps.kv, rec, note(rec), deps.committer));
   changed(deps, "created", rec);
   return rec;
 }
@@ -140,11 +142,10 @@ export async function patchTrigger(
   patch: TriggerPatch,
 ): Promise<TriggerRecord> {
   const now = deps.clock.now();
-  const rec = await updateTrigger(
-    deps.kv,
-    id,
-    (cur) => mergePatch(deps, cur, patch, now),
-    noteOf(deps, "updated"),
+  const rec = await noting(
+    deps,
+    "updated",
+    (note) => updateTrigger(deps.kv, id, (cur) => mergePatch(deps, cur, patch, now), note),
   );
   changed(deps, "updated", rec);
   return rec;
@@ -167,13 +168,16 @@ export async function pauseOne(
 ): Promise<Unpublished> {
   const now = deps.clock.now();
   let moved = false;
-  const rec = await updateTrigger(deps.kv, id, (cur) => {
-    moved = false;
-    if (cur.status === "completed") throw new ConflictError(`Trigger "${cur.name}" has completed`);
-    const next = pausedRecord(cur, now, body);
-    moved = next !== null;
-    return next;
-  }, noteOf(deps, "updated"));
+  const rec = await noting(deps, "updated", (note) =>
+    updateTrigger(deps.kv, id, (cur) => {
+      moved = false;
+      if (cur.status === "completed") {
+        throw new ConflictError(`Trigger "${cur.name}" has completed`);
+      }
+      const next = pausedRecord(cur, now, body);
+      moved = next !== null;
+      return next;
+    }, note));
   return { rec, change: moved ? changeOf("updated", rec) : null };
 }
 
@@ -200,10 +204,11 @@ export async function autoPauseTrigger(
 ): Promise<TriggerRecord | null> {
   const now = deps.clock.now();
   let moved = false;
-  const rec = await updateTrigger(deps.kv, id, (cur) => {
-    moved = cur.status === "active";
-    return moved ? pausedRecord(cur, now, { reason }) : null;
-  }, noteOf(deps, "updated"));
+  const rec = await noting(deps, "updated", (note) =>
+    updateTrigger(deps.kv, id, (cur) => {
+      moved = cur.status === "active";
+      return moved ? pausedRecord(cur, now, { reason }) : null;
+    }, note));
   if (!moved) return null;
   publishChanges(deps, [changeOf("updated", rec)]);
   return rec;
@@ -213,12 +218,13 @@ export async function autoPauseTrigger(
 export async function resumeOne(deps: Deps, id: string): Promise<Unpublished> {
   const now = deps.clock.now();
   let moved = false;
-  const rec = await updateTrigger(deps.kv, id, (cur) => {
-    moved = false;
-    if (cur.status !== "paused") return null;
-    moved = true;
-    return resumedRecord(cur, now);
-  }, noteOf(deps, "updated"));
+  const rec = await noting(deps, "updated", (note) =>
+    updateTrigger(deps.kv, id, (cur) => {
+      moved = false;
+      if (cur.status !== "paused") return null;
+      moved = true;
+      return resumedRecord(cur, now);
+    }, note));
   return { rec, change: moved ? changeOf("updated", rec) : null };
 }
 
@@ -234,7 +240,7 @@ export async function resumeTrigger(deps: Deps, id: string): Promise<TriggerReco
 
 /** Deletes `id` without publishing. */
 export async function deleteOne(deps: Deps, id: string): Promise<Unpublished> {
-  const rec = await deleteRecord(deps.kv, id, noteOf(deps, "deleted"));
+  const rec = await noting(deps, "deleted", (note) => deleteRecord(deps.kv, id, note));
   return { rec, change: changeOf("deleted", rec) };
 }
 

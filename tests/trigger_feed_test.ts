@@ -4,8 +4,7 @@
  * stream sends what the bus carries, so this is what `event: trigger` streams on B.
  */
 import assert from "node:assert/strict";
-import { feedInstance } from "./helpers/feed.ts";
-import { ManualClock } from "../core/clock.ts";
+import { feedInstance, pair } from "./helpers/feed.ts";
 import { addChangeWrite } from "../db/trigger_feed.ts";
 import { originOf } from "../services/trigger_feed.ts";
 import { bulkAction } from "../services/bulk.ts";
@@ -116,33 +115,6 @@ Deno.test("two servers on one KV file: create, patch and delete through A stream
     await a.stop();
   }
 });
-
-/** Two instances on one KV file, clocks set by hand; B's feed polls only when told. */
-async function pair(opts: { aBehindMs?: number } = {}) {
-  const dir = await Deno.makeTempDir({ prefix: "tock-feed-" });
-  const t0 = Date.UTC(2026, 10, 29, 12);
-  const aClock = new ManualClock(t0 - (opts.aBehindMs ?? 0));
-  const bClock = new ManualClock(t0);
-  const a = await feedInstance(`${dir}/tock.kv`, { clock: aClock, pollMs: 3_600_000 });
-  const b = await feedInstance(`${dir}/tock.kv`, {
-    clock: bClock,
-    pollMs: 3_600_000,
-    lookbackMs: 1_000,
-  });
-  const remote = () => b.seen.filter((c) => c.remote).map((c) => `${c.action} ${c.name}`);
-  return {
-    a,
-    b,
-    aClock,
-    bClock,
-    remote,
-    async close() {
-      await a.close();
-      await b.close();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
 
 Deno.test("an instance whose clock runs a minute behind still reaches the other", async () => {
   const p = await pair({ aBehindMs: 60_000 });

@@ -3,7 +3,7 @@ import { parseConfig } from "../../core/config.ts";
 import type { TriggerChange } from "../../core/firing_bus.ts";
 import { createDeps, type Deps } from "../../db/deps.ts";
 import { TriggerFeed, type TriggerFeedOptions } from "../../services/trigger_feed.ts";
-import type { Clock } from "../../core/clock.ts";
+import { type Clock, ManualClock } from "../../core/clock.ts";
 
 export interface FeedInstance {
   deps: Deps;
@@ -36,6 +36,33 @@ export async function feedInstance(
     async close() {
       await feed.stop();
       kv.close();
+    },
+  };
+}
+
+/** Two instances on one KV file, clocks set by hand; B's feed polls only when told. */
+export async function pair(opts: { aBehindMs?: number } = {}) {
+  const dir = await Deno.makeTempDir({ prefix: "tock-feed-" });
+  const t0 = Date.UTC(2026, 10, 29, 12);
+  const aClock = new ManualClock(t0 - (opts.aBehindMs ?? 0));
+  const bClock = new ManualClock(t0);
+  const a = await feedInstance(`${dir}/tock.kv`, { clock: aClock, pollMs: 3_600_000 });
+  const b = await feedInstance(`${dir}/tock.kv`, {
+    clock: bClock,
+    pollMs: 3_600_000,
+    lookbackMs: 1_000,
+  });
+  const remote = () => b.seen.filter((c) => c.remote).map((c) => `${c.action} ${c.name}`);
+  return {
+    a,
+    b,
+    aClock,
+    bClock,
+    remote,
+    async close() {
+      await a.close();
+      await b.close();
+      await Deno.remove(dir, { recursive: true });
     },
   };
 }
