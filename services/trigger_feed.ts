@@ -116,7 +116,7 @@ export class TriggerFeed {
     return this.#read;
   }
 
-  /** Writes this instance's low mark while its entries may still be read (services/feed_stamps.ts). */
+  /** Writes this instance's low mark while its entries may still be read (feed_stamps.ts). */
   async #mark(): Promise<void> {
     const { kv, clock, bus } = this.#deps;
     const stamps = stampsOf(bus);
@@ -143,7 +143,8 @@ export class TriggerFeed {
 
   async #pollOnce(): Promise<void> {
     const { kv, clock } = this.#deps;
-    await this.#mark();
+    // A mark not written leaves readers at the previous one: late, never wrong.
+    await this.#mark().catch((err) => console.error("trigger feed mark failed:", err?.message));
     const readAt = clock.now();
     const mine = originOf(this.#deps.bus);
     const others = (await readOrigins(kv)).filter((o) => o !== mine);
