@@ -26,21 +26,15 @@ import type { StoredLog } from "../core/schemas.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
-export type BaselineMode =
-  | "hello"
-  | "hono"
-  | "kv-single"
-  | "kv-group"
-  | "create-single"
-  | "create-group";
-const MODES: BaselineMode[] = [
+const MODES = [
   "hello",
   "hono",
   "kv-single",
   "kv-group",
   "create-single",
   "create-group",
-];
+] as const;
+export type BaselineMode = typeof MODES[number];
 
 export interface Running {
   url: string;
@@ -240,7 +234,7 @@ if (import.meta.main) {
     options: { mode: { type: "string" }, kv: { type: "string" } },
   });
   const mode = values.mode as BaselineMode;
-  if (!MODES.includes(mode)) {
+  if (!(MODES as readonly string[]).includes(mode)) {
     console.error(`usage: fire_servers.ts --mode ${MODES.join("|")} [--kv FILE]`);
     Deno.exit(2);
   }
