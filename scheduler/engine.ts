@@ -17,6 +17,8 @@ import { listDue } from "../db/due.ts";
 import { retryLocked } from "../db/kv.ts";
 import { claimBatch, type DueItem, MAX_BATCH } from "./claim.ts";
 import { isStale, loadRecords, type RecordCache } from "./records.ts";
+import { dueAtOf } from "../db/triggers.ts";
+import type { TriggerChange } from "../core/firing_bus.ts";
 import { setTimeout as delay } from "node:timers/promises";
 
 export interface SchedulerOptions {
@@ -80,7 +82,9 @@ export class Scheduler {
   async start(): Promise<void> {
     this.#running = true;
     this.#startedAtMs = this.#deps.clock.now();
-    this.#unsubscribe = this.#deps.bus.onTriggerChange((next) => this.notify(next));
+    this.#unsubscribe = this.#deps.bus.onTriggerChange((next, changes) => {
+      if (!createdWithNothingDue(changes)) this.notify(next);
+    });
     await this.poll();
     this.#pollTimer = setInterval(() => {
       // A claim burst under way holds the due entries it needs; re-listing them all now
@@ -285,4 +289,16 @@ export class Scheduler {
 
 function itemKey(it: DueItem): string {
   return `${it.id}@${it.atMs}`;
+}
+
+/**
+ * True when `changes` only created triggers with nothing due (api triggers, paused ones): they
+ * add no occurrence and remove none, so the view has nothing to re-read. (Publishers pass
+ * `null`, "re-read", for any change without a due time.)
+ */
+export function createdWithNothingDue(changes: TriggerChange[]): boolean {
+  return changes.length > 0 &&
+    changes.every((c) =>
+      c.action === "created" && c.trigger !== null && dueAtOf(c.trigger) === null
+    );
 }
