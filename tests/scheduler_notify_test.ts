@@ -6,23 +6,13 @@
 import assert from "node:assert/strict";
 import { createdWithNothingDue } from "../scheduler/engine.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
-import type { TriggerChange } from "../core/firing_bus.ts";
+import { changeOf as change } from "../services/triggers.ts";
 import type { TriggerCreate, TriggerRecord } from "../core/schemas.ts";
 
 const NOW = Date.UTC(2026, 10, 29, 12);
 
 function record(body: TriggerCreate, status: "active" | "paused" = "active"): TriggerRecord {
   return newTriggerRecord(buildDefinition(body, NOW, null), NOW, { status });
-}
-
-function change(action: TriggerChange["action"], rec: TriggerRecord): TriggerChange {
-  return {
-    action,
-    id: rec.id,
-    name: rec.name,
-    trigger: action === "deleted" ? null : rec,
-    remote: false,
-  };
 }
 
 Deno.test("creates with nothing due leave the scheduler's view alone; anything else re-reads it", () => {
