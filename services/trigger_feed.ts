@@ -40,6 +40,7 @@ interface OriginState {
 
 /** Feed entries read (and their triggers) per page. */
 const PAGE = 1_000;
+type ChangePage = Awaited<ReturnType<typeof readChanges>>;
 
 const origins = new WeakMap<FiringBus, string>();
 
@@ -99,15 +100,22 @@ export class TriggerFeed {
         maxReadAt: clock.now(),
         seen: new Set<string>(),
       };
-      let after: string | undefined;
-      for (;;) {
-        const page = await readChanges(kv, o, st.fromMs, { after, limit: PAGE });
-        this.#read += page.length;
+      for await (const page of this.#pages(o, st.fromMs)) {
         for (const { key } of page) st.seen.add(key);
-        if (page.length < PAGE) break;
-        after = page[page.length - 1].key;
       }
       this.#origins.set(o, st);
+    }
+  }
+
+  /** The entries of `origin` stamped `fromMs` or later, a page at a time, counted as read. */
+  async *#pages(origin: string, fromMs: number): AsyncGenerator<ChangePage> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await readChanges(this.#deps.kv, origin, fromMs, { after, limit: PAGE });
+      this.#read += page.length;
+      yield page;
+      if (page.length < PAGE) return;
+      after = page[page.length - 1].key;
     }
   }
 
@@ -159,12 +167,9 @@ export class TriggerFeed {
         st = { fromMs: 0, maxMs: -Infinity, maxReadAt: 0, seen: new Set() };
         known.set(o, st);
       }
-      // A page at a time, each published before the next is read: a bulk change of 100,000
-      // triggers on another instance is never held here whole.
-      let after: string | undefined;
-      for (;;) {
-        const page = await readChanges(kv, o, st.fromMs, { after, limit: PAGE });
-        this.#read += page.length;
+      // Each page published before the next is read: a bulk change of 100,000 triggers on
+      // another instance is never held here whole.
+      for await (const page of this.#pages(o, st.fromMs)) {
         const readEnd = clock.now();
         const fresh: ChangeEntry[] = [];
         for (const { key, entry } of page) {
@@ -175,8 +180,6 @@ export class TriggerFeed {
           if (t > st.maxMs) [st.maxMs, st.maxReadAt] = [t, readEnd];
         }
         await this.#publish(fresh);
-        if (page.length < PAGE) break;
-        after = page[page.length - 1].key;
       }
       const mark = marks.get(o);
       if (mark !== undefined) {
