@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { type Running, startBaseline, startTock } from "./fire_servers.ts";
 import { type LoadOptions, spawnLoad } from "./load.ts";
-import { threadCpuMs } from "./fire_profile.ts";
+import { processCpuMs } from "./fire_profile.ts";
 
 export interface CreateRow {
   name: string;
@@ -49,9 +49,6 @@ const TARGETS: { name: string; start: (kv: string) => Promise<Running> }[] = [
   },
 ];
 
-const cpuMs = async (pid: number) =>
-  Object.values(await threadCpuMs(pid)).reduce((a, b) => a + b, 0);
-
 async function once(
   start: (kv: string) => Promise<Running>,
   o: { count: number; connections: number; client: LoadOptions["client"] },
@@ -74,12 +71,12 @@ async function once(
       });
     // Warm-up: compile the create path before measuring.
     await load('{"name":"warm-{{n}}","type":"api","tags":["bench"]}', 1000);
-    const cpu0 = await cpuMs(srv.pid);
+    const cpu0 = await processCpuMs(srv.pid);
     const r = await load(
       '{"name":"c-{{n}}","type":"api","tags":["bench"],"payload":{"n":{{n}}}}',
       o.count,
     );
-    return { ...r, cpuUs: ((await cpuMs(srv.pid)) - cpu0) * 1000 / Math.max(1, r.requests) };
+    return { ...r, cpuUs: ((await processCpuMs(srv.pid)) - cpu0) * 1000 / Math.max(1, r.requests) };
   } finally {
     await srv.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});

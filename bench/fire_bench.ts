@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { keys } from "../db/keys.ts";
 import { type LoadResult, spawnLoad } from "./load.ts";
 import { type BaselineMode, type Running, startBaseline, startTock } from "./fire_servers.ts";
-import { threadCpuMs } from "./fire_profile.ts";
+import { processCpuMs } from "./fire_profile.ts";
 import type { KvCeiling } from "./fire_kv_ceiling.ts";
 
 export interface FireTarget {
@@ -58,10 +58,6 @@ async function countPrefix(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
   return n;
 }
 
-async function cpuOf(pid: number): Promise<number> {
-  return Object.values(await threadCpuMs(pid)).reduce((a, b) => a + b, 0);
-}
-
 /** Load after a 1 s warm-up; the server's CPU is divided over every request it answered. */
 async function drive(
   srv: Running,
@@ -70,7 +66,7 @@ async function drive(
   ids = false,
   client: "fetch" | "tcp" = "fetch",
 ) {
-  const cpu0 = await cpuOf(srv.pid);
+  const cpu0 = await processCpuMs(srv.pid);
   const load = await spawnLoad({
     urls,
     method: "POST",
@@ -81,7 +77,7 @@ async function drive(
     collectIds: ids,
     client,
   });
-  const cpu = (await cpuOf(srv.pid)) - cpu0;
+  const cpu = (await processCpuMs(srv.pid)) - cpu0;
   return {
     load,
     serverCpuUs: Math.round((cpu * 1000) / (load.requests + load.warmupOk)),

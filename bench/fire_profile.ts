@@ -37,6 +37,11 @@ export async function threadCpuMs(pid: number): Promise<Record<string, number>> 
   return out;
 }
 
+/** CPU ms used so far by every thread of `pid` together. */
+export async function processCpuMs(pid: number): Promise<number> {
+  return Object.values(await threadCpuMs(pid)).reduce((a, b) => a + b, 0);
+}
+
 /** The repository's root as the server's profile names its files. */
 const ROOT = new URL("../", import.meta.url).href;
 

@@ -18,7 +18,7 @@ import type { StoredLog } from "../core/schemas.ts";
 import { keys } from "../db/keys.ts";
 import { spawnLoad } from "./load.ts";
 import { rssMb, type Running, startBaseline, startTock } from "./fire_servers.ts";
-import { threadCpuMs } from "./fire_profile.ts";
+import { processCpuMs } from "./fire_profile.ts";
 import { loadavg1, printTable } from "./fire_bench.ts";
 
 export interface Dist {
@@ -104,10 +104,6 @@ async function listing(srv: Running): Promise<{ first: Dist; cursor: Dist }> {
   return { first: dist(first), cursor: dist(cursor) };
 }
 
-async function cpuTotal(pid: number): Promise<number> {
-  return Object.values(await threadCpuMs(pid)).reduce((a, b) => a + b, 0);
-}
-
 export async function benchScale(
   o: { sizes?: number[]; steadySeconds?: number; connections?: number } = {},
 ): Promise<ScaleResult> {
@@ -157,10 +153,10 @@ export async function benchScale(
         durationMs: 60_000,
       });
       if (dueMade.ok !== due) throw new Error(`due triggers: ${JSON.stringify(dueMade)}`);
-      const cpu0 = await cpuTotal(srv.pid);
+      const cpu0 = await processCpuMs(srv.pid);
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, steadySeconds * 1000));
-      const cpuMs = (await cpuTotal(srv.pid)) - cpu0;
+      const cpuMs = (await processCpuMs(srv.pid)) - cpu0;
       const wallMs = performance.now() - t0;
       await spawnLoad({
         urls: [`${srv.url}/remove_trigger`],
