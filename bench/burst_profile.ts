@@ -12,14 +12,12 @@ import { parseArgs } from "node:util";
 import { Session } from "node:inspector/promises";
 import { inclusiveTimes, selfTimes } from "./fire_profile.ts";
 import { claimFloor } from "./claim_floor.ts";
+import { insertAll, record } from "./stored_records.ts";
 import { parseConfig } from "../core/config.ts";
 import { systemClock } from "../core/clock.ts";
 import { createDeps } from "../db/deps.ts";
 import { keys } from "../db/keys.ts";
-import { addTriggerWrites } from "../db/triggers.ts";
 import { Scheduler } from "../scheduler/engine.ts";
-import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
-import type { TriggerRecord } from "../core/schemas.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -34,23 +32,11 @@ const kv = await Deno.openKv(path);
 const deps = createDeps(kv, parseConfig(["--kv", path], {}), { clock: systemClock });
 const now = Date.now();
 const t0 = now + 8_000;
-const recs: TriggerRecord[] = Array.from({ length: n }, (_, i) =>
-  newTriggerRecord(
-    buildDefinition(
-      { name: `burst-${i}`, schedule: { at: new Date(t0).toISOString() }, payload: { i } },
-      now,
-      null,
-    ),
-    now,
-  ));
-for (let i = 0; i < recs.length; i += 40) {
-  const op = kv.atomic();
-  for (const r of recs.slice(i, i + 40)) {
-    op.check({ key: keys.trigger(r.id), versionstamp: null });
-    addTriggerWrites(op, null, r);
-  }
-  await op.commit();
-}
+const recs = Array.from(
+  { length: n },
+  (_, i) => record(`burst-${i}`, { at: new Date(t0).toISOString() }, now),
+);
+await insertAll(kv, recs);
 // Every commit from here on is timed: how many, their sizes, and how long each waited on KV.
 const commits: { start: number; ms: number; muts: number }[] = [];
 const proto = Object.getPrototypeOf(kv.atomic());

@@ -11,11 +11,10 @@
 import { parseArgs } from "node:util";
 import { parseConfig } from "../core/config.ts";
 import { keys } from "../db/keys.ts";
-import { addTriggerWrites } from "../db/triggers.ts";
 import { type ClaimOps, claimOps, commitClaims } from "../db/due.ts";
 import { MAX_BATCH } from "../scheduler/claim.ts";
 import { applyOverlap, planClaim } from "../scheduler/plan.ts";
-import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
+import { insertAll, record } from "./stored_records.ts";
 import type { TriggerRecord } from "../core/schemas.ts";
 
 export interface ClaimFloor {
@@ -33,19 +32,13 @@ export async function claimFloor(n: number, inFlight = 2): Promise<ClaimFloor> {
   try {
     const config = parseConfig(["--kv", `${dir}/tock.kv`], {});
     const now = Date.now();
+    // The same records as the burst it is the floor of (bench/scheduler_lateness.ts).
     const at = now + 60_000;
-    for (let i = 0; i < n; i += 40) {
-      const op = kv.atomic();
-      for (let j = i; j < Math.min(n, i + 40); j++) {
-        const def = buildDefinition(
-          { name: `burst-${j}`, schedule: { at: new Date(at).toISOString() }, payload: { j } },
-          now,
-          null,
-        );
-        addTriggerWrites(op, null, newTriggerRecord(def, now));
-      }
-      await op.commit();
-    }
+    const iso = new Date(at).toISOString();
+    await insertAll(
+      kv,
+      Array.from({ length: n }, (_, i) => record(`burst-${i}`, { at: iso }, now)),
+    );
     const ops: ClaimOps[] = [];
     for await (const entry of kv.list<TriggerRecord>({ prefix: keys.triggersPrefix() })) {
       const p = applyOverlap(

@@ -13,12 +13,10 @@
  * enqueue and timeout (baselines). Prints a table; writes bench/results/scheduler.json.
  */
 import { parseArgs } from "node:util";
+import { insertAll, record } from "./stored_records.ts";
 import { claimFloor } from "./claim_floor.ts";
-import { addTriggerWrites } from "../db/triggers.ts";
 import { keys } from "../db/keys.ts";
-import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
-import type { ScheduleInput } from "../core/schedule_schemas.ts";
-import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
+import type { StoredLog } from "../core/schemas.ts";
 import { type RunningServer, startServer, waitFor } from "../tests/helpers/server.ts";
 
 const { values: opt } = parseArgs({
@@ -48,27 +46,6 @@ function stats(xs: number[]): Stats {
   const q = (p: number) => s.length ? s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] : NaN;
   const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
   return { n: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? NaN, mean };
-}
-
-/** A record exactly as `POST /api/triggers` would store it, created at `nowMs`. */
-function record(name: string, schedule: ScheduleInput, nowMs: number): TriggerRecord {
-  return newTriggerRecord(
-    buildDefinition({ name, schedule, payload: { name } }, nowMs, null),
-    nowMs,
-  );
-}
-
-/** Writes records straight into the KV file, 40 per commit (each is one check + 3 writes). */
-async function insertAll(kv: Deno.Kv, recs: TriggerRecord[]): Promise<void> {
-  for (let i = 0; i < recs.length; i += 40) {
-    const op = kv.atomic();
-    for (const r of recs.slice(i, i + 40)) {
-      op.check({ key: keys.trigger(r.id), versionstamp: null });
-      addTriggerWrites(op, null, r);
-    }
-    const res = await op.commit();
-    if (!res.ok) throw new Error("insert conflict");
-  }
 }
 
 async function readLogs(kv: Deno.Kv, prefix: string): Promise<StoredLog[]> {
