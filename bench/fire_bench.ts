@@ -18,6 +18,7 @@ import { type LoadResult, spawnLoad } from "./load.ts";
 import { type BaselineMode, type Running, startBaseline, startTock } from "./fire_servers.ts";
 import { processCpuMs } from "./fire_profile.ts";
 import type { KvCeiling } from "./fire_kv_ceiling.ts";
+import { FIRE_HEADER, fireRows, printTable } from "./fire_table.ts";
 
 export interface FireTarget {
   name: string;
@@ -186,26 +187,6 @@ async function countViaApi(url: string, id: string): Promise<number> {
   return n;
 }
 
-/**
- * Throughput of `t` as a fraction of the group-commit prototype (kv-group): round by round
- * (each round runs every target once, one after another), the median of the rounds' ratios.
- */
-export function ofPrototype(r: FireBenchResult, t: FireTarget): string {
-  const proto = r.targets.find((x) => x.name === "kv-group");
-  if (!proto) return "n/a";
-  const mine = t.rpsRounds ?? [t.load.rps];
-  const theirs = proto.rpsRounds ?? [proto.load.rps];
-  const ratios = mine.map((v, i) => v / (theirs[i] ?? theirs[0]));
-  const pct = (x: number) => Math.round(100 * x);
-  if (ratios.length === 1) return `${pct(ratios[0])}%`;
-  return `${pct(median(ratios))}% (${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))})`;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 /** bench/fire_kv_ceiling.ts in its own process. */
 async function ceilingOnce(): Promise<KvCeiling> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -267,43 +248,6 @@ export async function benchFire(
     return row;
   });
   return { ...opts, rounds, targets, kvCeiling };
-}
-
-export const FIRE_HEADER = [
-  "target",
-  "throughput",
-  "p50 ms",
-  "p99 ms",
-  "entries",
-  "of prototype",
-  "CPU us/req server + loadgen",
-  "loadavg",
-];
-
-/** The table rows of a result. */
-export function fireRows(r: FireBenchResult): string[][] {
-  return r.targets.map((t) => [
-    t.what,
-    t.rpsRounds && t.rpsRounds.length > 1
-      ? `${t.load.rps}/s (${Math.min(...t.rpsRounds)}-${Math.max(...t.rpsRounds)})`
-      : `${t.load.rps}/s`,
-    `${t.load.latencyMs.p50}`,
-    `${t.load.latencyMs.p99}`,
-    t.stored === undefined
-      ? `${t.load.ok} ok, ${t.load.requests - t.load.ok} failed`
-      : `${t.stored} stored / ${
-        t.load.warmupOk + t.load.ok
-      } answered, lost ${t.lost}, dup ${t.duplicated}`,
-    ofPrototype(r, t),
-    `${t.serverCpuUs ?? "?"} + ${t.loadgenCpuUs}`,
-    `${t.loadavg}`,
-  ]);
-}
-
-export function printTable(header: string[], rows: string[][]): void {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-  for (const r of all) console.log(r.map((c, i) => (c ?? "").padEnd(widths[i])).join("  "));
 }
 
 if (import.meta.main) {

@@ -19,7 +19,8 @@ import { keys } from "../db/keys.ts";
 import { spawnLoad } from "./load.ts";
 import { rssMb, type Running, startBaseline, startTock } from "./fire_servers.ts";
 import { processCpuMs } from "./fire_profile.ts";
-import { loadavg1, printTable } from "./fire_bench.ts";
+import { loadavg1 } from "./fire_bench.ts";
+import { printTable } from "./fire_table.ts";
 
 export interface Dist {
   n: number;

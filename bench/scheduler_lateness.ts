@@ -15,9 +15,22 @@
 import { parseArgs } from "node:util";
 import { insertAll, record } from "./stored_records.ts";
 import { claimFloor } from "./claim_floor.ts";
-import { keys } from "../db/keys.ts";
-import type { StoredLog } from "../core/schemas.ts";
-import { type RunningServer, startServer, waitFor } from "../tests/helpers/server.ts";
+import { startServer, waitFor } from "../tests/helpers/server.ts";
+import {
+  baselineEnqueue,
+  baselineTimeout,
+  firedTotal,
+  onceCheck,
+  readLogs,
+  serverTrouble,
+  spreadDelays,
+  type Stats,
+  stats,
+  storeFarAhead,
+  tempKv,
+} from "./lateness_helpers.ts";
+import { crash } from "./lateness_crash.ts";
+import { printTable } from "./fire_table.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -34,56 +47,6 @@ const wanted = opt.scenario === "all" ? SCENARIOS : opt.scenario!.split(",");
 const nOr = (def: number) => (opt.n !== undefined ? Number(opt.n) : def);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Stats {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-function stats(xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s.length ? s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] : NaN;
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  return { n: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? NaN, mean };
-}
-
-async function readLogs(kv: Deno.Kv, prefix: string): Promise<StoredLog[]> {
-  const out: StoredLog[] = [];
-  for await (const e of kv.list<StoredLog>({ prefix: keys.logsPrefix() }, { batchSize: 1000 })) {
-    if (e.value.triggerName.startsWith(prefix)) out.push(e.value);
-  }
-  return out;
-}
-
-async function firedTotal(srv: RunningServer): Promise<number> {
-  const res = await fetch(`${srv.url}/healthz`);
-  const body = await res.json();
-  return body.scheduler?.firedTotal ?? 0;
-}
-
-/** Problems the server printed: a locked database must never surface, nor a failed claim. */
-function serverTrouble(out: string): string[] {
-  return out.split("\n").filter((l) => /database is locked|failed|error/i.test(l));
-}
-
-/** Per-trigger firing counts: exactly once means every trigger has one log entry. */
-function onceCheck(logs: StoredLog[], ids: Set<string>) {
-  const counts = new Map<string, number>();
-  for (const l of logs) counts.set(l.triggerId!, (counts.get(l.triggerId!) ?? 0) + 1);
-  let dup = 0, missing = 0;
-  for (const id of ids) {
-    const c = counts.get(id) ?? 0;
-    if (c === 0) missing++;
-    if (c > 1) dup += c - 1;
-  }
-  return { fired: logs.length, duplicates: dup, missing };
-}
-
-async function tempKv(): Promise<string> {
-  return (await Deno.makeTempDir({ prefix: "tock-bench-" })) + "/tock.kv";
-}
-
 const results: Record<string, unknown> = {};
 const rows: string[][] = [];
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 1 : 0) : "-");
@@ -96,78 +59,6 @@ function row(name: string, s: Stats | null, extra: string) {
     s ? fmt(s.max) : "",
     extra,
   ]);
-}
-
-// Delays spread evenly at random over [2 s, 10 s) from a common base.
-function spreadDelays(n: number): number[] {
-  return Array.from({ length: n }, () => 2000 + Math.floor(Math.random() * 8000));
-}
-
-async function baselineTimeout(n: number) {
-  const base = Date.now();
-  const late: number[] = [];
-  await Promise.all(
-    spreadDelays(n).map((d) =>
-      new Promise<void>((resolve) => {
-        setTimeout(() => {
-          late.push(Date.now() - (base + d));
-          resolve();
-        }, base + d - Date.now());
-      })
-    ),
-  );
-  const s = stats(late);
-  results.timeout = s;
-  row("baseline setTimeout", s, "");
-}
-
-async function baselineEnqueue(n: number) {
-  const path = await tempKv();
-  const kv = await Deno.openKv(path);
-  const late: number[] = [];
-  const done = Promise.withResolvers<void>();
-  const seen = new Set<number>();
-  let dups = 0;
-  kv.listenQueue((msg: { i: number; due: number }) => {
-    late.push(Date.now() - msg.due);
-    if (seen.has(msg.i)) dups++;
-    seen.add(msg.i);
-    if (seen.size === n) done.resolve();
-  });
-  const delays = spreadDelays(n);
-  const base = Date.now() + 1000; // enqueueing 2,000 messages takes a moment
-  for (let i = 0; i < n; i++) {
-    const due = base + delays[i];
-    await kv.enqueue({ i, due }, { delay: due - Date.now() });
-  }
-  await Promise.race([done.promise, sleep(30_000)]);
-  kv.close();
-  const s = stats(late);
-  results.enqueue = { ...s, delivered: seen.size, duplicates: dups };
-  row("baseline kv.enqueue+listenQueue", s, `delivered ${seen.size}/${n}`);
-}
-
-/**
- * `count` one-time triggers due a month and more ahead, written before the server starts: a
- * store that size, none of it within the scheduler's horizon.
- */
-async function storeFarAhead(kvPath: string, count: number): Promise<void> {
-  if (count === 0) return;
-  const kv = await Deno.openKv(kvPath);
-  try {
-    const now = Date.now();
-    const month = now + 30 * 86_400_000;
-    for (let i = 0; i < count; i += 4_000) {
-      const recs = Array.from(
-        { length: Math.min(4_000, count - i) },
-        (_, j) =>
-          record(`stored-${i + j}`, { at: new Date(month + (i + j) * 1000).toISOString() }, now),
-      );
-      await insertAll(kv, recs);
-    }
-  } finally {
-    kv.close();
-  }
 }
 
 async function spread(n: number, stored: number) {
@@ -369,89 +260,31 @@ async function every(n: number, seconds: number) {
   }
 }
 
-async function crash(n: number, outageMs: number) {
-  const kvPath = await tempKv();
-  // A 1 s grace makes "came due during the outage" and "missed" the same thing here.
-  const args = ["--misfire-grace", "1s"];
-  let srv = await startServer({ kvPath, args });
-  const created: { id: string; at: number }[] = [];
-  const queue = Array.from({ length: n }, (_, i) => i);
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-      const res = await fetch(`${srv.url}/api/triggers`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name: `crash-${i}`, schedule: { delaySeconds: 5 + (10 * i) / n } }),
-      });
-      const t = await res.json();
-      if (res.status !== 201) throw new Error(`create: ${res.status} ${JSON.stringify(t)}`);
-      created.push({ id: t.id, at: Date.parse(t.schedule.at) });
-    }
-  }));
-  srv.kill("SIGKILL");
-  const killedAt = Date.now();
-  await srv.exited;
-  await sleep(outageMs - (Date.now() - killedAt));
-  const restartAt = Date.now();
-  srv = await startServer({ kvPath, args });
-  const listeningAt = Date.now();
-  const kv = await Deno.openKv(kvPath);
-  try {
-    const lastDue = Math.max(...created.map((c) => c.at));
-    await waitFor(
-      async () => (await readLogs(kv, "crash-")).length >= n,
-      lastDue - Date.now() + 10_000,
-    )
-      .catch(() => {});
-    await sleep(1000);
-    const logs = await readLogs(kv, "crash-");
-    const once = onceCheck(logs, new Set(created.map((c) => c.id)));
-    const dueInOutage = created.filter((c) => c.at < listeningAt).length;
-    const catchUps = logs.filter((l) => l.catchUp).length;
-    const onTime = logs.filter((l) => Date.parse(l.scheduledFor!) > listeningAt + 1000)
-      .map((l) => l.lateMs!);
-    const s = stats(onTime);
-    const key = `crash${outageMs / 1000}s`;
-    results[key] = {
-      ...once,
-      outageMs: restartAt - killedAt,
-      restartToListeningMs: listeningAt - restartAt,
-      dueDuringOutage: dueInOutage,
-      catchUps,
-      lateAfterRestart: s,
-      serverTrouble: serverTrouble(srv.output()),
-    };
-    row(
-      `crash: ${n}, kill -9, restart after ${outageMs / 1000} s`,
-      s,
-      `fired ${once.fired}, dup ${once.duplicates}, missing ${once.missing}, due in outage ${dueInOutage}, catchUp ${catchUps}`,
-    );
-  } finally {
-    kv.close();
-    await srv.stop();
-  }
-}
-
 const loads: Record<string, number[]> = {};
 for (const sc of wanted) {
   console.error(`-- ${sc} (load average ${Deno.loadavg().join(" ")})`);
   loads[sc] = Deno.loadavg();
-  if (sc === "timeout") await baselineTimeout(nOr(2000));
-  else if (sc === "enqueue") await baselineEnqueue(nOr(2000));
-  else if (sc === "spread") await spread(nOr(2000), Number(opt.stored));
+  if (sc === "timeout") {
+    results.timeout = await baselineTimeout(nOr(2000));
+    row("baseline setTimeout", results.timeout as Stats, "");
+  } else if (sc === "enqueue") {
+    const e = await baselineEnqueue(nOr(2000));
+    results.enqueue = e;
+    row("baseline kv.enqueue+listenQueue", e, `delivered ${e.delivered}/${nOr(2000)}`);
+  } else if (sc === "spread") await spread(nOr(2000), Number(opt.stored));
   else if (sc === "multi") await multi(nOr(2000));
   else if (sc === "burst") await burst(nOr(10_000));
   else if (sc === "every") await every(nOr(1000), Number(opt.duration));
   else if (sc === "crash") {
-    await crash(nOr(100), 3000);
-    await crash(nOr(100), 8000);
+    for (const outageMs of [3000, 8000]) {
+      const c = await crash(nOr(100), outageMs);
+      results[`crash${outageMs / 1000}s`] = c.result;
+      row(`crash: ${nOr(100)}, kill -9, restart after ${outageMs / 1000} s`, c.lateness, c.notes);
+    }
   } else throw new Error(`unknown scenario "${sc}" (${SCENARIOS.join(", ")})`);
 }
 
-const header = ["scenario", "n", "p50 ms", "p99 ms", "max ms", "notes"];
-const all = [header, ...rows];
-const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-for (const r of all) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
+printTable(["scenario", "n", "p50 ms", "p99 ms", "max ms", "notes"], rows);
 await Deno.mkdir(opt.out!.replace(/[^/]*$/, ""), { recursive: true });
 // Scenarios run separately accumulate in one file.
 let prev: Record<string, unknown> & { meta?: { loadAverageAtStart?: object } } = {};
