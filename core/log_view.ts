@@ -20,7 +20,7 @@ export function stateAt(
 
 /**
  * The instant retention counts from: the millisecond of the entry's ULID. Ids are made with
- * `ulid(firedAtMs)`, so it is `firedAt` (a monotonic-ULID clamp can put it a few ms later).
+ * `ulid(firedAtMs)`, whose time part is always the millisecond asked for, so it is `firedAt`.
  * Listings, stats and the sweep all select by ULID key ranges; deriving the state from the
  * same instant makes them agree exactly, to the millisecond.
  */

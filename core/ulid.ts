@@ -17,7 +17,10 @@ let lastRandom = new Uint8Array(16);
 /**
  * A ULID for `timeMs`. Within one millisecond the random part increments, so ids made by
  * this process in the same millisecond sort in creation order (monotonic ULIDs). The time part
- * is always `timeMs` itself: retention reads an entry's age from its id.
+ * is always `timeMs` itself: retention reads an entry's age from its id. (That is why this is
+ * not npm `ulid`'s `monotonicFactory`, nor `@std/ulid`'s: both stamp an id asked for an earlier
+ * millisecond with the latest one used, so an entry made for an earlier time, a missed run's
+ * record say, would age from the wrong instant. tests/ulid_test.ts pins the difference.)
  */
 export function ulid(timeMs: number): string {
   if (timeMs === lastTime) {
