@@ -228,6 +228,15 @@ export async function benchFire(
           "tcp",
         ),
       );
+      keep(
+        await measureBaseline(
+          "kv-group",
+          "Deno.serve + GroupCommitter, raw-TCP client",
+          dir,
+          opts,
+          "tcp",
+        ),
+      );
       const ceiling = await ceilingOnce();
       if (!kvCeiling || ceiling.grouped.perSecond > kvCeiling.grouped.perSecond) {
         kvCeiling = ceiling;

@@ -5,7 +5,7 @@
  * functions with the most self time and the CPU each thread used per request.
  *
  *   deno run -A bench/fire_profile.ts [--seconds 8] [--connections 50] [--client fetch|tcp]
- *     [--path fire|create] [--alloc]
+ *     [--path fire|legacy|create] [--alloc]
  *
  * `--alloc` also samples allocations (the V8 heap profiler, collected objects included) and
  * prints the bytes allocated per request and the functions that allocated them.
@@ -156,9 +156,14 @@ if (import.meta.main) {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ name: "profile", type: "api" }),
   })).json();
-  // --path create profiles trigger creation instead (unique names, as bench/create_bench.ts).
+  // --path create profiles trigger creation instead (unique names, as bench/create_bench.ts);
+  // --path legacy fires through the reference API's `/trigger_api?trigger_name=`.
   const create = values.path === "create";
-  const fireUrl = create ? `${url}/api/triggers` : `${url}/api/triggers/${trigger.id}/fire`;
+  const fireUrl = create
+    ? `${url}/api/triggers`
+    : values.path === "legacy"
+    ? `${url}/trigger_api?trigger_name=profile`
+    : `${url}/api/triggers/${trigger.id}/fire`;
   const body = (round: string) =>
     create
       ? `{"name":"${round}-{{n}}","type":"api","tags":["bench"],"payload":{"n":{{n}}}}`

@@ -2,11 +2,13 @@
 import type { FireBenchResult, FireTarget } from "./fire_bench.ts";
 
 /**
- * Throughput of `t` as a fraction of the group-commit prototype (kv-group): round by round
- * (each round runs every target once, one after another), the median of the rounds' ratios.
+ * Throughput of `t` as a fraction of the group-commit prototype driven by the same client
+ * (kv-group, or kv-group-tcp for the raw-TCP rows): round by round (each round runs every
+ * target once, one after another), the median of the rounds' ratios.
  */
 export function ofPrototype(r: FireBenchResult, t: FireTarget): string {
-  const proto = r.targets.find((x) => x.name === "kv-group");
+  const same = t.name.endsWith("-tcp") ? r.targets.find((x) => x.name === "kv-group-tcp") : null;
+  const proto = same ?? r.targets.find((x) => x.name === "kv-group");
   if (!proto) return "n/a";
   const mine = t.rpsRounds ?? [t.load.rps];
   const theirs = proto.rpsRounds ?? [proto.load.rps];

@@ -73,12 +73,18 @@ export function printSuite(results: Record<string, Json>): void {
       ]);
     }
     if (tcp) {
-      const hello = by("hello-tcp");
+      const hello = by("hello-tcp"), proto = by("kv-group-tcp");
       rows.push([
         "fire throughput, raw-TCP load client",
-        `${tcp.load.rps}/s, p50 ${tcp.load.latencyMs.p50} ms, p99 ${tcp.load.latencyMs.p99} ms; lost ${tcp.lost}, dup ${tcp.duplicated}`,
-        hello ? `raw Deno.serve hello-world, same client: ${hello.load.rps}/s` : "",
-        "",
+        `${tcp.load.rps}/s = ${
+          ofPrototype(f, tcp)
+        } of the prototype (same client), p50 ${tcp.load.latencyMs.p50} ms, p99 ${tcp.load.latencyMs.p99} ms; lost ${tcp.lost}, dup ${tcp.duplicated}`,
+        [
+          proto &&
+          `group-commit prototype, same client: ${proto.load.rps}/s (p99 ${proto.load.latencyMs.p99})`,
+          hello && `raw Deno.serve hello-world, same client: ${hello.load.rps}/s`,
+        ].filter(Boolean).join("; "),
+        ">= 70% of the prototype, p99 <= 10 ms",
       ]);
     }
     if (f.kvCeiling) {
