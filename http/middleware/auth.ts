@@ -19,7 +19,7 @@ const INVALID = "The API key is not valid";
 
 /**
  * Requires one of `keys` as a bearer token; no keys: a no-op. Answers 401 as UnauthorizedError
- * (so the app's or the reference API's onError formats it) and, past
+ * (the app's onError formats it: a problem, or `{ error }` on the reference API) and, past
  * `AUTH_FAILURES_PER_MINUTE` failures from one address, 429 without looking at the key.
  */
 export function apiKeyAuth(
