@@ -19,8 +19,10 @@ let lastRandom = new Uint8Array(16);
  * this process in the same millisecond sort in creation order (monotonic ULIDs). The time part
  * is always `timeMs` itself: retention reads an entry's age from its id. (That is why this is
  * not npm `ulid`'s `monotonicFactory`, nor `@std/ulid`'s: both stamp an id asked for an earlier
- * millisecond with the latest one used, so an entry made for an earlier time, a missed run's
- * record say, would age from the wrong instant. tests/ulid_test.ts pins the difference.)
+ * millisecond with the latest one used. Calls here do go back in time: a claim batch stamps its
+ * entries with the instant it was planned while a firing answered meanwhile used a later one,
+ * and clocks step back. Such an entry would age from the wrong instant, and its `firedAt` and
+ * its id would disagree. tests/ulid_test.ts pins the difference.)
  */
 export function ulid(timeMs: number): string {
   if (timeMs === lastTime) {
