@@ -2,6 +2,7 @@
 // call of api triggers, and paging past the first page.
 // Browser tests (Chromium) against the real server; see tests/helpers/browser.ts for the fixture.
 import assert from "node:assert/strict";
+import type { Locator } from "playwright-core";
 import {
   apiJson,
   assertNoProblems,
@@ -14,6 +15,18 @@ import {
   uniqueName,
   watchProblems,
 } from "./helpers/browser.ts";
+
+/**
+ * The row's button labelled `label`, once the row is not busy. While an action runs, the row's
+ * buttons are `aria-disabled` and ignore presses, and the event stream can show the action's
+ * result (the new status) before the action's own answer has cleared that: a press then does
+ * nothing (Playwright's click does not wait on `aria-disabled`; a key press waits on nothing).
+ */
+async function idleButton(row: Locator, label: string): Promise<Locator> {
+  const button = row.locator(`button[aria-label="${label}"]:not([aria-disabled="true"])`);
+  await button.waitFor();
+  return button;
+}
 
 browserTest("UI triggers view in Chromium", async (t, { server, browser }) => {
   // The budget catches an accidental heavy dependency, not growth by features: it went from
@@ -82,7 +95,7 @@ browserTest("UI triggers view in Chromium", async (t, { server, browser }) => {
       (await apiJson(server.url, "GET", `/api/triggers/${created.body.id}`)).body.status,
       "paused",
     );
-    await row.getByRole("button", { name: `Resume ${name}` }).click();
+    await (await idleButton(row, `Resume ${name}`)).click();
     await row.locator(".badge.status-active").waitFor();
     assert.deepEqual(
       (await apiJson(server.url, "GET", `/api/triggers/${created.body.id}`)).body.status,
@@ -150,6 +163,13 @@ browserTest("UI triggers view in Chromium", async (t, { server, browser }) => {
       assert.equal(res.status, 201);
     }
     const { context, page, problems } = await openPage(browser, server.url + "/");
+    // Each action's answer is held back until its change has come over the event stream, as
+    // on a slow network: the row shows the new status while its buttons are still busy.
+    await context.route(/\/api\/triggers\/[^/]+\/(pause|resume|fire)$/, async (route) => {
+      const response = await route.fetch();
+      await new Promise((r) => setTimeout(r, 300));
+      await route.fulfill({ response });
+    });
     const row = await triggerRow(page, first);
     const active = () =>
       page.evaluate<string | null>("document.activeElement.getAttribute('aria-label')");
@@ -157,15 +177,16 @@ browserTest("UI triggers view in Chromium", async (t, { server, browser }) => {
     await page.keyboard.press("Enter");
     await row.locator(".badge.status-paused").waitFor();
     assert.equal(await active(), `Resume ${first}`);
+    await idleButton(row, `Resume ${first}`);
     await page.keyboard.press("Enter");
     await row.locator(".badge.status-active").waitFor();
     assert.equal(await active(), `Pause ${first}`);
-    await row.getByRole("button", { name: `Run now: ${first}` }).focus();
+    await (await idleButton(row, `Run now: ${first}`)).focus();
     await page.keyboard.press("Enter");
     await row.locator('[data-label="Runs"]', { hasText: "1" }).waitFor();
     assert.equal(await active(), `Run now: ${first}`);
 
-    await row.getByRole("button", { name: `Delete ${first}` }).focus();
+    await (await idleButton(row, `Delete ${first}`)).focus();
     await page.keyboard.press("Enter");
     const confirm = page.getByRole("dialog", { name: `Delete ${first}?` });
     await confirm.getByRole("button", { name: "Delete trigger" }).click();
