@@ -14,38 +14,19 @@
  */
 import { parseArgs } from "node:util";
 import { keys } from "../db/keys.ts";
-import { type LoadResult, spawnLoad } from "./load.ts";
+import { spawnLoad } from "./load.ts";
 import { type BaselineMode, type Running, startBaseline, startTock } from "./fire_servers.ts";
 import { processCpuMs } from "./fire_profile.ts";
 import type { KvCeiling } from "./fire_kv_ceiling.ts";
-import { FIRE_HEADER, fireRows, printTable } from "./fire_table.ts";
+import {
+  FIRE_HEADER,
+  type FireBenchResult,
+  fireRows,
+  type FireTarget,
+  printTable,
+} from "./fire_table.ts";
 
-export interface FireTarget {
-  name: string;
-  /** What the row measures, for the table. */
-  what: string;
-  load: LoadResult;
-  /** Load average while it ran (others share this machine). */
-  loadavg: number;
-  /** CPU per measured request: the server's threads and the load generator, in us. */
-  serverCpuUs?: number;
-  loadgenCpuUs: number;
-  /** Throughput of every round (the row itself is the median round's). */
-  rpsRounds?: number[];
-  /** Tock only: entries counted in KV afterwards against the 2xx answers. */
-  stored?: number;
-  lost?: number;
-  duplicated?: number;
-}
-
-export interface FireBenchResult {
-  connections: number;
-  seconds: number;
-  rounds: number;
-  targets: FireTarget[];
-  /** The same writes without HTTP: one process, 50 writers, single vs group commits. */
-  kvCeiling: KvCeiling | null;
-}
+export type { FireBenchResult, FireTarget };
 
 const BODY = '{"n":{{n}}}';
 

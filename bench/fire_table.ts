@@ -1,5 +1,33 @@
 /** The fire benchmark's table (bench/fire_bench.ts): rows, Tock as a fraction of the prototype. */
-import type { FireBenchResult, FireTarget } from "./fire_bench.ts";
+import type { KvCeiling } from "./fire_kv_ceiling.ts";
+import type { LoadResult } from "./load.ts";
+
+export interface FireTarget {
+  name: string;
+  /** What the row measures, for the table. */
+  what: string;
+  load: LoadResult;
+  /** Load average while it ran (others share this machine). */
+  loadavg: number;
+  /** CPU per measured request: the server's threads and the load generator, in us. */
+  serverCpuUs?: number;
+  loadgenCpuUs: number;
+  /** Throughput of every round (the row itself is the median round's). */
+  rpsRounds?: number[];
+  /** Tock only: entries counted in KV afterwards against the 2xx answers. */
+  stored?: number;
+  lost?: number;
+  duplicated?: number;
+}
+
+export interface FireBenchResult {
+  connections: number;
+  seconds: number;
+  rounds: number;
+  targets: FireTarget[];
+  /** The same writes without HTTP: one process, 50 writers, single vs group commits. */
+  kvCeiling: KvCeiling | null;
+}
 
 /**
  * Throughput of `t` as a fraction of the group-commit prototype driven by the same client

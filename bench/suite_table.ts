@@ -2,8 +2,13 @@
  * The suite's table (bench/suite.ts): every measured figure beside its same-run baseline and
  * its target, from the results the suite wrote (or reads back with `--render`).
  */
-import type { FireBenchResult } from "./fire_bench.ts";
-import { FIRE_HEADER, fireRows, ofPrototype, printTable } from "./fire_table.ts";
+import {
+  FIRE_HEADER,
+  type FireBenchResult,
+  fireRows,
+  ofPrototype,
+  printTable,
+} from "./fire_table.ts";
 import { SCALE_HEADER, type ScaleResult, scaleRows } from "./scale_bench.ts";
 import type { CreateResult } from "./create_bench.ts";
 
