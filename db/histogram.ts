@@ -11,8 +11,8 @@ import { ValidationError } from "../core/errors.ts";
 import type { HistogramQuery } from "../core/request_schemas.ts";
 import type { StoredLog } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
-import { delta, signed } from "./log_stats.ts";
-import { counterOf, isRecordOutcome } from "./log_writes.ts";
+import { delta, signed } from "./kv.ts";
+import { counterOf, isRecordOutcome } from "./log_counters.ts";
 import { isUlid, ulidTime } from "../core/ulid.ts";
 
 const MINUTE = 60_000;

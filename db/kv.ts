@@ -31,3 +31,14 @@ export async function getManyChunked<T>(
   }
   return (await Promise.all(chunks)).flat();
 }
+
+const TWO_64 = 1n << 64n;
+/** KvU64 to a signed number (the counters wrap when decremented below zero). */
+export function signed(v: Deno.KvU64 | undefined): number {
+  if (!v) return 0;
+  return Number(v.value >= TWO_64 / 2n ? v.value - TWO_64 : v.value);
+}
+/** The KvU64 that, summed, adds `n` (negative n subtracts; sums wrap modulo 2^64). */
+export function delta(n: number): bigint {
+  return ((BigInt(n) % TWO_64) + TWO_64) % TWO_64;
+}

@@ -3,10 +3,11 @@
  * an instant. Also the counter helpers the retention sweep (log_sweep.ts) shares.
  */
 import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
-import { getManyChunked } from "./kv.ts";
+import { getManyChunked, signed } from "./kv.ts";
 import { type CounterId, keys } from "./keys.ts";
 import { listedBefore, retentionBounds } from "../core/log_view.ts";
-import { counterOf, isRecordOutcome, type Windows } from "./log_writes.ts";
+import { counterOf, isRecordOutcome } from "./log_counters.ts";
+import type { Windows } from "./log_writes.ts";
 import { ulidFloor } from "../core/ulid.ts";
 import { setTimeout as delay } from "node:timers/promises";
 
@@ -54,17 +55,6 @@ export interface LogStats {
     missed: number;
     skipped: number;
   }[];
-}
-
-const TWO_64 = 1n << 64n;
-/** KvU64 to a signed number (the counters wrap when decremented below zero). */
-export function signed(v: Deno.KvU64 | undefined): number {
-  if (!v) return 0;
-  return Number(v.value >= TWO_64 / 2n ? v.value - TWO_64 : v.value);
-}
-/** The KvU64 that, summed, adds `n` (negative n subtracts; sums wrap modulo 2^64). */
-export function delta(n: number): bigint {
-  return ((BigInt(n) % TWO_64) + TWO_64) % TWO_64;
 }
 
 /** The smallest key greater than `id`: an exclusive bound just after one entry. */

@@ -3,18 +3,11 @@ import type { StoredLog } from "../core/schemas.ts";
 import { Outcome } from "../core/schemas.ts";
 import { addHistDeletes, minuteOf } from "./histogram.ts";
 import { type CounterId, keys } from "./keys.ts";
-import { retryLocked } from "./kv.ts";
-import {
-  after,
-  bump,
-  delta,
-  INITIAL_CURSOR,
-  signed,
-  type SweepCursor,
-  type Tally,
-} from "./log_stats.ts";
+import { delta, retryLocked, signed } from "./kv.ts";
+import { after, bump, INITIAL_CURSOR, type SweepCursor, type Tally } from "./log_stats.ts";
 import { retentionBounds } from "../core/log_view.ts";
-import { counterOf, isRecordOutcome, type Windows } from "./log_writes.ts";
+import { counterOf, isRecordOutcome } from "./log_counters.ts";
+import type { Windows } from "./log_writes.ts";
 
 /** What one sweep did. */
 export interface SweepResult {

@@ -1,23 +1,12 @@
 /** Writing log entries: the writes of a new entry (composed into the caller's commit) and expiry. */
 import type { StoredLog } from "../core/schemas.ts";
 import { addHistCount } from "./histogram.ts";
-import { type CounterId, keys } from "./keys.ts";
+import { keys } from "./keys.ts";
+import { counterOf, isRecordOutcome } from "./log_counters.ts";
 import type { Windows } from "../core/log_view.ts";
 
 /** The retention windows, the part of the configuration log storage needs. */
 export type { Windows };
-
-/** The counter a log entry counts under: its trigger, or "test" for test firings. */
-export function counterOf(log: Pick<StoredLog, "triggerId">): CounterId {
-  return log.triggerId ?? "test";
-}
-
-/** The outcomes of log entries that record something not fired (issue 17). */
-export const RECORD_OUTCOMES = ["missed", "skipped"] as const;
-/** True for `missed` and `skipped`: entries that are records, not firings. */
-export function isRecordOutcome(o: string): o is (typeof RECORD_OUTCOMES)[number] {
-  return o === "missed" || o === "skipped";
-}
 
 /** Deadline after which KV may drop an entry by itself; the sweep normally deletes it first. */
 export function backstopMs(w: Windows): number {

@@ -11,7 +11,7 @@
  */
 import type { TriggerRecord } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
-import { delta } from "./log_stats.ts";
+import { delta } from "./kv.ts";
 
 /** A record's tags; records stored before tags existed have none. */
 export function tagsOf(rec: Pick<TriggerRecord, "tags">): string[] {

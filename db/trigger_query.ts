@@ -17,8 +17,7 @@
 import type { TriggerListQuery } from "../core/request_schemas.ts";
 import type { TriggerRecord } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
-import { getManyChunked } from "./kv.ts";
-import { signed } from "./log_stats.ts";
+import { getManyChunked, signed } from "./kv.ts";
 import { tagsOf, viewNextOf } from "./trigger_index.ts";
 import { type CatalogEntry, catalogOf, scanCatalog } from "./trigger_catalog.ts";
 import {
