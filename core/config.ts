@@ -3,46 +3,10 @@
  * `Config`. A bad value throws `ConfigError` naming the flag; `main.ts` prints it and exits 2.
  */
 import { parseArgs } from "node:util";
-import { FLAGS, type FlagSpec } from "./config_flags.ts";
+import { type Config, FLAGS, type FlagSpec } from "./config_flags.ts";
 
 export { FLAGS } from "./config_flags.ts";
-
-export interface Config {
-  port: number;
-  hostname: string;
-  /** A file path, `:memory:`, or an http(s) KV Connect URL. */
-  kv: string;
-  /** Accepted bearer keys (`--api-key` plus the lines of `--api-key-file`); empty: API open. */
-  apiKeys: string[];
-  /** A file of keys (one a line or comma-separated), so they stay out of `ps`; null for none. */
-  apiKeyFile: string | null;
-  activeRetentionMs: number;
-  archiveRetentionMs: number;
-  maxPayloadBytes: number;
-  signingSecret: string | null;
-  logFormat: "json" | "pretty" | "off";
-  /** Write requests per minute per client; 0 turns the limit off. */
-  rateLimit: number;
-  requestTimeoutMs: number;
-  /** An occurrence later than this is treated as missed and follows the misfire policy. */
-  misfireGraceMs: number;
-  /** Longest pause between two bytes of a request body before it is answered 408. */
-  bodyTimeoutMs: number;
-  /** Budget of one payload validation (a worker stops it when spent; the fire is a 422). */
-  validationTimeoutMs: number;
-  /** Refuse webhook destinations on loopback, private, link-local and CGNAT addresses. */
-  webhookDenyPrivate: boolean;
-  /** Origins besides the server's own that may send unsafe requests (and get CORS answers). */
-  corsOrigins: string[];
-  /** Host names besides localhost, 127.0.0.1 and [::1] a loopback-bound server answers to. */
-  allowedHosts: string[];
-  /** Backfill firings per second (issue 17). */
-  backfillRate: number;
-  /** Where operator alerts go (signed JSON POSTs), or null for none (issue 17). */
-  alertWebhook: string | null;
-  /** Most triggers with per-trigger metric series (issue 17). */
-  metricsTriggerLimit: number;
-}
+export type { Config };
 
 /** A configuration problem, reported as one line naming the flag. */
 export class ConfigError extends Error {}

@@ -1,5 +1,7 @@
-/** Every flag of `tock serve`, in `--help` order: the table config.ts parses with. */
-import type { Config } from "./config.ts";
+/**
+ * Every flag of `tock serve`, in `--help` order, and the `Config` they fill: the table
+ * config.ts parses with.
+ */
 
 /** How a flag's text becomes its value (config.ts `convert`). */
 export type Kind =
@@ -26,6 +28,44 @@ export interface FlagSpec {
   help: string;
   /** The flag may be given more than once (values add up, like a comma list). */
   multiple?: boolean;
+}
+
+/** The configuration, validated and typed: what the flags below fill. */
+export interface Config {
+  port: number;
+  hostname: string;
+  /** A file path, `:memory:`, or an http(s) KV Connect URL. */
+  kv: string;
+  /** Accepted bearer keys (`--api-key` plus the lines of `--api-key-file`); empty: API open. */
+  apiKeys: string[];
+  /** A file of keys (one a line or comma-separated), so they stay out of `ps`; null for none. */
+  apiKeyFile: string | null;
+  activeRetentionMs: number;
+  archiveRetentionMs: number;
+  maxPayloadBytes: number;
+  signingSecret: string | null;
+  logFormat: "json" | "pretty" | "off";
+  /** Write requests per minute per client; 0 turns the limit off. */
+  rateLimit: number;
+  requestTimeoutMs: number;
+  /** An occurrence later than this is treated as missed and follows the misfire policy. */
+  misfireGraceMs: number;
+  /** Longest pause between two bytes of a request body before it is answered 408. */
+  bodyTimeoutMs: number;
+  /** Budget of one payload validation (a worker stops it when spent; the fire is a 422). */
+  validationTimeoutMs: number;
+  /** Refuse webhook destinations on loopback, private, link-local and CGNAT addresses. */
+  webhookDenyPrivate: boolean;
+  /** Origins besides the server's own that may send unsafe requests (and get CORS answers). */
+  corsOrigins: string[];
+  /** Host names besides localhost, 127.0.0.1 and [::1] a loopback-bound server answers to. */
+  allowedHosts: string[];
+  /** Backfill firings per second (issue 17). */
+  backfillRate: number;
+  /** Where operator alerts go (signed JSON POSTs), or null for none (issue 17). */
+  alertWebhook: string | null;
+  /** Most triggers with per-trigger metric series (issue 17). */
+  metricsTriggerLimit: number;
 }
 
 /** Every flag, in `--help` order. The `key` is the Config field it sets. */
