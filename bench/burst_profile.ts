@@ -12,7 +12,8 @@ import { parseArgs } from "node:util";
 import { Session } from "node:inspector/promises";
 import { inclusiveTimes, selfTimes } from "./fire_profile.ts";
 import { claimFloor } from "./claim_floor.ts";
-import { insertAll, record } from "./stored_records.ts";
+import { record } from "./stored_records.ts";
+import { insertTriggersBatch } from "../db/triggers.ts";
 import { parseConfig } from "../core/config.ts";
 import { systemClock } from "../core/clock.ts";
 import { createDeps } from "../db/deps.ts";
@@ -36,7 +37,7 @@ const recs = Array.from(
   { length: n },
   (_, i) => record(`burst-${i}`, { at: new Date(t0).toISOString() }, now),
 );
-await insertAll(kv, recs);
+await insertTriggersBatch(kv, recs);
 // Every commit from here on is timed: how many, their sizes, and how long each waited on KV.
 const commits: { start: number; ms: number; muts: number }[] = [];
 const proto = Object.getPrototypeOf(kv.atomic());

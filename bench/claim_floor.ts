@@ -14,7 +14,8 @@ import { keys } from "../db/keys.ts";
 import { type ClaimOps, claimOps, commitClaims } from "../db/due.ts";
 import { MAX_BATCH } from "../scheduler/claim.ts";
 import { applyOverlap, planClaim } from "../scheduler/plan.ts";
-import { insertAll, record } from "./stored_records.ts";
+import { record } from "./stored_records.ts";
+import { insertTriggersBatch } from "../db/triggers.ts";
 import type { TriggerRecord } from "../core/schemas.ts";
 
 export interface ClaimFloor {
@@ -35,7 +36,7 @@ export async function claimFloor(n: number, inFlight = 2): Promise<ClaimFloor> {
     // The same records as the burst it is the floor of (bench/scheduler_lateness.ts).
     const at = now + 60_000;
     const iso = new Date(at).toISOString();
-    await insertAll(
+    await insertTriggersBatch(
       kv,
       Array.from({ length: n }, (_, i) => record(`burst-${i}`, { at: iso }, now)),
     );

@@ -3,7 +3,8 @@
  * entries back, the exactly-once count, temporary KV files, the spread's delays and stored
  * records, and the two baselines (plain `setTimeout`, `kv.enqueue` + `listenQueue`).
  */
-import { insertAll, record } from "./stored_records.ts";
+import { record } from "./stored_records.ts";
+import { insertTriggersBatch } from "../db/triggers.ts";
 import { keys } from "../db/keys.ts";
 import type { StoredLog } from "../core/schemas.ts";
 import type { RunningServer } from "../tests/helpers/server.ts";
@@ -125,7 +126,7 @@ export async function storeFarAhead(kvPath: string, count: number): Promise<void
         (_, j) =>
           record(`stored-${i + j}`, { at: new Date(month + (i + j) * 1000).toISOString() }, now),
       );
-      await insertAll(kv, recs);
+      await insertTriggersBatch(kv, recs);
     }
   } finally {
     kv.close();

@@ -13,7 +13,8 @@
  * enqueue and timeout (baselines). Prints a table; writes bench/results/scheduler.json.
  */
 import { parseArgs } from "node:util";
-import { insertAll, record } from "./stored_records.ts";
+import { record } from "./stored_records.ts";
+import { insertTriggersBatch } from "../db/triggers.ts";
 import { claimFloor } from "./claim_floor.ts";
 import { startServer, waitFor } from "../tests/helpers/server.ts";
 import {
@@ -75,7 +76,7 @@ async function spread(n: number, stored: number) {
     const recs = delays.map((d, i) =>
       record(`spread-${i}`, { at: new Date(base + d).toISOString() }, now)
     );
-    await insertAll(kv, recs);
+    await insertTriggersBatch(kv, recs);
     const insertedAt = Date.now();
     if (insertedAt > base + 1000) console.warn(`inserting took until base+${insertedAt - base} ms`);
     await waitFor(async () => (await firedTotal(srv)) >= n, 30_000, `${n} firings`).catch(() => {});
@@ -109,7 +110,7 @@ async function multi(n: number) {
     const recs = delays.map((d, i) =>
       record(`multi-${i}`, { at: new Date(base + d).toISOString() }, now)
     );
-    await insertAll(kv, recs);
+    await insertTriggersBatch(kv, recs);
     const total = async () => (await Promise.all(servers.map(firedTotal))).reduce((a, b) => a + b);
     await waitFor(async () => (await total()) >= n, 30_000, `${n} firings`).catch(() => {});
     await sleep(500);
@@ -147,7 +148,7 @@ async function burst(n: number) {
       { length: n },
       (_, i) => record(`burst-${i}`, { at: new Date(t0).toISOString() }, now),
     );
-    await insertAll(kv, recs);
+    await insertTriggersBatch(kv, recs);
     const readyAt = Date.now();
     if (readyAt > t0 - 3000) {
       console.warn(`insert finished only ${t0 - readyAt} ms before the burst`);
@@ -209,7 +210,7 @@ async function every(n: number, seconds: number) {
       (_, i) =>
         record(`every-${i}`, { everySeconds: 1, startAt: new Date(anchor).toISOString() }, now),
     );
-    await insertAll(kv, recs);
+    await insertTriggersBatch(kv, recs);
     await sleep(anchor + seconds * 1000 - Date.now());
     const stoppedAt = Date.now();
     await srv.stop();
