@@ -85,11 +85,8 @@ export class TriggerFeed {
   }
 
   async #baseline(): Promise<void> {
-    const { kv, clock, bus } = this.#deps;
-    const mine = originOf(bus);
-    const others = (await readOrigins(kv)).filter((o) => o !== mine);
-    // Marks first: an entry stamped before one had landed when it was written.
-    const marks = await readMarks(kv, others);
+    const { kv, clock } = this.#deps;
+    const { others, marks } = await this.#others();
     for (const o of others) {
       const last = await lastChange(kv, o);
       if (last === null) continue;
@@ -105,6 +102,17 @@ export class TriggerFeed {
       }
       this.#origins.set(o, st);
     }
+  }
+
+  /**
+   * The other instances' origins and the low marks of those that have one, read before any
+   * entry: every entry stamped before a mark has landed, so it is there to be read.
+   */
+  async #others(): Promise<{ others: string[]; marks: Map<string, number> }> {
+    const { kv, bus } = this.#deps;
+    const mine = originOf(bus);
+    const others = (await readOrigins(kv)).filter((o) => o !== mine);
+    return { others, marks: await readMarks(kv, others) };
   }
 
   /** The entries of `origin` stamped `fromMs` or later, a page at a time, counted as read. */
@@ -150,14 +158,11 @@ export class TriggerFeed {
   }
 
   async #pollOnce(): Promise<void> {
-    const { kv, clock } = this.#deps;
+    const { clock } = this.#deps;
     // A mark not written leaves readers at the previous one: late, never wrong.
     await this.#mark().catch((err) => console.error("trigger feed mark failed:", err?.message));
     const readAt = clock.now();
-    const mine = originOf(this.#deps.bus);
-    const others = (await readOrigins(kv)).filter((o) => o !== mine);
-    // Marks before entries: every entry stamped before a mark is there to be read.
-    const marks = await readMarks(kv, others);
+    const { others, marks } = await this.#others();
     const known = this.#origins;
     for (const o of known.keys()) if (!others.includes(o)) known.delete(o);
     for (const o of others) {
