@@ -61,12 +61,25 @@ export const keys = {
   /**
    * Log statistics live under one prefix so one list read (one snapshot) returns them all:
    * per counter id, entries not yet deleted and entries the sweep has counted as archived
-   * (KvU64 each) and the name last seen (so stats can name deleted triggers); and the sweep
-   * cursor, whose "~" sorts after every counter id (ULIDs and "test").
+   * (KvU64 each); and the sweep cursor, whose "~" sorts after every counter id (ULIDs and
+   * "test"). Only counters of ids with entries live here, so that read grows with them, not
+   * with the triggers stored.
    */
   logCount: (counter: CounterId) => ["log_stats", counter, "count"] as const,
   logArchived: (counter: CounterId) => ["log_stats", counter, "archived"] as const,
-  logCounterName: (counter: CounterId) => ["log_stats", counter, "name"] as const,
+  /**
+   * A trigger's name for stats (written at create and rename), so stats can name a deleted
+   * trigger's entries; outside `["log_stats"]`, which every trigger would otherwise grow.
+   */
+  logCounterName: (counter: CounterId) => ["log_names", counter] as const,
+  /** Where stores written before `logCounterName` moved keep a name: read and removed. */
+  logCounterNameLegacy: (counter: CounterId) => ["log_stats", counter, "name"] as const,
+  /**
+   * A counter the sweep took entries off, or a deleted trigger's: it may have reached zero.
+   * The sweep's last step checks exactly these (and removes what is zero), not every counter.
+   */
+  logZeroCheck: (counter: CounterId) => ["log_zero_check", counter] as const,
+  logZeroChecksPrefix: () => ["log_zero_check"] as const,
   /** Entries not yet deleted with a record outcome ("missed" or "skipped"), KvU64 each. */
   logOutcomeCount: (counter: CounterId, outcome: string) =>
     ["log_stats", counter, outcome] as const,

@@ -95,6 +95,7 @@ interface StatsSnapshot {
   stamp: string | null;
   count: Tally;
   archived: Tally;
+  /** Names a store written before they moved to `["log_names"]` keeps among the counters. */
   names: Map<CounterId, string>;
   /** Entries not yet deleted per `outcomeKey` (missed, skipped). */
   records: Tally;
@@ -166,15 +167,6 @@ export async function logStats(kv: Deno.Kv, nowMs: number, w: Windows): Promise<
   const ids = new Set(
     [...snap.count.keys(), ...between.keys(), ...gone.keys()].filter((k) => !k.includes(" ")),
   );
-  // Names are written at create and rename; a counter without one (a trigger stored before,
-  // or whose name key a sweep dropped at zero) takes its live record's name.
-  const unnamed = [...ids].filter((id) => id !== "test" && !snap.names.has(id));
-  if (unnamed.length > 0) {
-    const recs = await getManyChunked<TriggerRecord>(kv, unnamed.map((id) => keys.trigger(id)));
-    unnamed.forEach((id, i) => {
-      if (recs[i].value) snap.names.set(id, recs[i].value!.name);
-    });
-  }
   const out: LogStats = { active: 0, archived: 0, missed: 0, skipped: 0, byTrigger: [] };
   // Retained = not yet deleted, less those past retention and those beyond the listings.
   const retained = (id: CounterId, o: string) => {
@@ -195,15 +187,38 @@ export async function logStats(kv: Deno.Kv, nowMs: number, w: Windows): Promise<
     out.skipped += skipped;
     out.byTrigger.push({
       triggerId: id === "test" ? null : id,
-      triggerName: id === "test" ? "test" : snap.names.get(id) ?? id,
+      triggerName: id,
       active,
       archived,
       missed,
       skipped,
     });
   }
+  await nameRows(kv, out.byTrigger, snap.names);
   out.byTrigger.sort((x, y) =>
     x.triggerName < y.triggerName ? -1 : x.triggerName > y.triggerName ? 1 : 0
   );
   return out;
+}
+
+/**
+ * Names the rows shown (so the reads grow with them, not with the triggers stored): the name
+ * written at create and rename, else one an older store kept among the counters (`legacy`),
+ * else the live record's (test firings' row is already "test").
+ */
+async function nameRows(
+  kv: Deno.Kv,
+  rows: LogStats["byTrigger"],
+  legacy: Map<CounterId, string>,
+): Promise<void> {
+  const named = rows.filter((r) => r.triggerId !== null);
+  const ids = named.map((r) => r.triggerId!);
+  const names = await getManyChunked<string>(kv, ids.map((id) => keys.logCounterName(id)));
+  const missing = ids.filter((id, i) => names[i].value === null && !legacy.has(id));
+  const recs = await getManyChunked<TriggerRecord>(kv, missing.map((id) => keys.trigger(id)));
+  const fromRecord = new Map(missing.map((id, i) => [id, recs[i].value?.name]));
+  named.forEach((r, i) => {
+    const id = ids[i];
+    r.triggerName = names[i].value ?? legacy.get(id) ?? fromRecord.get(id) ?? id;
+  });
 }

@@ -3,11 +3,12 @@ import type { StoredLog } from "../core/schemas.ts";
 import { Outcome } from "../core/schemas.ts";
 import { addHistDeletes, minuteOf } from "./histogram.ts";
 import { type CounterId, keys } from "./keys.ts";
-import { delta, retryLocked, signed } from "./kv.ts";
+import { delta, retryLocked } from "./kv.ts";
 import { after, bump, INITIAL_CURSOR, type SweepCursor, type Tally } from "./log_stats.ts";
 import { retentionBounds } from "../core/log_view.ts";
 import { counterOf, isRecordOutcome } from "./log_counters.ts";
 import type { Windows } from "./log_writes.ts";
+import { dropZeroCounters } from "./log_zero.ts";
 
 /** What one sweep did. */
 export interface SweepResult {
@@ -137,7 +138,8 @@ export async function sweepLogStore(kv: Deno.Kv, nowMs: number, w: Windows): Pro
       const c = counterOf(log);
       const m = minuteOf(log);
       const newPairs = [[c, m], ["*", m]].filter(([k]) => !minutes.has(`${k} ${m}`)).length;
-      const cost = (log.triggerId !== null ? 3 : 2) + (count.has(c) ? 0 : 2) +
+      // A new counter: its count and archived sums and its zero-check marker.
+      const cost = (log.triggerId !== null ? 3 : 2) + (count.has(c) ? 0 : 3) +
         newPairs * outcomes.length +
         (isRecordOutcome(log.outcome) && !records.get(log.outcome)?.has(c) ? 1 : 0);
       if (mutations + cost > MAX_MUTATIONS) break;
@@ -164,6 +166,7 @@ export async function sweepLogStore(kv: Deno.Kv, nowMs: number, w: Windows): Pro
         op.delete(keys.logByName(log.triggerName, log.id));
       }
       addCounterSums(op, count, keys.logCount);
+      for (const c of count.keys()) op.set(keys.logZeroCheck(c), null);
       for (const [o, t] of records) addCounterSums(op, t, (c) => keys.logOutcomeCount(c, o));
       addCounterSums(op, archived, keys.logArchived);
       addHistDeletes(op, minutes.values(), outcomes);
@@ -175,41 +178,4 @@ export async function sweepLogStore(kv: Deno.Kv, nowMs: number, w: Windows): Pro
 
   res.countersRemoved = await dropZeroCounters(kv);
   return res;
-}
-
-/**
- * Removes the counters (and name) of ids with nothing left, such as deleted triggers whose
- * last entry was swept. Each removal checks both counters, so a firing in between keeps them.
- */
-async function dropZeroCounters(kv: Deno.Kv): Promise<number> {
-  const groups = new Map<CounterId, Deno.KvEntry<unknown>[]>();
-  for await (const e of kv.list({ prefix: keys.logStatsPrefix() }, { batchSize: 1000 })) {
-    const [, counter, field] = e.key as [string, string, string | undefined];
-    if (field === undefined) continue;
-    const g = groups.get(counter) ?? [];
-    g.push(e);
-    groups.set(counter, g);
-  }
-  let removed = 0;
-  for (const [counter, entries] of groups) {
-    const byField = new Map(entries.map((e) => [e.key[2] as string, e]));
-    const count = byField.get("count");
-    const archived = byField.get("archived");
-    if (!count || signed(count.value as Deno.KvU64) !== 0) continue;
-    if (archived && signed(archived.value as Deno.KvU64) !== 0) continue;
-    const r = await retryLocked(() =>
-      kv.atomic()
-        .check(count)
-        .check({ key: keys.logArchived(counter), versionstamp: archived?.versionstamp ?? null })
-        .delete(keys.logCount(counter))
-        .delete(keys.logArchived(counter))
-        .delete(keys.logCounterName(counter))
-        // Subsets of `count`, hence zero too.
-        .delete(keys.logOutcomeCount(counter, "missed"))
-        .delete(keys.logOutcomeCount(counter, "skipped"))
-        .commit()
-    );
-    if (r.ok) removed++;
-  }
-  return removed;
 }

@@ -60,7 +60,13 @@ export function addDefWrite(
   rec: TriggerRecord | null,
   prevName?: string,
 ): void {
-  if (rec === null) return void op.delete(keys.triggerDef(id));
+  if (rec === null) {
+    op.delete(keys.triggerDef(id));
+    // Its stats name stays while entries of it are retained: the sweep removes it with the
+    // counters once they are zero, or at its next run when there are none.
+    op.set(keys.logZeroCheck(id), null);
+    return;
+  }
   op.set(keys.triggerDef(id), rec.version);
   // The name log statistics show for this trigger's entries: set here, at create and rename,
   // instead of by every firing.

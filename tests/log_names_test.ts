@@ -1,0 +1,148 @@
+/**
+ * The names and counters behind `GET /api/logs/stats` at scale: a stored trigger adds nothing
+ * to what stats and the sweep read (its stats name lives outside `["log_stats"]`), the sweep
+ * looks only at counters it or a delete marked, and what a deleted trigger leaves (counters,
+ * name) is gone once its entries are, never before. Stores written before the move keep
+ * working: their names are read and cleaned up.
+ */
+import assert from "node:assert/strict";
+import { ManualClock } from "../core/clock.ts";
+import { keys } from "../db/keys.ts";
+import { addLogWrites } from "../db/log_writes.ts";
+import { ulid } from "../core/ulid.ts";
+import type { StoredLog } from "../core/schemas.ts";
+import { sweepLogs } from "../services/housekeeping.ts";
+import { testApp, uniqueName } from "./helpers/app.ts";
+
+const WINDOWS = { activeRetentionMs: 2000, archiveRetentionMs: 3000 };
+
+// Hours behind the wall clock, ten minutes apart per test: log ids are monotonic per process.
+let nextBase = Date.now() - 20 * 3600_000;
+const startClock = () => new ManualClock(nextBase += 600_000);
+
+async function countKeys(kv: Deno.Kv, prefix: string): Promise<number> {
+  let n = 0;
+  for await (const _ of kv.list({ prefix: [prefix] })) n++;
+  return n;
+}
+
+Deno.test("stored triggers add nothing to what stats and the sweep read", async () => {
+  const clock = startClock();
+  await using t = await testApp({ config: WINDOWS, clock });
+  for (let i = 0; i < 30; i++) {
+    const res = await t.call("POST", "/api/triggers", { name: uniqueName("many"), type: "api" });
+    assert.equal(res.status, 201);
+  }
+  // Stats read ["log_stats"] whole; the sweep reads the marks whole.
+  assert.equal(await countKeys(t.kv, "log_stats"), 0);
+  assert.equal(await countKeys(t.kv, "log_zero_check"), 0);
+  assert.equal(await countKeys(t.kv, "log_names"), 30);
+  const swept = await sweepLogs(t.deps, clock.now());
+  assert.equal(swept.countersRemoved, 0);
+  assert.equal(await countKeys(t.kv, "log_names"), 30, "live triggers keep their names");
+  const stats = await t.call("GET", "/api/logs/stats");
+  assert.deepEqual(stats.body, { active: 0, archived: 0, missed: 0, skipped: 0, byTrigger: [] });
+});
+
+Deno.test("a renamed, then deleted trigger's entries keep its last name until they are swept", async () => {
+  const clock = startClock();
+  await using t = await testApp({ config: WINDOWS, clock });
+  const t0 = clock.now();
+  const trig = await t.call("POST", "/api/triggers", { name: uniqueName("before"), type: "api" });
+  const id = trig.body.id;
+  await t.call("POST", `/api/triggers/${id}/fire`);
+  const renamed = uniqueName("after");
+  assert.equal((await t.call("PATCH", `/api/triggers/${id}`, { name: renamed })).status, 200);
+  await t.call("POST", `/api/triggers/${id}/fire`);
+  assert.equal((await t.call("DELETE", `/api/triggers/${id}`)).status, 204);
+  // The sweep before the entries expire keeps everything they need.
+  clock.set(t0 + 1000);
+  await sweepLogs(t.deps, clock.now());
+  const row = {
+    triggerId: id,
+    triggerName: renamed,
+    active: 2,
+    archived: 0,
+    missed: 0,
+    skipped: 0,
+  };
+  assert.deepEqual((await t.call("GET", "/api/logs/stats")).body.byTrigger, [row]);
+  assert.equal(await countKeys(t.kv, "log_names"), 1);
+  // Past retention: the entries, their counters, the name and every mark go.
+  clock.set(t0 + 5000);
+  const swept = await sweepLogs(t.deps, clock.now());
+  assert.equal(swept.deleted, 2);
+  assert.equal(swept.countersRemoved, 1);
+  assert.deepEqual((await t.call("GET", "/api/logs/stats")).body.byTrigger, []);
+  for (const prefix of ["log_names", "log_zero_check", "trigger_def"]) {
+    assert.equal(await countKeys(t.kv, prefix), 0, prefix);
+  }
+  assert.equal(await countKeys(t.kv, "log_stats"), 1); // the sweep cursor
+});
+
+Deno.test("a trigger deleted without a firing leaves no key behind after the next sweep", async () => {
+  const clock = startClock();
+  await using t = await testApp({ config: WINDOWS, clock });
+  for (let i = 0; i < 3; i++) {
+    const trig = await t.call("POST", "/api/triggers", { name: uniqueName("never"), type: "api" });
+    assert.equal((await t.call("DELETE", `/api/triggers/${trig.body.id}`)).status, 204);
+  }
+  assert.equal(await countKeys(t.kv, "log_zero_check"), 3);
+  const swept = await sweepLogs(t.deps, clock.now());
+  assert.equal(swept.countersRemoved, 3);
+  for (const prefix of ["log_names", "log_zero_check", "log_stats"]) {
+    assert.equal(await countKeys(t.kv, prefix), prefix === "log_stats" ? 1 : 0, prefix);
+  }
+});
+
+Deno.test("a live trigger whose entries were all swept keeps its name for its later entries", async () => {
+  const clock = startClock();
+  await using t = await testApp({ config: WINDOWS, clock });
+  const t0 = clock.now();
+  const name = uniqueName("kept");
+  const id = (await t.call("POST", "/api/triggers", { name, type: "api" })).body.id;
+  await t.call("POST", `/api/triggers/${id}/fire`);
+  clock.set(t0 + 5000);
+  const swept = await sweepLogs(t.deps, clock.now());
+  assert.deepEqual([swept.deleted, swept.countersRemoved], [1, 1]);
+  assert.equal(await countKeys(t.kv, "log_stats"), 1); // its counters went, the cursor stays
+  await t.call("POST", `/api/triggers/${id}/fire`);
+  assert.equal((await t.call("DELETE", `/api/triggers/${id}`)).status, 204);
+  const stats = await t.call("GET", "/api/logs/stats");
+  assert.deepEqual(stats.body.byTrigger, [
+    { triggerId: id, triggerName: name, active: 1, archived: 0, missed: 0, skipped: 0 },
+  ]);
+});
+
+Deno.test("a store written before the names moved: stats read its names, the sweep clears them", async () => {
+  const clock = startClock();
+  await using t = await testApp({ config: WINDOWS, clock });
+  const t0 = clock.now();
+  // As the older code left it: an entry of a since-deleted trigger, its name among the counters.
+  const triggerId = ulid(t0);
+  const log: StoredLog = {
+    id: ulid(t0),
+    triggerId,
+    triggerName: "old-name",
+    triggerType: "api",
+    source: "api",
+    test: false,
+    scheduledFor: null,
+    firedAt: new Date(t0).toISOString(),
+    lateMs: null,
+    catchUp: false,
+    payload: null,
+    outcome: "ok",
+    delivery: null,
+  };
+  const op = t.kv.atomic().set(keys.logCounterNameLegacy(triggerId), "old-name");
+  addLogWrites(op, log, WINDOWS);
+  assert.ok((await op.commit()).ok);
+  const row = { triggerId, triggerName: "old-name", active: 1, archived: 0, missed: 0, skipped: 0 };
+  assert.deepEqual((await t.call("GET", "/api/logs/stats")).body.byTrigger, [row]);
+  clock.set(t0 + 5000);
+  const swept = await sweepLogs(t.deps, clock.now());
+  assert.deepEqual([swept.deleted, swept.countersRemoved], [1, 1]);
+  assert.equal(await countKeys(t.kv, "log_stats"), 1); // the sweep cursor
+  assert.equal(await countKeys(t.kv, "log_zero_check"), 0);
+});
