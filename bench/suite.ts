@@ -7,9 +7,10 @@
  * (bench/fire_bench.ts), trigger creation beside its prototype (bench/create_bench.ts),
  * scheduled lateness and burst claims beside their floor (the scheduler's
  * bench/scheduler_lateness.ts, as a subprocess), log listing and stats at 100,000 entries
- * (bench/logs_bench.ts), and 100,000 stored triggers (bench/scale_bench.ts). All load is
- * generated on 127.0.0.1, bounded in count and time; the suite takes about ten minutes. The
- * table is bench/suite_table.ts.
+ * (bench/logs_bench.ts), what stored triggers cost stats and the sweep (bench/stats_scale.ts),
+ * and 100,000 stored triggers (bench/scale_bench.ts). All load is generated on 127.0.0.1,
+ * bounded in count and time; the suite takes about ten minutes. The table is
+ * bench/suite_table.ts.
  *
  *   deno task bench [--only micro,fire,create,scheduler,logs,scale] [--quick] [--render]
  */
@@ -169,6 +170,11 @@ await step("logs", async () => {
     throw new Error("bench/logs_bench.ts failed");
   }
   results.logs = await readJson("logs.json");
+  const triggers = quick ? ["--triggers", "5000"] : [];
+  if (!(await runScript("bench/stats_scale.ts", triggers))) {
+    throw new Error("bench/stats_scale.ts failed");
+  }
+  results.statsScale = await readJson("stats_scale.json");
 });
 
 await step("scale", async () => {

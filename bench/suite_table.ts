@@ -160,6 +160,16 @@ export function printSuite(results: Record<string, Json>): void {
     rows.push(["  one trigger's newest 50", dms(h.listOneTrigger50), "", ""]);
     rows.push([`GET /api/logs/stats, ${logs.entries} entries`, dms(h.stats), "", ""]);
   }
+  const ss = results.statsScale ?? null;
+  if (ss) {
+    const few = `with 5 triggers ${ss.fewTriggers.stats.p50} / ${ss.fewTriggers.sweep.p50} ms`;
+    rows.push([
+      `stats / idle sweep, ${ss.triggers} more triggers stored`,
+      `${ss.manyTriggers.stats.p50} / ${ss.manyTriggers.sweep.p50} ms`,
+      `${few}; raw kv.get ${ss.manyTriggers.kvGet.p50} ms`,
+      "not growing",
+    ]);
+  }
   if (scale) {
     const s = scale as ScaleResult;
     const last = s.steps[s.steps.length - 1];

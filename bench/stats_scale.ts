@@ -1,0 +1,100 @@
+/**
+ * What stored triggers cost the log statistics: `GET /api/logs/stats` (in-process, through the
+ * app) and one housekeeping sweep with nothing to delete, on a store with a few triggers that
+ * have entries, then again after `--triggers` more are stored (as `POST /api/triggers` stores
+ * them, names included) that have none. Beside a raw `kv.get` on the same file in the same run.
+ * Neither figure should grow with the triggers stored: stats read counters of triggers with
+ * retained entries, the sweep only the counters it marked.
+ *
+ *   deno run -A bench/stats_scale.ts [--triggers 100000] [--requests 50]
+ *
+ * Prints a table and writes bench/results/stats_scale.json.
+ */
+import { parseArgs } from "node:util";
+import { createApp } from "../http/app.ts";
+import { parseConfig } from "../core/config.ts";
+import { createDeps } from "../db/deps.ts";
+import { insertTriggersBatch } from "../db/triggers.ts";
+import { sweepLogs } from "../services/housekeeping.ts";
+import { record } from "./stored_records.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    triggers: { type: "string", default: "100000" },
+    requests: { type: "string", default: "50" },
+  },
+});
+const N = Number(values.triggers);
+const REQUESTS = Number(values.requests);
+
+/** Median and max of `n` timed calls of `fn`, in ms, after a short warm-up. */
+async function time(n: number, fn: () => Promise<unknown>): Promise<{ p50: number; max: number }> {
+  for (let i = 0; i < 3; i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return { p50: r(ms[Math.floor(n / 2)]), max: r(ms[n - 1]) };
+}
+
+const dir = await Deno.makeTempDir({ prefix: "tock-stats-scale-" });
+const path = `${dir}/tock.kv`;
+const kv = await Deno.openKv(path);
+const deps = createDeps(kv, parseConfig(["--kv", path], {}));
+const app = createApp(deps);
+try {
+  // A few triggers with entries, so stats have rows to name.
+  for (let i = 0; i < 5; i++) {
+    const res = await app.request("/api/triggers", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: `fired-${i}`, type: "api" }),
+    });
+    const { id } = await res.json();
+    for (let j = 0; j < 3; j++) {
+      await app.request(`/api/triggers/${id}/fire`, { method: "POST" });
+    }
+  }
+  const stats = async () => {
+    const res = await app.request("/api/logs/stats");
+    if (res.status !== 200) throw new Error(`stats: ${res.status}`);
+    const body = await res.json();
+    if (body.byTrigger.length !== 5) throw new Error("expected the five fired triggers");
+  };
+  const measure = async () => ({
+    stats: await time(REQUESTS, stats),
+    sweep: await time(5, () => sweepLogs(deps, Date.now())),
+    kvGet: await time(REQUESTS, () => kv.get(["trigger_names", "fired-0"])),
+  });
+  const before = await measure();
+  const fillStart = performance.now();
+  const now = Date.now();
+  await insertTriggersBatch(
+    kv,
+    Array.from({ length: N }, (_, i) => record(`idle-${i}`, { everySeconds: 3600 }, now)),
+  );
+  const fillSeconds = Math.round((performance.now() - fillStart) / 100) / 10;
+  const after = await measure();
+  const result = { triggers: N, fillSeconds, fewTriggers: before, manyTriggers: after };
+  const f = (d: { p50: number; max: number }) => `p50 ${d.p50} ms, max ${d.max} ms`;
+  console.log(`stored triggers and log stats (${N} stored in ${fillSeconds} s)`);
+  for (const [label, d] of [["5 triggers", before], [`${N + 5} triggers`, after]] as const) {
+    console.log(
+      `  ${label.padEnd(18)} stats ${f(d.stats)}; idle sweep ${f(d.sweep)}; ` +
+        `raw kv.get ${f(d.kvGet)}`,
+    );
+  }
+  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
+  await Deno.writeTextFile(
+    new URL("./results/stats_scale.json", import.meta.url),
+    JSON.stringify(result, null, 2) + "\n",
+  );
+} finally {
+  kv.close();
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
