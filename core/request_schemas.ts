@@ -43,11 +43,14 @@ export const TriggerListQuery = TriggerFilter.extend({
 });
 export type TriggerListQuery = z.output<typeof TriggerListQuery>;
 
-/** A page of triggers with the number matching the filters. */
+/**
+ * A page of triggers with the number matching the filters: null when counting would read more
+ * than 5,000 triggers (a tag on more, combined with another filter).
+ */
 export const TriggerPage = z.object({
   items: z.array(Trigger),
   nextCursor: z.string().nullable(),
-  total: z.int(),
+  total: z.int().nullable(),
 });
 
 /** Most triggers one bulk action may match. */

@@ -7,18 +7,23 @@
  *   ones and then `trig_no_next` for nextRunAt); status and type filter the records read, and
  *   `total` sums the per-status-and-type counters. One call reads at most WALK_BUDGET index
  *   entries: a rare filter answers a short page with a cursor rather than reading everything.
- * - materialise: with `q` (names), `tag` (the rarest tag's index), or sort=lastRunAt (last-run
- *   times), the matching set is built in memory and the first page after the cursor selected
- *   from it; `total` is its size. Names and last runs come from the per-instance catalog
- *   (db/trigger_catalog.ts).
+ * - materialise: with `q` (names), `tag` (the rarest tag's index, or the names when fewer), or
+ *   sort=lastRunAt (last-run times), the matching set is built in memory and the first page
+ *   after the cursor selected from it; `total` is its size. Names and last runs come from the
+ *   per-instance catalog (db/trigger_catalog.ts). Only while that reads at most
+ *   MATERIALISE_MAX entries from KV (tag index entries plus records to check): beyond, the
+ *   order is walked as above (by last run: the catalog's order), every filter checked on the
+ *   records, and `total` is exact only when one counter or the names give it (a lone tag, a
+ *   lone `q`), else null: counting would read every candidate.
  * The cursor is the last item's sort value and id (keyset paging), so triggers created,
  * changed or deleted elsewhere never shift later pages.
  */
-import type { TriggerListQuery } from "../core/request_schemas.ts";
 import type { TriggerRecord } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, signed } from "./kv.ts";
-import { tagsOf, viewNextOf } from "./trigger_index.ts";
+import { viewNextOf } from "./trigger_index.ts";
+import { type Filter, type ListQuery, matches, type Sort } from "./trigger_filter.ts";
+import { recordsOf, walk, WALK_BUDGET } from "./trigger_walk.ts";
 import { type CatalogEntry, catalogOf, scanCatalog } from "./trigger_catalog.ts";
 import {
   decodeCursor,
@@ -29,27 +34,14 @@ import {
   itemCompare,
 } from "./trigger_cursor.ts";
 
-/** Index entries one walk call reads at most before answering a short page. */
-export const WALK_BUDGET = 2_000;
+/**
+ * Most KV entries (a tag's index entries, candidates' records) a listing reads to build its
+ * matching set; a query that would read more walks its order instead, WALK_BUDGET at a time.
+ */
+export const MATERIALISE_MAX = 5_000;
 
-type Sort = TriggerListQuery["sort"];
-/** The filters of a listing or a bulk action. */
-export type Filter = Pick<TriggerListQuery, "q" | "tag" | "type" | "status" | "name">;
-/** A listing query as db/ takes it (defaults applied). */
-export type ListQuery = Filter & Pick<TriggerListQuery, "sort" | "order" | "limit" | "cursor">;
-
-/** True when `rec` passes every filter (the name substring ignores case). */
-export function matches(rec: TriggerRecord, f: Filter): boolean {
-  if (f.type && rec.type !== f.type) return false;
-  if (f.status && rec.status !== f.status) return false;
-  if (f.name !== undefined && rec.name !== f.name) return false;
-  if (f.q && !rec.name.toLowerCase().includes(f.q.toLowerCase())) return false;
-  if (f.tag?.length) {
-    const have = new Set(tagsOf(rec));
-    if (!f.tag.every((t) => have.has(t))) return false;
-  }
-  return true;
-}
+export { WALK_BUDGET };
+export type { Filter, ListQuery };
 
 /** The sort value of a record (null sorts last in either order). */
 function valueOf(rec: TriggerRecord, sort: Sort, last: (id: string) => number): Item["v"] {
@@ -63,7 +55,7 @@ function valueOf(rec: TriggerRecord, sort: Sort, last: (id: string) => number): 
 export async function queryTriggers(
   kv: Deno.Kv,
   q: ListQuery,
-): Promise<{ items: TriggerRecord[]; nextCursor: string | null; total: number }> {
+): Promise<{ items: TriggerRecord[]; nextCursor: string | null; total: number | null }> {
   const after = q.cursor === undefined ? null : decodeCursor(q.cursor, q.sort, q.order);
   if (q.name !== undefined) {
     const id = (await kv.get<string>(keys.triggerName(q.name))).value;
@@ -72,7 +64,13 @@ export async function queryTriggers(
     return { items, nextCursor: null, total: rec && matches(rec, q) ? 1 : 0 };
   }
   if (q.q || q.tag?.length || q.sort === "lastRunAt") {
-    const { each, size } = await materialise(kv, q);
+    const p = await plan(kv, q);
+    if (p.cost > MATERIALISE_MAX) {
+      // Too much to read per call: walk the order a bounded slice at a time instead.
+      const source = q.sort === "lastRunAt" ? lastRunOrder(p, q, after) : undefined;
+      return { ...(await walk(kv, q, after, source)), total: p.total };
+    }
+    const { each, size } = await materialise(kv, q, p);
     const firsts = firstAfter(each, itemCompare(q.order), after, q.limit + 1);
     const page = firsts.slice(0, q.limit);
     const recs = await recordsOf(kv, page);
@@ -91,8 +89,11 @@ export async function queryTriggers(
 export async function matchingIds(kv: Deno.Kv, f: Filter, max: number): Promise<string[]> {
   const q: ListQuery = { ...f, sort: "createdAt", order: "asc", limit: max + 1 };
   if (q.q || q.tag?.length) {
-    const { each } = await materialise(kv, q);
-    return firstAfter(each, itemCompare("asc"), null, max + 1).map((i) => i.id);
+    const p = await plan(kv, q);
+    if (p.cost <= MATERIALISE_MAX) {
+      const { each } = await materialise(kv, q, p);
+      return firstAfter(each, itemCompare("asc"), null, max + 1).map((i) => i.id);
+    }
   }
   const out: string[] = [];
   let cursor: Item | null = null;
@@ -102,14 +103,6 @@ export async function matchingIds(kv: Deno.Kv, f: Filter, max: number): Promise<
     cursor = page.last;
   } while (cursor && out.length <= max);
   return out;
-}
-
-/** Records of `items` in order, skipping any deleted since they were found. */
-async function recordsOf(kv: Deno.Kv, items: Item[]): Promise<TriggerRecord[]> {
-  const missing = items.filter((it) => !it.rec);
-  const read = await getManyChunked<TriggerRecord>(kv, missing.map((it) => keys.trigger(it.id)));
-  missing.forEach((it, i) => (it.rec = read[i].value ?? undefined));
-  return items.flatMap((it) => (it.rec ? [it.rec] : []));
 }
 
 /** Exact total from the status-and-type counters (no q, no tag). */
@@ -122,6 +115,61 @@ async function countByFacets(kv: Deno.Kv, f: Filter): Promise<number> {
   return n;
 }
 
+/** How a `q`, `tag` or sort=lastRunAt query's matching set would be built, before reading it. */
+interface Plan {
+  cat?: ReadonlyMap<string, CatalogEntry>;
+  /** id -> name of the triggers whose name contains `q`. */
+  names?: Map<string, string>;
+  /** The tag whose index gives the candidates (the rarest, unless `names` are fewer). */
+  tag?: string;
+  /** Whether the candidates' records must be read (a filter or the order is on them). */
+  needRecords: boolean;
+  /** KV entries building the set reads: the tag's index entries, then records. */
+  cost: number;
+  /** How many match, when one counter or the names say so exactly; else null. */
+  total: number | null;
+}
+
+async function plan(kv: Deno.Kv, q: ListQuery): Promise<Plan> {
+  const cat = (q.q || q.sort === "lastRunAt")
+    ? await (catalogOf(kv)?.entries() ?? scanCatalog(kv))
+    : undefined;
+  const names = q.q ? namesIn(cat!, q.q) : undefined;
+  const rarest = q.tag?.length ? await rarestTag(kv, q.tag) : undefined;
+  const byTag = rarest !== undefined && (names === undefined || rarest.count <= names.size);
+  const tagsOnRecord = new Set(q.tag ?? []).size - (byTag ? 1 : 0);
+  // Records are needed to filter (status, type, further tags) and for the name and next orders
+  // unless the name scan already gave the names.
+  const needRecords = q.status !== undefined || q.type !== undefined || tagsOnRecord > 0 ||
+    q.sort === "nextRunAt" || (q.sort === "name" && !q.q);
+  const candidates = byTag ? rarest!.count : names ? names.size : cat!.size;
+  const only = (n: number | undefined) =>
+    q.status === undefined && q.type === undefined && n !== undefined;
+  const total = only(rarest?.count) && !q.q && new Set(q.tag).size === 1
+    ? rarest!.count
+    : only(names?.size) && !q.tag?.length
+    ? names!.size
+    : null;
+  return {
+    cat,
+    names,
+    tag: byTag ? rarest!.tag : undefined,
+    needRecords,
+    cost: (byTag ? candidates : 0) + (needRecords ? candidates : 0),
+    total,
+  };
+}
+
+/** The first positions after `after` by last run, from the catalog: a walk's source. */
+function lastRunOrder(p: Plan, q: ListQuery, after: Item | null): Item[] {
+  const cat = p.cat!;
+  const ids = p.names ? p.names.keys() : cat.keys();
+  const each: Parameters<typeof firstAfter>[0] = (visit) => {
+    for (const id of ids) visit(id, cat.get(id)?.last || null);
+  };
+  return firstAfter(each, itemCompare(q.order), after, WALK_BUDGET + 1);
+}
+
 /** The matching set: `each` visits every item (for firstAfter), `size` is how many. */
 type Matching = { each: Parameters<typeof firstAfter>[0]; size: number };
 
@@ -130,33 +178,22 @@ type Matching = { each: Parameters<typeof firstAfter>[0]; size: number };
  * they were read). Names and last runs come from the instance's catalog when it has one
  * (db/trigger_catalog.ts); a KV handle without one (not built by createDeps) scans per query.
  */
-async function materialise(kv: Deno.Kv, q: ListQuery): Promise<Matching> {
-  const cat = (q.q || q.sort === "lastRunAt")
-    ? await (catalogOf(kv)?.entries() ?? scanCatalog(kv))
-    : undefined;
-  let ids: string[] | null = null;
-  let names = new Map<string, string>();
-  if (q.tag?.length) ids = await rarestTagIds(kv, q.tag);
-  if (q.q) {
-    names = namesIn(cat!, q.q);
-    ids = ids ? ids.filter((id) => names.has(id)) : [...names.keys()];
-  }
+async function materialise(kv: Deno.Kv, q: ListQuery, p: Plan): Promise<Matching> {
+  const { cat, names } = p;
+  let ids: string[] | null = p.tag === undefined ? null : await tagIds(kv, p.tag);
+  if (names) ids = ids ? ids.filter((id) => names.has(id)) : [...names.keys()];
   let lastOf = (_id: string) => 0;
   if (q.sort === "lastRunAt") {
     // Every trigger, nothing else to filter: the items straight from the catalog, one pass.
-    if (ids === null && q.status === undefined && q.type === undefined) {
+    if (ids === null && !p.needRecords) {
       const all = cat!;
       return { each: (visit) => all.forEach((e, id) => visit(id, e.last || null)), size: all.size };
     }
     ids ??= [...cat!.keys()];
     lastOf = (id) => cat!.get(id)?.last ?? 0;
   }
-  // Records are needed to filter (status, type, further tags) and for the name and next orders
-  // unless the name scan already gave the names.
-  const needRecords = q.status !== undefined || q.type !== undefined || (q.tag?.length ?? 0) > 1 ||
-    q.sort === "nextRunAt" || (q.sort === "name" && !q.q);
   let items: Item[] = ids!.map((id) => ({ id, v: null }));
-  if (needRecords) {
+  if (p.needRecords) {
     await recordsOf(kv, items);
     items = items.filter((it) => it.rec && matches(it.rec, q));
   }
@@ -164,7 +201,7 @@ async function materialise(kv: Deno.Kv, q: ListQuery): Promise<Matching> {
     it.v = it.rec
       ? valueOf(it.rec, q.sort, lastOf)
       : q.sort === "name"
-      ? names.get(it.id)!
+      ? names!.get(it.id)!
       : q.sort === "lastRunAt"
       ? lastOf(it.id) || null
       : null;
@@ -180,118 +217,21 @@ function namesIn(cat: ReadonlyMap<string, CatalogEntry>, sub: string): Map<strin
   return out;
 }
 
-/** Ids carrying the rarest of `tags` (the others are checked on the records). */
-async function rarestTagIds(kv: Deno.Kv, tags: string[]): Promise<string[]> {
+/** The rarest of `tags` and how many triggers carry it (exact: a counter). */
+async function rarestTag(kv: Deno.Kv, tags: string[]): Promise<{ tag: string; count: number }> {
   const counts = await getManyChunked<Deno.KvU64>(kv, tags.map(keys.triggerTagCount));
   let best = 0;
   counts.forEach((c, i) => {
     if (signed(c.value ?? undefined) < signed(counts[best].value ?? undefined)) best = i;
   });
+  return { tag: tags[best], count: signed(counts[best].value ?? undefined) };
+}
+
+/** Ids carrying `tag`. */
+async function tagIds(kv: Deno.Kv, tag: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const e of kv.list<string>({ prefix: keys.triggerTagPrefix(tags[best]) })) {
+  for await (const e of kv.list<string>({ prefix: keys.triggerTagPrefix(tag) })) {
     ids.push(e.key[2] as string);
   }
   return ids;
-}
-
-/**
- * One page by walking an ordered index from `after`; `last` is the position to go on from
- * (null when the index is exhausted), also when the budget ran out before a full page.
- */
-async function walk(
-  kv: Deno.Kv,
-  q: ListQuery,
-  after: Item | null,
-): Promise<{ items: TriggerRecord[]; nextCursor: string | null; last: Item | null }> {
-  const found: Item[] = [];
-  let scanned = 0;
-  let chunk: Item[] = [];
-  let lastSeen: Item | null = null;
-  const flush = async () => {
-    await recordsOf(kv, chunk);
-    for (const it of chunk) if (it.rec && matches(it.rec, q)) found.push(it);
-    chunk = [];
-  };
-  let exhausted = true;
-  for await (const it of ordered(kv, q.sort, q.order, after)) {
-    chunk.push(it);
-    lastSeen = it;
-    if (chunk.length >= Math.min(200, q.limit + 1 - found.length)) await flush();
-    if (found.length > q.limit || ++scanned >= WALK_BUDGET) {
-      exhausted = false;
-      break;
-    }
-  }
-  await flush();
-  const page = found.slice(0, q.limit);
-  const full = found.length > q.limit;
-  const resume = full ? page[page.length - 1] : exhausted ? null : lastSeen;
-  return {
-    items: page.map((it) => it.rec!),
-    nextCursor: resume ? encodeCursor(q.sort, q.order, resume) : null,
-    last: resume,
-  };
-}
-
-/** Index positions after `after` in the requested order (records attached where stored). */
-async function* ordered(
-  kv: Deno.Kv,
-  sort: Sort,
-  order: "asc" | "desc",
-  after: Item | null,
-): AsyncGenerator<Item> {
-  const reverse = order === "desc";
-  const range = (prefix: Deno.KvKey, from: Deno.KvKey | null) =>
-    from === null
-      ? { prefix }
-      : reverse
-      ? { prefix, end: [...prefix, ...from] }
-      : { prefix, start: [...prefix, ...from, ""] };
-  const opts = { reverse, batchSize: 200 };
-  if (sort === "createdAt") {
-    const from = after ? [after.id] : null;
-    for await (const e of kv.list<TriggerRecord>(range(keys.triggersPrefix(), from), opts)) {
-      yield { id: e.value.id, v: null, rec: e.value };
-    }
-    return;
-  }
-  if (sort === "name") {
-    const from = after ? [after.v as string] : null;
-    for await (const e of kv.list<string>(range(keys.triggerNamesPrefix(), from), opts)) {
-      yield { id: e.value, v: e.key[1] as string };
-    }
-    return;
-  }
-  // nextRunAt: the due index (active) merged with the paused index, then those without.
-  if (after === null || after.v !== null) {
-    const from = after ? [after.v as number, after.id] : null;
-    const a = kv.list<string>(range(keys.duePrefix(), from), opts);
-    const b = kv.list<string>(range(keys.pausedNextPrefix(), from), opts);
-    const timed = (e: Deno.KvEntry<string>): Item => ({ id: e.value, v: e.key[1] as number });
-    yield* merge(a, b, timed, itemCompare(order));
-  }
-  const from = after && after.v === null ? [after.id] : null;
-  for await (const e of kv.list<string>(range(keys.noNextPrefix(), from), opts)) {
-    yield { id: e.value, v: null };
-  }
-}
-
-/** Two ordered streams as one, in `cmp` order. */
-async function* merge<T>(
-  a: AsyncIterator<T>,
-  b: AsyncIterator<T>,
-  toItem: (x: T) => Item,
-  cmp: (x: Item, y: Item) => number,
-): AsyncGenerator<Item> {
-  let x = await a.next();
-  let y = await b.next();
-  while (!x.done || !y.done) {
-    if (y.done || (!x.done && cmp(toItem(x.value), toItem(y.value)) <= 0)) {
-      yield toItem(x.value as T);
-      x = await a.next();
-    } else {
-      yield toItem(y.value);
-      y = await b.next();
-    }
-  }
 }

@@ -252,7 +252,7 @@ export async function toTriggerViews(
 export function listTriggers(
   kv: Deno.Kv,
   q: { type?: Trigger["type"]; status?: Trigger["status"]; limit: number; cursor?: string },
-): Promise<{ items: TriggerRecord[]; nextCursor: string | null; total: number }> {
+): Promise<{ items: TriggerRecord[]; nextCursor: string | null; total: number | null }> {
   return queryTriggers(kv, { ...q, sort: "createdAt", order: "asc" });
 }
 

@@ -37,9 +37,10 @@
  * }} LogEntry
  */
 /**
- * One page of a listing; `total` only from servers that count matches.
+ * One page of a listing; `total` only from servers that count matches, null when counting
+ * would read too much (docs/api.md).
  * @template T
- * @typedef {{ items: T[], nextCursor: string | null, total?: number }} Page
+ * @typedef {{ items: T[], nextCursor: string | null, total?: number | null }} Page
  */
 /**
  * @typedef {{

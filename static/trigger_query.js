@@ -154,7 +154,7 @@ export function matchesQuery(t, q) {
 /**
  * The loaded list: server pages (`items`), triggers created live that no loaded page holds yet
  * (`pinned`, shown on top until a reload places them), and the server's matching count.
- * @typedef {{ items: Trigger[], pinned: Trigger[], nextCursor: string | null, total?: number }} ListState
+ * @typedef {{ items: Trigger[], pinned: Trigger[], nextCursor: string | null, total?: number | null }} ListState
  */
 
 /**

@@ -5,7 +5,7 @@ import { markup } from "../markup.js";
 
 /**
  * @param {{
- *   list: { items: unknown[], nextCursor: string | null, total?: number },
+ *   list: { items: unknown[], nextCursor: string | null, total?: number | null },
  *   extra: number,
  * }} props `extra`: triggers created here that no loaded page holds yet
  */
