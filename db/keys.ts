@@ -72,6 +72,7 @@ export const keys = {
    * trigger's entries; outside `["log_stats"]`, which every trigger would otherwise grow.
    */
   logCounterName: (counter: CounterId) => ["log_names", counter] as const,
+  logCounterNamesPrefix: () => ["log_names"] as const,
   /** Where stores written before `logCounterName` moved keep a name: read and removed. */
   logCounterNameLegacy: (counter: CounterId) => ["log_stats", counter, "name"] as const,
   /**

@@ -213,12 +213,31 @@ async function nameRows(
 ): Promise<void> {
   const named = rows.filter((r) => r.triggerId !== null);
   const ids = named.map((r) => r.triggerId!);
-  const names = await getManyChunked<string>(kv, ids.map((id) => keys.logCounterName(id)));
-  const missing = ids.filter((id, i) => names[i].value === null && !legacy.has(id));
+  const names = await readNames(kv, ids);
+  const missing = ids.filter((id) => !names.has(id) && !legacy.has(id));
   const recs = await getManyChunked<TriggerRecord>(kv, missing.map((id) => keys.trigger(id)));
   const fromRecord = new Map(missing.map((id, i) => [id, recs[i].value?.name]));
-  named.forEach((r, i) => {
-    const id = ids[i];
-    r.triggerName = names[i].value ?? legacy.get(id) ?? fromRecord.get(id) ?? id;
-  });
+  for (const r of named) {
+    const id = r.triggerId!;
+    r.triggerName = names.get(id) ?? legacy.get(id) ?? fromRecord.get(id) ?? id;
+  }
+}
+
+/** Rows up to which names are read one by one; beyond, one scan of every name costs less. */
+const NAME_GETS_MAX = 1_000;
+
+async function readNames(kv: Deno.Kv, ids: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (ids.length <= NAME_GETS_MAX) {
+    const got = await getManyChunked<string>(kv, ids.map((id) => keys.logCounterName(id)));
+    got.forEach((e, i) => e.value !== null && out.set(ids[i], e.value));
+    return out;
+  }
+  const wanted = new Set(ids);
+  const prefix = keys.logCounterNamesPrefix();
+  for await (const e of kv.list<string>({ prefix }, { batchSize: 1000 })) {
+    const id = e.key[1] as string;
+    if (wanted.has(id)) out.set(id, e.value);
+  }
+  return out;
 }

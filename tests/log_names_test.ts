@@ -12,6 +12,8 @@ import { addLogWrites } from "../db/log_writes.ts";
 import { ulid } from "../core/ulid.ts";
 import type { StoredLog } from "../core/schemas.ts";
 import { sweepLogs } from "../services/housekeeping.ts";
+import { insertTriggersBatch } from "../db/triggers.ts";
+import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 
 const WINDOWS = { activeRetentionMs: 2000, archiveRetentionMs: 3000 };
@@ -19,6 +21,25 @@ const WINDOWS = { activeRetentionMs: 2000, archiveRetentionMs: 3000 };
 // Hours behind the wall clock, ten minutes apart per test: log ids are monotonic per process.
 let nextBase = Date.now() - 20 * 3600_000;
 const startClock = () => new ManualClock(nextBase += 600_000);
+
+/** A firing's log entry of trigger `triggerId`, as stored. */
+function logOf(triggerId: string, triggerName: string, ms: number): StoredLog {
+  return {
+    id: ulid(ms),
+    triggerId,
+    triggerName,
+    triggerType: "api",
+    source: "api",
+    test: false,
+    scheduledFor: null,
+    firedAt: new Date(ms).toISOString(),
+    lateMs: null,
+    catchUp: false,
+    payload: null,
+    outcome: "ok",
+    delivery: null,
+  };
+}
 
 async function countKeys(kv: Deno.Kv, prefix: string): Promise<number> {
   let n = 0;
@@ -120,21 +141,7 @@ Deno.test("a store written before the names moved: stats read its names, the swe
   const t0 = clock.now();
   // As the older code left it: an entry of a since-deleted trigger, its name among the counters.
   const triggerId = ulid(t0);
-  const log: StoredLog = {
-    id: ulid(t0),
-    triggerId,
-    triggerName: "old-name",
-    triggerType: "api",
-    source: "api",
-    test: false,
-    scheduledFor: null,
-    firedAt: new Date(t0).toISOString(),
-    lateMs: null,
-    catchUp: false,
-    payload: null,
-    outcome: "ok",
-    delivery: null,
-  };
+  const log = logOf(triggerId, "old-name", t0);
   const op = t.kv.atomic().set(keys.logCounterNameLegacy(triggerId), "old-name");
   addLogWrites(op, log, WINDOWS);
   assert.ok((await op.commit()).ok);
@@ -145,4 +152,30 @@ Deno.test("a store written before the names moved: stats read its names, the swe
   assert.deepEqual([swept.deleted, swept.countersRemoved], [1, 1]);
   assert.equal(await countKeys(t.kv, "log_stats"), 1); // the sweep cursor
   assert.equal(await countKeys(t.kv, "log_zero_check"), 0);
+});
+
+Deno.test("stats name a thousand and more rows from one scan of the names, deleted triggers too", async () => {
+  const clock = startClock();
+  await using t = await testApp({ config: WINDOWS, clock });
+  const t0 = clock.now();
+  const recs = Array.from(
+    { length: 1_050 },
+    (_, i) => newTriggerRecord(buildDefinition({ name: `bulk-${i}`, type: "api" }, t0, null), t0),
+  );
+  await insertTriggersBatch(t.kv, recs);
+  for (let i = 0; i < recs.length; i += 100) {
+    const op = t.kv.atomic();
+    for (const r of recs.slice(i, i + 100)) addLogWrites(op, logOf(r.id, r.name, t0), WINDOWS);
+    assert.ok((await op.commit()).ok);
+  }
+  const gone = recs[7];
+  assert.equal((await t.call("DELETE", `/api/triggers/${gone.id}`)).status, 204);
+  const stats = (await t.call("GET", "/api/logs/stats")).body;
+  assert.equal(stats.byTrigger.length, recs.length);
+  const names = new Map(
+    stats.byTrigger.map((
+      r: { triggerId: string; triggerName: string },
+    ) => [r.triggerId, r.triggerName]),
+  );
+  assert.ok(recs.every((r) => names.get(r.id) === r.name));
 });
