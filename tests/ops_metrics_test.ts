@@ -177,6 +177,24 @@ Deno.test("GET /metrics parses as Prometheus text and counts on-demand firings a
   );
 });
 
+Deno.test("methods a client makes up count as one OTHER series, never one series each", async () => {
+  await using t = await testApp();
+  for (const method of ["XYZZY1", "XYZZY2", "PROPFIND"]) {
+    const res = await t.app.request("/api/triggers", { method });
+    await res.body?.cancel();
+  }
+  const { samples } = parseProm((await t.call("GET", "/metrics")).body);
+  const methods = new Set(
+    samples.filter((s) => s.name === "tock_http_requests_total").map((s) => s.labels.method),
+  );
+  assert.ok(methods.has("OTHER"));
+  assert.ok([...methods].every((m) => !/XYZZY|PROPFIND/.test(m)), [...methods].join());
+  const other = samples.filter((s) =>
+    s.name === "tock_http_requests_total" && s.labels.method === "OTHER"
+  ).reduce((n, s) => n + s.value, 0);
+  assert.equal(other, 3);
+});
+
 Deno.test("tock_triggers counts by status and tock_due_overdue counts occurrences over a second late", async () => {
   const clock = new ManualClock(Date.parse("2026-11-29T10:00:00.000Z"));
   await using t = await testApp({ clock });

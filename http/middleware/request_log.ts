@@ -56,6 +56,13 @@ export function routeLabel(c: Context): string {
   return routes.length ? routes[routes.length - 1].path : "unmatched";
 }
 
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/** The metrics label of a method: any other token a client sends is "OTHER" (one series). */
+function methodLabel(method: string): string {
+  return METHODS.has(method) ? method : "OTHER";
+}
+
 /**
  * Times every request, counts it in `metrics` (by method, route pattern, status) and logs it to
  * `sink`. Register it first, so it sees the final status of everything after it (401, 429, 503).
@@ -66,7 +73,7 @@ export function observeRequests(metrics: Metrics | null, sink: LogSink | null): 
     await next();
     const seconds = (performance.now() - started) / 1000;
     const route = routeLabel(c);
-    metrics?.request(c.req.method, route, c.res.status, seconds);
+    metrics?.request(methodLabel(c.req.method), route, c.res.status, seconds);
     // Health probes (Docker's HEALTHCHECK, load balancers) would drown the log: counted, not logged.
     if (route === "/healthz" && c.res.status === 200) return;
     if (!sink) return;
