@@ -29,10 +29,17 @@ export async function insertBackfillJob(kv: Deno.Kv, job: BackfillJob): Promise<
   await retryLocked(() => kv.set(keys.backfillJob(job.triggerId, job.id), job));
 }
 
-/** Every stored job with its versionstamp (jobs are few: one per backfill call in progress). */
-export async function listBackfillJobs(kv: Deno.Kv): Promise<Deno.KvEntry<BackfillJob>[]> {
+/**
+ * The first `limit` stored jobs with their versionstamps (one per backfill call in progress;
+ * a finished job is deleted, so later ones come into view as earlier ones end).
+ */
+export async function listBackfillJobs(
+  kv: Deno.Kv,
+  limit = 100,
+): Promise<Deno.KvEntry<BackfillJob>[]> {
   const out: Deno.KvEntry<BackfillJob>[] = [];
-  for await (const e of kv.list<BackfillJob>({ prefix: keys.backfillJobsPrefix() })) out.push(e);
+  const iter = kv.list<BackfillJob>({ prefix: keys.backfillJobsPrefix() }, { limit });
+  for await (const e of iter) out.push(e);
   return out;
 }
 
@@ -69,8 +76,9 @@ export async function markedOccurrences(
 /**
  * The `scheduledFor` instants in [fromMs, toMs) of the trigger's scheduled and backfill
  * firings still in the log. Reads the trigger's log index from `fromMs` (less a minute of
- * clock skew) to now: a backfill is rare and operator-made, and this keeps the scheduler's
- * claim, the hot path, free of any extra write.
+ * clock skew) to now, not to `toMs`: a catch-up firing of an occurrence in the window may have
+ * been logged hours after it. A backfill is rare and operator-made, and this keeps the
+ * scheduler's claim, the hot path, free of any extra write; the entries are read 500 at a time.
  */
 export async function firedInLog(
   kv: Deno.Kv,
@@ -78,27 +86,38 @@ export async function firedInLog(
   fromMs: number,
   toMs: number,
 ): Promise<Set<number>> {
-  const ids: string[] = [];
   const prefix = keys.logsByTriggerPrefix(triggerId);
   const iter = kv.list<null>({
     start: [...prefix, ulidFloor(Math.max(0, fromMs - 60_000))],
     end: [...prefix, "\uffff"],
-  }, { batchSize: 500 });
-  // The index holds no value: the log id is the last part of its key.
-  for await (const e of iter) ids.push(e.key[e.key.length - 1] as string);
-  const logs = await retryLocked(() =>
-    getManyChunked<StoredLog>(kv, ids.map((id) => keys.log(id)))
-  );
+  }, { batchSize: FIRED_BATCH });
   const out = new Set<number>();
-  for (const { value: l } of logs) {
-    if (!l || l.scheduledFor === null) continue;
-    if (l.source !== "schedule" && l.source !== "backfill") continue;
-    if (l.outcome === "missed" || l.outcome === "skipped") continue;
-    const t = Date.parse(l.scheduledFor);
-    if (t >= fromMs && t < toMs) out.add(t);
+  // In batches, so memory stays flat however many entries the trigger logged since `fromMs`.
+  let ids: string[] = [];
+  const fold = async () => {
+    const logs = await retryLocked(() =>
+      getManyChunked<StoredLog>(kv, ids.map((id) => keys.log(id)))
+    );
+    ids = [];
+    for (const { value: l } of logs) {
+      if (!l || l.scheduledFor === null) continue;
+      if (l.source !== "schedule" && l.source !== "backfill") continue;
+      if (l.outcome === "missed" || l.outcome === "skipped") continue;
+      const t = Date.parse(l.scheduledFor);
+      if (t >= fromMs && t < toMs) out.add(t);
+    }
+  };
+  // The index holds no value: the log id is the last part of its key.
+  for await (const e of iter) {
+    ids.push(e.key[e.key.length - 1] as string);
+    if (ids.length >= FIRED_BATCH) await fold();
   }
+  await fold();
   return out;
 }
+
+/** Log entries read per round by `firedInLog`. */
+const FIRED_BATCH = 500;
 
 /**
  * Commits backfill firings of `rec` with the job's progress: the lease is checked, each

@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { keys } from "../db/keys.ts";
+import { addLogWrites } from "../db/log_writes.ts";
+import { ulid } from "../core/ulid.ts";
 import type { StoredLog } from "../core/schemas.ts";
+import { BackfillRunner } from "../services/backfill_runner.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { api, type RunningServer, startServer, waitFor } from "./helpers/server.ts";
 
@@ -138,4 +141,87 @@ Deno.test("a backfill of 500 called twice and interrupted by kill -9 fires each 
   } finally {
     await srv.stop();
   }
+});
+
+Deno.test("more jobs than the runner lists at once all run, each occurrence once", async () => {
+  await using t = await testApp({ config: { backfillRate: 10_000 } });
+  const now = Date.now();
+  const created = await t.call("POST", "/api/triggers", {
+    name: uniqueName(),
+    schedule: { everySeconds: 60, startAt: iso(now - 86400_000) },
+  });
+  const id = created.body.id;
+  // 120 calls, one past occurrence each: 120 jobs, beyond the 100 one poll lists.
+  const start = Date.parse(created.body.schedule.startAt);
+  for (let i = 0; i < 120; i++) {
+    const at = start + i * 60_000;
+    const res = await t.call("POST", `/api/triggers/${id}/backfill`, {
+      from: iso(at),
+      to: iso(at + 1),
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.queued, 1);
+  }
+  const jobs = async () => {
+    let n = 0;
+    for await (const _ of t.kv.list({ prefix: keys.backfillJobsPrefix() })) n++;
+    return n;
+  };
+  assert.equal(await jobs(), 120);
+  const runner = new BackfillRunner(t.deps, { pollMs: 10 });
+  runner.start();
+  try {
+    await waitFor(async () => (await jobs()) === 0, 60_000);
+  } finally {
+    await runner.stop();
+  }
+  const fired: string[] = [];
+  for await (const e of t.kv.list<StoredLog>({ prefix: keys.logsPrefix() })) {
+    if (e.value.triggerId === id && e.value.source === "backfill") {
+      fired.push(e.value.scheduledFor!);
+    }
+  }
+  assert.equal(fired.length, 120);
+  assert.equal(new Set(fired).size, 120);
+});
+
+Deno.test("occurrences the schedule already fired are found however many the log holds", async () => {
+  await using t = await testApp();
+  const now = Date.now();
+  const created = await t.call("POST", "/api/triggers", {
+    name: uniqueName(),
+    schedule: { everySeconds: 1, startAt: iso(now - 3600_000) },
+  });
+  const rec = created.body;
+  const start = Date.parse(rec.schedule.startAt);
+  // 1,200 scheduled firings in the log (more than one read round of 500), one per second.
+  for (let i = 0; i < 1_200; i += 100) {
+    const op = t.kv.atomic();
+    for (let j = i; j < i + 100; j++) {
+      const at = start + j * 1000;
+      const log: StoredLog = {
+        id: ulid(at),
+        triggerId: rec.id,
+        triggerName: rec.name,
+        triggerType: "scheduled",
+        source: "schedule",
+        test: false,
+        scheduledFor: iso(at),
+        firedAt: iso(at),
+        lateMs: 0,
+        catchUp: false,
+        payload: null,
+        outcome: "ok",
+        delivery: null,
+      };
+      addLogWrites(op, log, t.deps.config);
+    }
+    assert.ok((await op.commit()).ok);
+  }
+  const res = await t.call("POST", `/api/triggers/${rec.id}/backfill`, {
+    from: iso(start),
+    to: iso(start + 1_300_000),
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(res.body, { occurrences: 1_300, alreadyFired: 1_200, queued: 100 });
 });
