@@ -102,8 +102,11 @@ async function follow(ctx: Ctx, filters: Filters): Promise<number> {
         );
         connectedOnce = true;
         backoffMs = 250;
+        let paused = false;
         for await (const ev of readEvents(res.body!)) {
           if (ev.id) lastEventId = ev.id;
+          // The server's replay reads a bounded slice per connection: go on from its last id.
+          if (ev.event === "replay-paused") paused = true;
           if (ev.event !== "fired") continue;
           let entry: LogEntry;
           try {
@@ -114,6 +117,7 @@ async function follow(ctx: Ctx, filters: Filters): Promise<number> {
           }
           if (matches(entry, filters)) ctx.out(ctx.json ? JSON.stringify(entry) : logLine(entry));
         }
+        if (paused) continue;
         why = "Event stream ended";
       } catch (err) {
         if (stop.signal.aborted) break;

@@ -126,22 +126,88 @@ async function triggerLogIndex(kv: Deno.Kv, ref: string): Promise<Deno.KvKey> {
   return keys.logsByNamePrefix(ref);
 }
 
+/** Most entries (index entries, when narrowed to a trigger) one replay reads. */
+export const REPLAY_MAX = 10_000;
+
+/** What a replay yields: entries, oldest first, then where it stopped if it hit its bound. */
+export type Replayed = { log: StoredLog } | { pausedAt: string };
+
 /**
  * Entries with ids after `afterId` still retained at `nowMs`, oldest first: the replay of an
  * event stream reconnecting with `Last-Event-ID`. Read lazily, so the caller sets the pace.
+ * With `trigger` (an id or a name), only that trigger's entries, read through its log indexes.
+ * After `max` entries read (matching or not), yields `{ pausedAt }`, the last id read, and
+ * ends: a replay never reads more than that, however far behind the client is.
  */
 export async function* logsAfter(
   kv: Deno.Kv,
   afterId: string,
   nowMs: number,
   w: Windows,
-): AsyncGenerator<StoredLog> {
+  trigger: string | null = null,
+  max = REPLAY_MAX,
+): AsyncGenerator<Replayed> {
   const { retainedFrom } = retentionBounds(nowMs, w);
   const from = afterId + "\0" > retainedFrom ? afterId + "\0" : retainedFrom;
-  const prefix = keys.logsPrefix();
-  const iter = kv.list<StoredLog>({
-    start: [...prefix, from],
-    end: [...prefix, listedBefore(nowMs)],
-  }, { batchSize: 200 });
-  for await (const e of iter) yield e.value;
+  const to = listedBefore(nowMs);
+  let read = 0;
+  if (trigger === null) {
+    const prefix = keys.logsPrefix();
+    const iter = kv.list<StoredLog>({ start: [...prefix, from], end: [...prefix, to] }, {
+      batchSize: 200,
+    });
+    for await (const e of iter) {
+      yield { log: e.value };
+      if (++read >= max) {
+        yield { pausedAt: e.value.id };
+        return;
+      }
+    }
+    return;
+  }
+  // The entries of a trigger id and those carrying the name, merged in id order.
+  const range = (prefix: Deno.KvKey) => ({ start: [...prefix, from], end: [...prefix, to] });
+  const byId = isUlid(trigger)
+    ? kv.list<null>(range(keys.logsByTriggerPrefix(trigger)), { batchSize: 200 })
+    : null;
+  const byName = keySize(keys.logsByNamePrefix(trigger)) > 2000
+    ? null
+    : kv.list<null>(range(keys.logsByNamePrefix(trigger)), { batchSize: 200 });
+  let ids: string[] = [];
+  const flush = async function* () {
+    const got = await getManyChunked<StoredLog>(kv, ids.map((id) => keys.log(id)));
+    ids = [];
+    for (const e of got) if (e.value) yield { log: e.value };
+  };
+  for await (const id of mergeIds(byId, byName)) {
+    ids.push(id);
+    if (++read >= max) {
+      yield* flush();
+      yield { pausedAt: id };
+      return;
+    }
+    if (ids.length >= 100) yield* flush();
+  }
+  yield* flush();
+}
+
+/** The log ids (last key part) of two index listings, merged in order, each id once. */
+async function* mergeIds(
+  a: Deno.KvListIterator<null> | null,
+  b: Deno.KvListIterator<null> | null,
+): AsyncGenerator<string> {
+  const idOf = (r: IteratorResult<Deno.KvEntry<null>>) =>
+    r.done ? null : r.value.key[r.value.key.length - 1] as string;
+  let x = a ? idOf(await a.next()) : null;
+  let y = b ? idOf(await b.next()) : null;
+  while (x !== null || y !== null) {
+    if (y === null || (x !== null && x <= y)) {
+      yield x!;
+      if (x === y) y = idOf(await b!.next());
+      x = idOf(await a!.next());
+    } else {
+      yield y;
+      y = idOf(await b!.next());
+    }
+  }
 }

@@ -39,6 +39,8 @@ export interface AppOptions {
   schedulerStatus?: () => SchedulerStatus;
   /** Heartbeat interval of /api/events (15 s by default; tests shorten it). */
   eventsHeartbeatMs?: number;
+  /** Entries one /api/events replay reads before it pauses (10,000; tests shorten it). */
+  eventsReplayMax?: number;
   /** Aborted when the server stops: ends open /api/events streams so shutdown need not wait. */
   shutdown?: AbortSignal;
   /** Where one line per request goes (main.ts: stdout in --log-format); none when absent. */
@@ -161,7 +163,11 @@ export function createApp(deps: Deps, opts: AppOptions = {}): Hono {
   // Long-lived: mounted before the request timeout, which must never cut it.
   app.route(
     "/api/events",
-    eventRoutes(deps, { heartbeatMs: opts.eventsHeartbeatMs, shutdown: opts.shutdown }),
+    eventRoutes(deps, {
+      heartbeatMs: opts.eventsHeartbeatMs,
+      replayMax: opts.eventsReplayMax,
+      shutdown: opts.shutdown,
+    }),
   );
   app.use(requestTimeout(config.requestTimeoutMs));
   app.route("/api/triggers", triggerRoutes(deps));

@@ -9,7 +9,9 @@
  * entry newer than that id still within retention, read from KV at the client's own pace, then
  * the live ones. The bus is subscribed before the replay scan; live firings queue meanwhile and
  * those the replay already sent are dropped, so the seam has neither gaps nor duplicates.
- * `?trigger=` (id or name) narrows the stream.
+ * `?trigger=` (id or name) narrows the stream (and the replay reads that trigger's indexes).
+ * One replay reads at most REPLAY_MAX entries: a client further behind gets `replay-paused`
+ * with the last id read and the stream ends; reconnecting with that id continues the replay.
  *
  * Memory: the body is a pull stream over an async generator with no buffer of its own, so
  * nothing is produced before the connection takes it. Live events wait in a per-client queue bounded in bytes; a client that
@@ -22,7 +24,7 @@ import type { Deps } from "../core/deps.ts";
 import { ValidationError } from "../core/errors.ts";
 import type { TriggerChange } from "../core/firing_bus.ts";
 import { toLogView } from "../core/log_view.ts";
-import { logsSince, triggerViews } from "../services/reads.ts";
+import { logsSince, REPLAY_MAX, triggerViews } from "../services/reads.ts";
 import { isUlid, ulidTime } from "../core/ulid.ts";
 import type { StoredLog } from "../core/schemas.ts";
 
@@ -36,6 +38,8 @@ export interface EventStreamOptions {
   shutdown?: AbortSignal;
   /** Unsent bytes one client may fall behind before it is disconnected (1 MiB). */
   maxBacklogBytes?: number;
+  /** Entries one replay reads before it pauses (REPLAY_MAX); smaller only in tests. */
+  replayMax?: number;
 }
 
 /** What the client should wait before reconnecting, sent once as the SSE `retry:` field. */
@@ -60,6 +64,7 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
   const settings = {
     heartbeatMs: opts.heartbeatMs ?? 15_000,
     maxBacklogBytes: opts.maxBacklogBytes ?? 1024 * 1024,
+    replayMax: opts.replayMax ?? REPLAY_MAX,
     shutdown: opts.shutdown,
   };
   // One KV read per change for all streams: each change object is published once.
@@ -162,6 +167,7 @@ interface StreamParams {
   trigger: string | null;
   heartbeatMs: number;
   maxBacklogBytes: number;
+  replayMax: number;
   shutdown?: AbortSignal;
   triggerFrame: (change: TriggerChange) => Promise<Uint8Array>;
 }
@@ -209,8 +215,16 @@ function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
         const now = deps.clock.now();
         const sent = new Set<string>();
         // Pulled lazily: the scan advances only as fast as the client reads.
-        for await (const log of logsSince(deps, p.lastEventId)) {
+        for await (const r of logsSince(deps, p.lastEventId, p.trigger, p.replayMax)) {
           if (queue.closed) break;
+          if ("pausedAt" in r) {
+            // The replay's bound: the stream ends here, its last id the point to go on from.
+            // The client reconnects with it and the next replay continues, so nothing is lost.
+            const data = JSON.stringify({ reason: "replay limit", limit: p.replayMax });
+            yield sseFrame({ event: "replay-paused", id: r.pausedAt, data });
+            return;
+          }
+          const log = r.log;
           if (!matches(log.triggerId, log.triggerName)) continue;
           const frame = logFrame(log);
           if (!frame) continue;

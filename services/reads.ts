@@ -5,7 +5,7 @@
  */
 import type { Deps } from "../core/deps.ts";
 import type { HistogramQuery, LogListQuery } from "../core/request_schemas.ts";
-import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
+import type { TriggerRecord } from "../core/schemas.ts";
 import {
   countOverdue as countOverdueIn,
   countTriggersByStatus as countByStatusIn,
@@ -13,7 +13,8 @@ import {
   type WriteProbeOptions,
 } from "../db/health.ts";
 import { logHistogram } from "../db/histogram.ts";
-import { getLog, listLogs, logsAfter } from "../db/log_list.ts";
+import { getLog, listLogs, logsAfter, type Replayed } from "../db/log_list.ts";
+export { REPLAY_MAX } from "../db/log_list.ts";
 import { logStats } from "../db/log_stats.ts";
 import { queryTriggers } from "../db/trigger_query.ts";
 import { listTriggers, toTriggerViews } from "../db/triggers.ts";
@@ -29,8 +30,13 @@ export function logEntry(deps: Deps, id: string) {
 }
 
 /** Entries newer than `afterId` still within retention, oldest first (event-stream replay). */
-export function logsSince(deps: Deps, afterId: string): AsyncGenerator<StoredLog> {
-  return logsAfter(deps.kv, afterId, deps.clock.now(), deps.config);
+export function logsSince(
+  deps: Deps,
+  afterId: string,
+  trigger: string | null,
+  max?: number,
+): AsyncGenerator<Replayed> {
+  return logsAfter(deps.kv, afterId, deps.clock.now(), deps.config, trigger, max);
 }
 
 /** `GET /api/logs/stats`: exact counts at `nowMs`. */

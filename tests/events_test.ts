@@ -103,7 +103,7 @@ class SseReader {
   }
 }
 
-async function serveApp(heartbeatMs = 300) {
+async function serveApp(heartbeatMs = 300, replayMax?: number) {
   const t = await testApp();
   // Count the stream's live bus subscriptions, to see that a disconnect releases them.
   const bus = t.deps.bus;
@@ -118,7 +118,11 @@ async function serveApp(heartbeatMs = 300) {
     };
   };
   const stop = new AbortController();
-  const app = createApp(t.deps, { eventsHeartbeatMs: heartbeatMs, shutdown: stop.signal });
+  const app = createApp(t.deps, {
+    eventsHeartbeatMs: heartbeatMs,
+    eventsReplayMax: replayMax,
+    shutdown: stop.signal,
+  });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
   const base = `http://127.0.0.1:${server.addr.port}`;
   return {
@@ -201,6 +205,48 @@ Deno.test("a reconnect with Last-Event-ID gets exactly the missed entries, then 
     await bad.body?.cancel();
   } finally {
     again.close();
+  }
+});
+
+Deno.test("a replay pauses at its bound and a client reconnecting from there gets the rest", async () => {
+  // Bound 25: each connection's replay reads at most 25 entries, matching or not.
+  await using s = await serveApp(300, 25);
+  const trig = await s.t.call("POST", "/api/triggers", { name: uniqueName("pg"), type: "api" });
+  const other = await s.t.call("POST", "/api/triggers", { name: uniqueName("po"), type: "api" });
+  const start = await s.fire(trig.body.id);
+  const mine: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    const log = await s.fire(i % 3 ? other.body.id : trig.body.id, { i });
+    if (i % 3 === 0) mine.push(log.id);
+  }
+  for (const query of ["", `?trigger=${trig.body.name}`, `?trigger=${trig.body.id}`]) {
+    const want = query ? mine : (await s.t.call("GET", "/api/logs?limit=100")).body.items
+      .map((e: { id: string }) => e.id).reverse().filter((id: string) => id > start.id);
+    const got: string[] = [];
+    let from = start.id;
+    let connections = 0;
+    for (;;) {
+      const sse = await SseReader.open(`${s.base}/api/events${query}`, { "Last-Event-ID": from });
+      connections++;
+      try {
+        await sse.until(
+          () =>
+            sse.frames.some((f) => f.event === "replay-paused") || got.length +
+                  sse.fired().length === want.length,
+          "the replay's end or its pause",
+        );
+      } finally {
+        sse.close();
+      }
+      got.push(...sse.fired().map((e) => e.id));
+      const paused = sse.frames.find((f) => f.event === "replay-paused");
+      if (!paused) break;
+      assert.deepEqual(JSON.parse(paused.data!), { reason: "replay limit", limit: 25 });
+      from = paused.id!;
+    }
+    assert.deepEqual(got, want, `every entry once, in order (${query || "all"})`);
+    // Without a trigger, 60 entries at 25 a connection; with one, its two indexes hold 21.
+    assert.equal(connections, query ? 1 : 3, query);
   }
 });
 
