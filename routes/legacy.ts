@@ -46,6 +46,17 @@ export const LegacyListLogsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(LIST_LOGS_MAX).default(LIST_LOGS_DEFAULT),
 });
 
+/** Most triggers one `/list_triggers` answers (the reference app answered all of them). */
+export const LIST_TRIGGERS_MAX = 5_000;
+
+/**
+ * `/list_triggers?limit=`: the first `limit` triggers in creation order (all up to 5,000, the
+ * default); `X-Total-Count` says how many exist.
+ */
+export const LegacyListTriggersQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(LIST_TRIGGERS_MAX).default(LIST_TRIGGERS_MAX),
+});
+
 function legacySchedule(b: ScheduleBody): ScheduleInput | null {
   if (b.trigger_type === "api") return null;
   if (b.delay_seconds != null) return { delaySeconds: b.delay_seconds };
@@ -122,14 +133,23 @@ export function legacyRoutes(deps: Deps): Hono {
     return c.json({ message: `Trigger "${rec.name}" scheduled`, trigger: legacyTrigger(rec) });
   });
 
+  // Bounded, unlike the reference app's (100,000 triggers were one ~50 MB answer, read whole
+  // per request); X-Total-Count says when `limit` cut it short, as /list_logs does.
   app.get("/list_triggers", async (c) => {
+    const { limit } = parseWith(LegacyListTriggersQuery, queryOf(c), "query");
     const out = [];
+    let total: number | null = null;
     let cursor: string | undefined;
     do {
-      const page = await triggersInOrder(deps, { limit: 500, cursor });
+      const page = await triggersInOrder(deps, {
+        limit: Math.min(500, limit - out.length),
+        cursor,
+      });
+      total ??= page.total;
       out.push(...page.items.map(legacyTrigger));
       cursor = page.nextCursor ?? undefined;
-    } while (cursor);
+    } while (cursor && out.length < limit);
+    c.header("X-Total-Count", String(total ?? out.length));
     return c.json(out);
   });
 

@@ -204,3 +204,31 @@ Deno.test("the real server serves the reference endpoints over HTTP and fires th
     await server.stop();
   }
 });
+
+Deno.test("/list_triggers answers at most `limit` (1-5,000, default 5,000) and X-Total-Count", async () => {
+  await using t = await testApp();
+  const names = [];
+  for (let i = 0; i < 7; i++) {
+    const name = `cap-${i}`;
+    names.push(name);
+    const res = await t.call("POST", "/schedule_trigger", {
+      trigger_name: name,
+      trigger_type: "api",
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  }
+  const all = await t.call("GET", "/list_triggers");
+  assert.deepEqual(all.body.map((x: { trigger_name: string }) => x.trigger_name), names);
+  assert.equal(all.headers.get("x-total-count"), "7");
+  const three = await t.call("GET", "/list_triggers?limit=3");
+  assert.deepEqual(
+    three.body.map((x: { trigger_name: string }) => x.trigger_name),
+    names.slice(0, 3),
+  );
+  assert.equal(three.headers.get("x-total-count"), "7");
+  for (const bad of ["0", "5001", "x"]) {
+    const res = await t.call("GET", `/list_triggers?limit=${bad}`);
+    assert.equal(res.status, 400, bad);
+    assert.equal(typeof res.body.error, "string");
+  }
+});

@@ -30,10 +30,15 @@ export const REFERENCE_ROUTES: TockRoute[] = [
   {
     method: "get",
     path: "/list_triggers",
-    summary: "Reference design: every trigger",
+    summary:
+      "Reference design: the first ?limit= triggers in creation order (default and most 5,000); X-Total-Count says how many exist",
     tag: "reference",
     auth: true,
-    responses: { "200": { description: "Triggers", schema: z.array(LegacyTrigger) } },
+    queryParams: [{ name: "limit", required: false, description: "1-5000, default 5000" }],
+    responses: {
+      "200": { description: "Triggers", schema: z.array(LegacyTrigger) },
+      "400": legacyError("Invalid limit"),
+    },
   },
   {
     method: "post",
