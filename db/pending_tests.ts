@@ -52,11 +52,12 @@ export async function claimPendingTest(
   return r.ok;
 }
 
-/** Pending test firings due before `beforeMs`, oldest first. */
+/** Pending test firings due before `beforeMs`, oldest first, at most `limit`. */
 export async function* pendingTestsBefore(
   kv: Deno.Kv,
   beforeMs: number,
+  limit: number,
 ): AsyncGenerator<PendingTestEntry> {
   const prefix = keys.pendingTestsPrefix();
-  yield* kv.list<PendingTest>({ start: [...prefix, 0], end: [...prefix, beforeMs] });
+  yield* kv.list<PendingTest>({ start: [...prefix, 0], end: [...prefix, beforeMs] }, { limit });
 }

@@ -55,14 +55,19 @@ export async function fireTestLater(deps: Deps, test: PendingTest): Promise<Stor
   return await fireWhenDue(deps, await schedulePendingTest(deps, test));
 }
 
-/** Fires pending test firings due `graceMs` ago or earlier (their process died); how many. */
+/**
+ * Fires pending test firings due `graceMs` ago or earlier (their process died), oldest first
+ * and at most `limit` (one housekeeping run stays bounded; the next run takes the rest); how
+ * many.
+ */
 export async function fireOverdueTests(
   deps: Deps,
   nowMs: number,
   graceMs = PENDING_TEST_GRACE_MS,
+  limit = 1_000,
 ): Promise<number> {
   let fired = 0;
-  for await (const e of pendingTestsBefore(deps.kv, nowMs - graceMs + 1)) {
+  for await (const e of pendingTestsBefore(deps.kv, nowMs - graceMs + 1, limit)) {
     if (await firePendingTest(deps, e)) fired++;
   }
   return fired;

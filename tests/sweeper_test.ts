@@ -10,7 +10,11 @@ import { addLogWrites } from "../db/log_writes.ts";
 import { ulid } from "../core/ulid.ts";
 import type { StoredLog } from "../core/schemas.ts";
 import { runHousekeeping, sweepLogs } from "../services/housekeeping.ts";
-import { firePendingTest, schedulePendingTest } from "../services/pending_test_firing.ts";
+import {
+  fireOverdueTests,
+  firePendingTest,
+  schedulePendingTest,
+} from "../services/pending_test_firing.ts";
 import { unsavedRecord } from "../services/firings.ts";
 import { buildDefinition } from "../scheduler/definition.ts";
 
@@ -198,6 +202,34 @@ Deno.test("housekeeping fires a delayed test firing whose process died, exactly 
     assert.equal(logs[0].value.source, "test");
     assert.deepEqual(logs[0].value.payload, { hello: 1 });
     assert.equal(logs[0].value.triggerId, null);
+  } finally {
+    deps.kv.close();
+  }
+});
+
+Deno.test("overdue test firings go at most `limit` per run, oldest first, the rest next run", async () => {
+  const path = await tempPath();
+  const t0 = nextBase += 3600_000;
+  const clock = new ManualClock(t0);
+  const deps = await openStore(path, clock);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const def = buildDefinition({ name: `late-${i}`, type: "api" }, t0, deps.schemas.check);
+      await schedulePendingTest(deps, {
+        atMs: t0 + 1000 + i,
+        def: unsavedRecord(def, t0),
+        payload: { i },
+      });
+    }
+    clock.set(t0 + 120_000);
+    assert.equal(await fireOverdueTests(deps, clock.now(), undefined, 2), 2);
+    assert.equal(await count(deps.kv, "test_pending"), 1);
+    assert.equal(await fireOverdueTests(deps, clock.now(), undefined, 2), 1);
+    const fired = [];
+    for await (const e of deps.kv.list<StoredLog>({ prefix: keys.logsPrefix() })) {
+      fired.push(e.value.payload);
+    }
+    assert.deepEqual(fired, [{ i: 0 }, { i: 1 }, { i: 2 }]);
   } finally {
     deps.kv.close();
   }
