@@ -20,16 +20,30 @@ export async function retryLocked<T>(attempt: () => Promise<T>, maxAttempts = 50
   }
 }
 
-/** Reads many keys in chunks of ten (the `getMany` limit), in parallel. */
+/** `getMany` calls one `getManyChunked` keeps in flight: KV's one thread serves them in turn. */
+const CHUNKS_IN_FLIGHT = 32;
+
+/**
+ * Reads many keys in chunks of ten (the `getMany` limit), CHUNKS_IN_FLIGHT at a time: enough
+ * to keep KV's thread busy, without thousands of pending reads for a list of 50,000 keys.
+ */
 export async function getManyChunked<T>(
   kv: Deno.Kv,
   keyList: Deno.KvKey[],
 ): Promise<Deno.KvEntryMaybe<T>[]> {
-  const chunks: Promise<Deno.KvEntryMaybe<T>[]>[] = [];
-  for (let i = 0; i < keyList.length; i += 10) {
-    chunks.push(kv.getMany<T[]>(keyList.slice(i, i + 10)));
-  }
-  return (await Promise.all(chunks)).flat();
+  const out = new Array<Deno.KvEntryMaybe<T>>(keyList.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < keyList.length) {
+      const at = next;
+      next += 10;
+      const got = await kv.getMany<T[]>(keyList.slice(at, at + 10));
+      for (let i = 0; i < got.length; i++) out[at + i] = got[i];
+    }
+  };
+  const workers = Math.min(CHUNKS_IN_FLIGHT, Math.ceil(keyList.length / 10));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return out;
 }
 
 const TWO_64 = 1n << 64n;
