@@ -220,3 +220,53 @@ Deno.test("a webhook firing writes its delivery record with no outbox running, a
     await rx.close();
   }
 });
+
+Deno.test("an outbox works on at most maxLocal deliveries; the rest wait in KV and all arrive once", async () => {
+  let release = Promise.withResolvers<void>();
+  const rx = receiver(async () => {
+    await release.promise;
+    return new Response("ok");
+  });
+  await using t = await webhookApp({ outbox: { queues: false, pollMs: 20, maxLocal: 3 } });
+  try {
+    const id = await t.apiTrigger({ url: rx.url });
+    const fired = [];
+    for (let i = 0; i < 12; i++) fired.push((await t.fire(id, { i })).id as string);
+    // Two requests are held at the receiver (two per trigger at a time), a third waits its
+    // turn; the other nine stay in KV however often the poll runs.
+    await waitFor(() => rx.hits.length === 2, 10_000, "two requests in flight");
+    for (let round = 0; round < 5; round++) {
+      await new Promise((r) => setTimeout(r, 20)); // let polls run (an upper bound is checked)
+      const s = t.outbox.stats();
+      assert.ok(s.active + s.waiting <= 3, JSON.stringify(s));
+    }
+    release.resolve();
+    for (const logId of fired) assert.equal((await t.settled(logId)).outcome, "ok");
+    const got = rx.hits.map((h) => JSON.parse(h.body).i as number).sort((a, b) => a - b);
+    assert.deepEqual(got, Array.from({ length: 12 }, (_, i) => i), "each firing once");
+  } finally {
+    release.resolve();
+    release = Promise.withResolvers<void>();
+    await rx.close();
+  }
+});
+
+Deno.test("retry timers are held for at most maxLocal deliveries; the due index keeps every retry", async () => {
+  const rx = receiver(() => new Response(null, { status: 503 }));
+  // random 1: each first retry waits its full backoff, a minute.
+  const outbox = { queues: false, pollMs: 50, maxLocal: 2, random: () => 1 };
+  await using t = await webhookApp({ outbox });
+  try {
+    const id = await t.apiTrigger({ url: rx.url, retries: 3, backoffMs: 60_000 });
+    for (let i = 0; i < 5; i++) await t.fire(id, { i });
+    await waitFor(() => rx.hits.length === 5, 10_000, "five first attempts");
+    await waitFor(() => t.outbox.stats().active === 0, 10_000, "the attempts to be recorded");
+    assert.ok(t.outbox.stats().scheduled <= 2, JSON.stringify(t.outbox.stats()));
+    // Every retry is in KV's due index, a minute ahead, for the poll to find when due.
+    const due = await Array.fromAsync(t.kv.list<string>({ prefix: keys.deliveriesDuePrefix() }));
+    assert.equal(due.length, 5);
+    assert.ok(due.every((e) => (e.key[1] as number) > Date.now() + 30_000));
+  } finally {
+    await rx.close();
+  }
+});

@@ -50,6 +50,8 @@ export class WebhookOutbox {
   readonly #denyPrivate: boolean;
   /** Deliveries this instance is working on (waiting for a slot, claiming, sending). */
   #local = new Set<string>();
+  /** Bound on `#local` and `#timers`: a burst or a receiver down never holds more here. */
+  readonly #maxLocal: number;
   #tasks = new Set<Promise<void>>();
   #timers = new Map<string, { atMs: number; timer: ReturnType<typeof setTimeout> }>();
   #pollTimer: ReturnType<typeof setInterval> | undefined;
@@ -67,6 +69,7 @@ export class WebhookOutbox {
     this.#subscribe = opts.subscribe ?? true;
     this.#limiter = new HostLimiter(opts.perHost ?? 4, opts.perTrigger ?? 2);
     this.#denyPrivate = opts.denyPrivate ?? false;
+    this.#maxLocal = opts.maxLocal ?? 2_000;
   }
 
   /** Whether wake-up messages are enqueued (and `listenQueue` should route them here). */
@@ -118,6 +121,8 @@ export class WebhookOutbox {
   /** Starts work on `logId` unless it is under way here. `due` is the index entry polled. */
   wake(logId: string, due?: DueDelivery): void {
     if (this.#stop.signal.aborted || this.#local.has(logId)) return;
+    // Full: the record waits in KV, due, and a later poll takes it.
+    if (this.#local.size >= this.#maxLocal) return;
     this.#local.add(logId);
     const task = this.#run(logId, due).finally(() => {
       this.#local.delete(logId);
@@ -130,7 +135,9 @@ export class WebhookOutbox {
     if (this.#polling || this.#stop.signal.aborted) return this.#polling ?? Promise.resolve();
     this.#polling = (async () => {
       try {
-        for (const { logId, due } of await listDueDeliveries(this.#deps.kv, this.#now())) {
+        // Past those under way here, so a stuck host's backlog never hides other deliveries.
+        const limit = 1_000 + this.#local.size;
+        for (const { logId, due } of await listDueDeliveries(this.#deps.kv, this.#now(), limit)) {
           if (!this.#local.has(logId)) this.wake(logId, due);
         }
       } catch (err) {
@@ -154,6 +161,8 @@ export class WebhookOutbox {
     const atMs = this.#now() + delayMs;
     const held = this.#timers.get(logId);
     if (held && held.atMs <= atMs) return;
+    // Full: the due poll wakes it instead, at most a poll interval late.
+    if (!held && this.#timers.size >= this.#maxLocal) return;
     if (held) clearTimeout(held.timer);
     const timer = setTimeout(() => {
       this.#timers.delete(logId);

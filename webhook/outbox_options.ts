@@ -19,6 +19,11 @@ export interface OutboxOptions {
   leaseMarginMs?: number;
   /** Called with the final log entry once a delivery series ends. */
   onSettled?: (log: StoredLog) => void;
+  /**
+   * Deliveries this instance works on (in flight or waiting for a slot) and retry timers it
+   * holds, each at most this many (default 2,000): beyond, they wait in KV for the due poll.
+   */
+  maxLocal?: number;
   /** Source of jitter; tests may pin it. */
   random?: () => number;
   /**
