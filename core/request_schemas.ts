@@ -73,6 +73,10 @@ export const BulkResult = z.object({
 });
 
 /** `GET /api/logs/histogram`. */
+/** `GET /api/logs/stats` query: `trigger` narrows the counts to one trigger (id or name). */
+export const LogStatsQuery = z.strictObject({
+  trigger: z.string().max(128).optional(),
+});
 export const HistogramQuery = z.strictObject({
   bucket: z.enum(["1m", "5m", "1h", "1d"]).default("1h"),
   since: IsoInput.optional(),

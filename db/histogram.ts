@@ -12,8 +12,8 @@ import type { HistogramQuery } from "../core/request_schemas.ts";
 import type { StoredLog } from "../core/schemas.ts";
 import { keys } from "./keys.ts";
 import { delta, signed } from "./kv.ts";
-import { counterOf, isRecordOutcome } from "./log_counters.ts";
-import { isUlid, ulidTime } from "../core/ulid.ts";
+import { counterOf, counterOfRef, isRecordOutcome } from "./log_counters.ts";
+import { ulidTime } from "../core/ulid.ts";
 
 const MINUTE = 60_000;
 
@@ -123,11 +123,7 @@ export async function logHistogram(
       message: `The window spans more than ${MAX_BUCKETS} buckets of ${q.bucket}`,
     }]);
   }
-  let counter = "*";
-  if (q.trigger !== undefined) {
-    const id = (await kv.get<string>(keys.triggerName(q.trigger))).value;
-    counter = id ?? (isUlid(q.trigger) || q.trigger === "test" ? q.trigger : "~none");
-  }
+  const counter = q.trigger === undefined ? "*" : await counterOfRef(kv, q.trigger);
   const buckets = await readHistogram(kv, counter, from, to, size, [
     "ok",
     "pending",

@@ -67,6 +67,8 @@ export const keys = {
    */
   logCount: (counter: CounterId) => ["log_stats", counter, "count"] as const,
   logArchived: (counter: CounterId) => ["log_stats", counter, "archived"] as const,
+  /** Every key of one counter id: count, archived and the record outcomes. */
+  logCounterPrefix: (counter: CounterId) => ["log_stats", counter] as const,
   /**
    * A trigger's name for stats (written at create and rename), so stats can name a deleted
    * trigger's entries; outside `["log_stats"]`, which every trigger would otherwise grow.

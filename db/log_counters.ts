@@ -1,6 +1,7 @@
 /** Which counters a log entry counts under (stats, histogram, sweep): shared by their modules. */
 import type { StoredLog } from "../core/schemas.ts";
-import type { CounterId } from "./keys.ts";
+import { isUlid } from "../core/ulid.ts";
+import { type CounterId, keys } from "./keys.ts";
 
 /** The counter a log entry counts under: its trigger, or "test" for test firings. */
 export function counterOf(log: Pick<StoredLog, "triggerId">): CounterId {
@@ -12,4 +13,13 @@ export const RECORD_OUTCOMES = ["missed", "skipped"] as const;
 /** True for `missed` and `skipped`: entries that are records, not firings. */
 export function isRecordOutcome(o: string): o is (typeof RECORD_OUTCOMES)[number] {
   return o === "missed" || o === "skipped";
+}
+
+/**
+ * The counter a `trigger=` query names: a live trigger's name, else any trigger id (a deleted
+ * trigger's too) or "test"; anything else names a counter that never exists.
+ */
+export async function counterOfRef(kv: Deno.Kv, ref: string): Promise<CounterId> {
+  const id = (await kv.get<string>(keys.triggerName(ref))).value;
+  return id ?? (isUlid(ref) || ref === "test" ? ref : "~none");
 }

@@ -107,7 +107,11 @@ interface StatsSnapshot {
  * changes it) is compared before and after, and the read repeated if a sweep commit fell
  * between.
  */
-export async function readStatsSnapshot(kv: Deno.Kv): Promise<StatsSnapshot> {
+export async function readStatsSnapshot(
+  kv: Deno.Kv,
+  only?: CounterId,
+): Promise<StatsSnapshot> {
+  if (only !== undefined) return await readOneCounter(kv, only);
   for (let attempt = 1;; attempt++) {
     const before = await kv.get<SweepCursor>(keys.logSweepCursor());
     const snap: StatsSnapshot = {
@@ -137,18 +141,50 @@ export async function readStatsSnapshot(kv: Deno.Kv): Promise<StatsSnapshot> {
   }
 }
 
+/** The snapshot of one counter id: its keys read between two equal reads of the cursor. */
+async function readOneCounter(kv: Deno.Kv, counter: CounterId): Promise<StatsSnapshot> {
+  for (let attempt = 1;; attempt++) {
+    const before = await kv.get<SweepCursor>(keys.logSweepCursor());
+    const snap: StatsSnapshot = {
+      cursor: before.value ?? INITIAL_CURSOR,
+      stamp: before.versionstamp,
+      count: new Map(),
+      archived: new Map(),
+      names: new Map(),
+      records: new Map(),
+    };
+    for await (const e of kv.list({ prefix: keys.logCounterPrefix(counter) })) {
+      const field = e.key[2] as string;
+      if (field === "count") snap.count.set(counter, signed(e.value as Deno.KvU64));
+      else if (field === "archived") snap.archived.set(counter, signed(e.value as Deno.KvU64));
+      else if (field === "name") snap.names.set(counter, e.value as string);
+      else if (isRecordOutcome(field)) {
+        snap.records.set(outcomeKey(counter, field), signed(e.value as Deno.KvU64));
+      }
+    }
+    // Every sweep commit moves the cursor: equal before and after, no commit fell between.
+    const after = await kv.get(keys.logSweepCursor());
+    if (after.versionstamp === before.versionstamp || attempt >= 20) return snap;
+  }
+}
+
 /**
  * Active and archived counts at `nowMs`, in total and per counter, exact at that instant (see
  * the section comment above). Reads counters, not entries, plus the entries between the sweep
  * cursor and the current boundaries.
  */
-export async function logStats(kv: Deno.Kv, nowMs: number, w: Windows): Promise<LogStats> {
+export async function logStats(
+  kv: Deno.Kv,
+  nowMs: number,
+  w: Windows,
+  only?: CounterId,
+): Promise<LogStats> {
   const { retainedFrom, activeFrom } = retentionBounds(nowMs, w);
   const future = listedBefore(nowMs);
   let snap: StatsSnapshot;
   let between: Tally, gone: Tally, ahead: Tally;
   for (let attempt = 1;; attempt++) {
-    snap = await readStatsSnapshot(kv);
+    snap = await readStatsSnapshot(kv, only);
     const { archivedBefore: a, deletedBefore: d } = snap.cursor;
     // Entries below activeFrom = counted archived, plus or minus those between cursor and bound.
     [between, gone, ahead] = await Promise.all([
@@ -165,7 +201,9 @@ export async function logStats(kv: Deno.Kv, nowMs: number, w: Windows): Promise<
   const a = snap.cursor.archivedBefore;
   const sign = a <= activeFrom ? 1 : -1;
   const ids = new Set(
-    [...snap.count.keys(), ...between.keys(), ...gone.keys()].filter((k) => !k.includes(" ")),
+    [...snap.count.keys(), ...between.keys(), ...gone.keys()].filter((k) =>
+      !k.includes(" ") && (only === undefined || k === only)
+    ),
   );
   const out: LogStats = { active: 0, archived: 0, missed: 0, skipped: 0, byTrigger: [] };
   // Retained = not yet deleted, less those past retention and those beyond the listings.

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { Deps } from "../core/deps.ts";
 import { histogram, logEntry, logPage, stats } from "../services/reads.ts";
-import { HistogramQuery, LogListQuery } from "../core/request_schemas.ts";
+import { HistogramQuery, LogListQuery, LogStatsQuery } from "../core/request_schemas.ts";
 import { parseWith, queryOf } from "./body.ts";
 
 export function logRoutes(deps: Deps): Hono {
@@ -19,7 +19,10 @@ export function logRoutes(deps: Deps): Hono {
     return c.json(await histogram(deps, q));
   });
 
-  app.get("/stats", async (c) => c.json(await stats(deps)));
+  app.get("/stats", async (c) => {
+    const { trigger } = parseWith(LogStatsQuery, queryOf(c), "query");
+    return c.json(await stats(deps, undefined, trigger));
+  });
 
   app.get(
     "/:id",

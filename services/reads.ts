@@ -14,6 +14,7 @@ import {
 } from "../db/health.ts";
 import { logHistogram } from "../db/histogram.ts";
 import { getLog, listLogs, logsAfter, type Replayed } from "../db/log_list.ts";
+import { counterOfRef } from "../db/log_counters.ts";
 export { REPLAY_MAX } from "../db/log_list.ts";
 import { logStats } from "../db/log_stats.ts";
 import { queryTriggers } from "../db/trigger_query.ts";
@@ -40,8 +41,9 @@ export function logsSince(
 }
 
 /** `GET /api/logs/stats`: exact counts at `nowMs`. */
-export function stats(deps: Deps, nowMs = deps.clock.now()) {
-  return logStats(deps.kv, nowMs, deps.config);
+export async function stats(deps: Deps, nowMs = deps.clock.now(), trigger?: string) {
+  const only = trigger === undefined ? undefined : await counterOfRef(deps.kv, trigger);
+  return logStats(deps.kv, nowMs, deps.config, only);
 }
 
 /** `GET /api/logs/histogram`: exact counts per bucket. */

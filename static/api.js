@@ -252,8 +252,9 @@ export const api = {
   logs: (query) => request("GET", `/api/logs?${queryString(query)}`),
   /** @type {(query: Query) => Promise<Histogram>} */
   histogram: (query) => request("GET", `/api/logs/histogram?${queryString(query)}`),
-  /** @type {() => Promise<Stats>} */
-  stats: () => request("GET", "/api/logs/stats"),
+  /** @type {(trigger?: string) => Promise<Stats>} every trigger's counts, or one trigger's */
+  stats: (trigger) =>
+    request("GET", `/api/logs/stats${trigger ? `?${queryString({ trigger })}` : ""}`),
   /** @type {(lid: string) => Promise<LogEntry>} */
   log: (lid) => request("GET", `/api/logs/${id(lid)}`),
   /** @type {(lid: string) => Promise<LogEntry>} */

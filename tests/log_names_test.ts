@@ -179,3 +179,43 @@ Deno.test("stats name a thousand and more rows from one scan of the names, delet
   );
   assert.ok(recs.every((r) => names.get(r.id) === r.name));
 });
+
+Deno.test("stats?trigger= answers one trigger's row and totals, by id or name, deleted too", async () => {
+  const clock = startClock();
+  await using t = await testApp({ config: WINDOWS, clock });
+  const t0 = clock.now();
+  const a = (await t.call("POST", "/api/triggers", { name: uniqueName("one"), type: "api" })).body;
+  const b = (await t.call("POST", "/api/triggers", { name: uniqueName("two"), type: "api" })).body;
+  await t.call("POST", `/api/triggers/${a.id}/fire`);
+  await t.call("POST", `/api/triggers/${b.id}/fire`);
+  await t.call("POST", "/api/test", { name: "probe", type: "api" });
+  clock.set(t0 + 2500); // the first firings are archived now
+  await t.call("POST", `/api/triggers/${a.id}/fire`);
+  await sweepLogs(t.deps, clock.now());
+  const all = (await t.call("GET", "/api/logs/stats")).body;
+  const rowOf = (id: string | null) =>
+    all.byTrigger.find((r: { triggerId: string | null }) => r.triggerId === id);
+  const only = async (ref: string) => {
+    const res = await t.call("GET", `/api/logs/stats?trigger=${encodeURIComponent(ref)}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body;
+  };
+  const expect = (row: { active: number; archived: number; missed: number; skipped: number }) => ({
+    active: row.active,
+    archived: row.archived,
+    missed: row.missed,
+    skipped: row.skipped,
+    byTrigger: [row],
+  });
+  assert.deepEqual(await only(a.id), expect(rowOf(a.id)));
+  assert.deepEqual(await only(a.name), expect(rowOf(a.id)));
+  assert.deepEqual(rowOf(a.id).active + rowOf(a.id).archived, 2);
+  assert.deepEqual(await only("test"), expect(rowOf(null)));
+  // A deleted trigger, by id; an unknown name counts nothing.
+  assert.equal((await t.call("DELETE", `/api/triggers/${b.id}`)).status, 204);
+  assert.deepEqual(await only(b.id), expect(rowOf(b.id)));
+  const none = { active: 0, archived: 0, missed: 0, skipped: 0, byTrigger: [] };
+  assert.deepEqual(await only("no-such-trigger"), none);
+  assert.equal((await t.call("GET", `/api/logs/stats?trigger=${"x".repeat(129)}`)).status, 400);
+  assert.equal((await t.call("GET", "/api/logs/stats?bogus=1")).status, 400);
+});

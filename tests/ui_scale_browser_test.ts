@@ -166,9 +166,17 @@ browserTest("UI at 1,000+ triggers in Chromium", async (t, { server, browser }) 
       browser,
       `${server.url}/#/triggers?q=${needle}`,
     );
+    // The page asks for this trigger's counts alone, not every trigger's row.
+    const statsUrls: string[] = [];
+    page.on(
+      "request",
+      (r) => void (r.url().includes("/api/logs/stats") && statsUrls.push(r.url())),
+    );
     await (await triggerRow(page, needle)).getByRole("link", { name: needle }).click();
     await page.getByRole("heading", { level: 1, name: needle }).waitFor();
     assert.match(page.url(), new RegExp(`#/triggers/${id}$`));
+    await page.getByText("3 active, 0 archived").waitFor();
+    assert.ok(statsUrls.length > 0 && statsUrls.every((u) => u.endsWith(`?trigger=${id}`)));
     const history = page.locator("section.history table.logs tbody tr");
     await eventually(async () => (await history.count()) === 3 ? true : undefined, "3 firings");
     await page.locator(".chart-card .chart-total").getByText("3", { exact: true }).waitFor();

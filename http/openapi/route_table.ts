@@ -3,7 +3,12 @@
  * and what it answers. `/openapi.json` is built from it, and a test holds it to `app.routes`.
  */
 import { z } from "zod";
-import { HistogramQuery, LogListQuery, PreviewQuery } from "../../core/request_schemas.ts";
+import {
+  HistogramQuery,
+  LogListQuery,
+  LogStatsQuery,
+  PreviewQuery,
+} from "../../core/request_schemas.ts";
 import { body, legacyError, logReply, problem, type TockRoute } from "./api_shapes.ts";
 import { REFERENCE_ROUTES } from "./route_table_reference.ts";
 import { bad, missing, TRIGGER_ROUTES } from "./route_table_triggers.ts";
@@ -75,10 +80,11 @@ const TABLE: TockRoute[] = [
   {
     method: "get",
     path: "/api/logs/stats",
-    summary: "Active and archived log entries, in total and per trigger",
+    summary: "Active and archived log entries, in total and per trigger (or of one: ?trigger=)",
     tag: "logs",
     auth: true,
-    responses: { "200": { description: "Counts", name: "LogStats" } },
+    query: LogStatsQuery,
+    responses: { "200": { description: "Counts", name: "LogStats" }, "400": bad },
   },
   {
     method: "get",
