@@ -73,9 +73,13 @@ export const BulkResult = z.object({
 });
 
 /** `GET /api/logs/histogram`. */
-/** `GET /api/logs/stats` query: `trigger` narrows the counts to one trigger (id or name). */
+/**
+ * `GET /api/logs/stats` query: `trigger` narrows the counts to one trigger (id or name); `top`
+ * answers only the busiest rows.
+ */
 export const LogStatsQuery = z.strictObject({
   trigger: z.string().max(128).optional(),
+  top: z.coerce.number().int().min(1).max(1_000).optional(),
 });
 export const HistogramQuery = z.strictObject({
   bucket: z.enum(["1m", "5m", "1h", "1d"]).default("1h"),

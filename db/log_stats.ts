@@ -55,6 +55,14 @@ export interface LogStats {
     missed: number;
     skipped: number;
   }[];
+  /** With `top`: how many rows there are in all (byTrigger holds the busiest `top`). */
+  triggers?: number;
+}
+
+/** What to answer: every row (by name), one counter's, or the `top` busiest. */
+export interface StatsScope {
+  only?: CounterId;
+  top?: number;
 }
 
 /** The smallest key greater than `id`: an exclusive bound just after one entry. */
@@ -177,7 +185,7 @@ export async function logStats(
   kv: Deno.Kv,
   nowMs: number,
   w: Windows,
-  only?: CounterId,
+  { only, top }: StatsScope = {},
 ): Promise<LogStats> {
   const { retainedFrom, activeFrom } = retentionBounds(nowMs, w);
   const future = listedBefore(nowMs);
@@ -231,6 +239,15 @@ export async function logStats(
       missed,
       skipped,
     });
+  }
+  if (top !== undefined) {
+    // The busiest first (ties by id); only they are named.
+    out.triggers = out.byTrigger.length;
+    const size = (r: LogStats["byTrigger"][number]) => r.active + r.archived;
+    out.byTrigger.sort((x, y) => size(y) - size(x) || (x.triggerName < y.triggerName ? -1 : 1));
+    out.byTrigger.length = Math.min(out.byTrigger.length, top);
+    await nameRows(kv, out.byTrigger, snap.names);
+    return out;
   }
   await nameRows(kv, out.byTrigger, snap.names);
   out.byTrigger.sort((x, y) =>

@@ -20,8 +20,8 @@ export function logRoutes(deps: Deps): Hono {
   });
 
   app.get("/stats", async (c) => {
-    const { trigger } = parseWith(LogStatsQuery, queryOf(c), "query");
-    return c.json(await stats(deps, undefined, trigger));
+    const q = parseWith(LogStatsQuery, queryOf(c), "query");
+    return c.json(await stats(deps, undefined, q));
   });
 
   app.get(

@@ -41,9 +41,13 @@ export function logsSince(
 }
 
 /** `GET /api/logs/stats`: exact counts at `nowMs`. */
-export async function stats(deps: Deps, nowMs = deps.clock.now(), trigger?: string) {
-  const only = trigger === undefined ? undefined : await counterOfRef(deps.kv, trigger);
-  return logStats(deps.kv, nowMs, deps.config, only);
+export async function stats(
+  deps: Deps,
+  nowMs = deps.clock.now(),
+  q: { trigger?: string; top?: number } = {},
+) {
+  const only = q.trigger === undefined ? undefined : await counterOfRef(deps.kv, q.trigger);
+  return logStats(deps.kv, nowMs, deps.config, { only, top: q.top });
 }
 
 /** `GET /api/logs/histogram`: exact counts per bucket. */

@@ -46,7 +46,8 @@
  * @typedef {{
  *   active: number, archived: number,
  *   byTrigger: { triggerId: string | null, triggerName: string, active: number,
- *     archived: number }[]
+ *     archived: number }[],
+ *   triggers?: number,
  * }} Stats
  */
 /**
@@ -252,9 +253,18 @@ export const api = {
   logs: (query) => request("GET", `/api/logs?${queryString(query)}`),
   /** @type {(query: Query) => Promise<Histogram>} */
   histogram: (query) => request("GET", `/api/logs/histogram?${queryString(query)}`),
-  /** @type {(trigger?: string) => Promise<Stats>} every trigger's counts, or one trigger's */
-  stats: (trigger) =>
-    request("GET", `/api/logs/stats${trigger ? `?${queryString({ trigger })}` : ""}`),
+  /**
+   * Every trigger's counts, one trigger's, or the `top` busiest rows.
+   * @type {(q?: { trigger?: string, top?: number }) => Promise<Stats>}
+   */
+  stats: (q = {}) => {
+    /** @type {Record<string, string>} */
+    const query = {};
+    if (q.trigger) query.trigger = q.trigger;
+    if (q.top) query.top = String(q.top);
+    const qs = queryString(query);
+    return request("GET", `/api/logs/stats${qs ? `?${qs}` : ""}`);
+  },
   /** @type {(lid: string) => Promise<LogEntry>} */
   log: (lid) => request("GET", `/api/logs/${id(lid)}`),
   /** @type {(lid: string) => Promise<LogEntry>} */

@@ -219,3 +219,33 @@ Deno.test("stats?trigger= answers one trigger's row and totals, by id or name, d
   assert.equal((await t.call("GET", `/api/logs/stats?trigger=${"x".repeat(129)}`)).status, 400);
   assert.equal((await t.call("GET", "/api/logs/stats?bogus=1")).status, 400);
 });
+
+Deno.test("stats?top= answers the busiest rows, named, and how many rows there are in all", async () => {
+  const clock = startClock();
+  await using t = await testApp({ config: WINDOWS, clock });
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const trig = await t.call("POST", "/api/triggers", {
+      name: uniqueName(`top${i}`),
+      type: "api",
+    });
+    ids.push(trig.body.id);
+    // Trigger i fires i + 1 times.
+    for (let n = 0; n <= i; n++) await t.call("POST", `/api/triggers/${trig.body.id}/fire`);
+  }
+  const all = (await t.call("GET", "/api/logs/stats")).body;
+  assert.equal(all.triggers, undefined);
+  const top = (await t.call("GET", "/api/logs/stats?top=2")).body;
+  const byId = new Map(all.byTrigger.map((r: { triggerId: string }) => [r.triggerId, r]));
+  assert.deepEqual(top, {
+    active: all.active,
+    archived: all.archived,
+    missed: 0,
+    skipped: 0,
+    byTrigger: [byId.get(ids[4]), byId.get(ids[3])],
+    triggers: 5,
+  });
+  for (const bad of ["0", "1001", "x"]) {
+    assert.equal((await t.call("GET", `/api/logs/stats?top=${bad}`)).status, 400, bad);
+  }
+});

@@ -31,6 +31,9 @@ const LogStats = z.object({
     missed: z.int(),
     skipped: z.int(),
   })),
+  triggers: z.int().optional().meta({
+    description: "With ?top=: how many rows there are in all (byTrigger holds the busiest)",
+  }),
 });
 const TestResult = z.object({ log: LogEntry, occurrences: z.array(z.iso.datetime()) });
 const Health = z.looseObject({

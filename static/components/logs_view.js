@@ -17,7 +17,7 @@ import {
   withoutAged,
 } from "../log_list.js";
 import { LogTable } from "./log_table.js";
-import { StatsTable } from "./stats_table.js";
+import { StatsTable, TOP } from "./stats_table.js";
 import { FiringsCard } from "./firings_card.js";
 import { useReadyMark } from "../perf.js";
 import { LogFilters } from "./log_filters.js";
@@ -80,17 +80,25 @@ export function LogsView({ notify }) {
     return () => void (stale = true);
   }, [filter, generation]);
 
+  // The top rows only, unless every row was asked for (see StatsTable).
+  const [statsAll, setStatsAll] = useState(false);
+  const statsAllNow = useRef(false);
   const loadStats = useCallback(() => {
-    api.stats().then(
+    api.stats({ top: statsAllNow.current ? undefined : TOP }).then(
       (value) => setStats({ value, error: "" }),
       (err) => setStats({ value: null, error: problemText(err) }),
     );
   }, []);
+  const showAllStats = useCallback((/** @type {boolean} */ all) => {
+    statsAllNow.current = all;
+    setStatsAll(all);
+    loadStats();
+  }, [loadStats]);
 
   useEffect(() => {
     loadStats();
-    // Names for the trigger filter: the first page is enough, the stats name every trigger
-    // that has logs.
+    // Names for the trigger filter: the first page of triggers, and the stats' rows (the
+    // busiest, or every trigger with logs once all are shown).
     api.listTriggers({ limit: "500" }).then(
       (res) => setNames(new Map(res.items.map((t) => [t.id, t.name]))),
       (err) => notify(`Trigger names: ${problemText(err)}`, "error"),
@@ -228,7 +236,8 @@ export function LogsView({ notify }) {
           titleId="chart-title" />
         <details class="card stats-card" open=${statsOpen}>
           <summary><h2>Logs per trigger</h2></summary>
-          <${StatsTable} stats=${stats.value} error=${stats.error}
+          <${StatsTable} stats=${stats.value} error=${stats.error} all=${statsAll}
+            onAll=${showAllStats}
             onPick=${(/** @type {string} */ id) => setFilter((f) => ({ ...f, trigger: id }))} />
         </details>
       </div>

@@ -1,7 +1,6 @@
 // @ts-check
 // Log counts per trigger (GET /api/logs/stats), busiest first, folded to the top 10 so the list
 // of firings stays near the top of the page; a name filters the list by that trigger.
-import { useState } from "preact/hooks";
 import { markup } from "../markup.js";
 
 /** @typedef {import("../api.js").Stats} Stats */
@@ -11,16 +10,20 @@ import { markup } from "../markup.js";
 export const TOP = 10;
 
 /**
- * @param {{ stats: Stats | null, error: string, onPick: (triggerId: string) => void }} props
+ * @param {{
+ *   stats: Stats | null, error: string, onPick: (triggerId: string) => void,
+ *   all: boolean, onAll: (all: boolean) => void,
+ * }} props `stats` holds the top rows (`triggers`: how many in all) until `all` asks for every
+ *   row: at 100,000 triggers with logs the whole table is megabytes, read only on request.
  */
-export function StatsTable({ stats, error, onPick }) {
-  const [all, setAll] = useState(false);
+export function StatsTable({ stats, error, onPick, all, onAll }) {
   if (error) return markup`<p class="error-text" role="alert">Could not load stats: ${error}</p>`;
   if (!stats) return markup`<p class="muted">Loading…</p>`;
   const total = (/** @type {StatsRow} */ r) => r.active + r.archived;
   const rows = [...stats.byTrigger].sort((a, b) => total(b) - total(a));
   if (!rows.length) return markup`<p class="muted">No firings logged yet.</p>`;
   const shown = all ? rows : rows.slice(0, TOP);
+  const count = stats.triggers ?? rows.length;
   const name = (/** @type {StatsRow} */ r) => {
     const id = r.triggerId;
     return id
@@ -62,11 +65,11 @@ export function StatsTable({ stats, error, onPick }) {
       </tfoot>
     </table>
     ${
-    rows.length > TOP && markup`
+    count > TOP && markup`
       <p class="more">
         <button type="button" class="link" aria-expanded=${all ? "true" : "false"}
-          onClick=${() => setAll(!all)}>
-          ${all ? `Show the top ${TOP} only` : `Show all ${rows.length} triggers`}
+          onClick=${() => onAll(!all)}>
+          ${all ? `Show the top ${TOP} only` : `Show all ${count} triggers`}
         </button>
       </p>
     `

@@ -39,7 +39,7 @@ export function TriggerPage({ id, notify }) {
       if (/** @type {{ status?: number }} */ (err).status === 404) setGone(true);
       else setError(problemText(err));
     });
-    api.stats(id).then((s) => {
+    api.stats({ trigger: id }).then((s) => {
       const row = s.byTrigger.find((r) => r.triggerId === id);
       setCounts({ active: row?.active ?? 0, archived: row?.archived ?? 0 });
     }, () => setCounts(null));
