@@ -4,7 +4,9 @@
  * have entries, then again after `--triggers` more are stored (as `POST /api/triggers` stores
  * them, names included) that have none. Beside a raw `kv.get` on the same file in the same run.
  * Neither figure should grow with the triggers stored: stats read counters of triggers with
- * retained entries, the sweep only the counters it marked.
+ * retained entries, the sweep only the counters it marked. Then each stored trigger gets an
+ * entry, and stats are timed whole, `?top=10` (the UI's logs view) and `?trigger=` (a
+ * trigger's page), with the answer's size.
  *
  *   deno run -A bench/stats_scale.ts [--triggers 100000] [--requests 50]
  *
@@ -17,6 +19,29 @@ import { createDeps } from "../db/deps.ts";
 import { insertTriggersBatch } from "../db/triggers.ts";
 import { sweepLogs } from "../services/housekeeping.ts";
 import { record } from "./stored_records.ts";
+import { keys } from "../db/keys.ts";
+import { addLogWrites } from "../db/log_writes.ts";
+import { ulid } from "../core/ulid.ts";
+import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
+
+/** A firing's entry of trigger `r` at `ms`, as stored. */
+function entryOf(r: { id: string; name: string }, ms: number): StoredLog {
+  return {
+    id: ulid(ms),
+    triggerId: r.id,
+    triggerName: r.name,
+    triggerType: "scheduled",
+    source: "schedule",
+    test: false,
+    scheduledFor: null,
+    firedAt: new Date(ms).toISOString(),
+    lateMs: 0,
+    catchUp: false,
+    payload: null,
+    outcome: "ok",
+    delivery: null,
+  };
+}
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -80,13 +105,48 @@ try {
   );
   const fillSeconds = Math.round((performance.now() - fillStart) / 100) / 10;
   const after = await measure();
-  const result = { triggers: N, fillSeconds, fewTriggers: before, manyTriggers: after };
+  // Then every stored trigger gets one entry: stats has N + 5 rows. The whole answer, the top
+  // 10 (the UI's logs view) and one trigger's (its page), with the answer's size.
+  const recs: { id: string; name: string }[] = [];
+  for await (const e of kv.list<TriggerRecord>({ prefix: keys.triggersPrefix() })) {
+    recs.push({ id: e.value.id, name: e.value.name });
+  }
+  for (let i = 0; i < recs.length; i += 100) {
+    const op = kv.atomic();
+    for (const r of recs.slice(i, i + 100)) addLogWrites(op, entryOf(r, now), deps.config);
+    await op.commit();
+  }
+  const sized = async (query: string) => {
+    const res = await app.request(`/api/logs/stats${query}`);
+    if (res.status !== 200) throw new Error(`stats${query}: ${res.status}`);
+    return (await res.arrayBuffer()).byteLength;
+  };
+  const rows: Record<string, { p50: number; max: number; bytes: number }> = {};
+  for (const query of ["", "?top=10", `?trigger=${recs[0].id}`]) {
+    rows[query || "(all)"] = {
+      ...await time(Math.min(REQUESTS, 10), () => sized(query)),
+      bytes: await sized(query),
+    };
+  }
+  const result = {
+    triggers: N,
+    fillSeconds,
+    fewTriggers: before,
+    manyTriggers: after,
+    everyTriggerWithEntries: rows,
+  };
   const f = (d: { p50: number; max: number }) => `p50 ${d.p50} ms, max ${d.max} ms`;
   console.log(`stored triggers and log stats (${N} stored in ${fillSeconds} s)`);
   for (const [label, d] of [["5 triggers", before], [`${N + 5} triggers`, after]] as const) {
     console.log(
       `  ${label.padEnd(18)} stats ${f(d.stats)}; idle sweep ${f(d.sweep)}; ` +
         `raw kv.get ${f(d.kvGet)}`,
+    );
+  }
+  for (const [query, d] of Object.entries(rows)) {
+    console.log(
+      `  ${recs.length} triggers with entries, stats ${query}: ${f(d)}, ` +
+        `${(d.bytes / 1024).toFixed(1)} KiB`,
     );
   }
   await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });

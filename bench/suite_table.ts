@@ -169,6 +169,17 @@ export function printSuite(results: Record<string, Json>): void {
       `${few}; raw kv.get ${ss.manyTriggers.kvGet.p50} ms`,
       "not growing",
     ]);
+    const w = ss.everyTriggerWithEntries;
+    if (w) {
+      const kib = (b: number) => `${Math.round(b / 1024)} KiB`;
+      const one = Object.values(w).at(-1) as { p50: number }; // ?trigger=<id>
+      rows.push([
+        `stats, ${ss.triggers + 5} triggers with entries: ?top=10 / ?trigger=`,
+        `${w["?top=10"].p50} / ${one.p50} ms`,
+        `every row ${w["(all)"].p50} ms, ${kib(w["(all)"].bytes)}`,
+        "",
+      ]);
+    }
   }
   if (scale) {
     const s = scale as ScaleResult;
