@@ -21,26 +21,13 @@ import { sweepLogs } from "../services/housekeeping.ts";
 import { record } from "./stored_records.ts";
 import { keys } from "../db/keys.ts";
 import { addLogWrites } from "../db/log_writes.ts";
-import { ulid } from "../core/ulid.ts";
+import { newLogEntry } from "../core/log_entry.ts";
 import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 
-/** A firing's entry of trigger `r` at `ms`, as stored. */
+/** A scheduled firing's entry of trigger `r` at `ms`, as stored. */
 function entryOf(r: { id: string; name: string }, ms: number): StoredLog {
-  return {
-    id: ulid(ms),
-    triggerId: r.id,
-    triggerName: r.name,
-    triggerType: "scheduled",
-    source: "schedule",
-    test: false,
-    scheduledFor: null,
-    firedAt: new Date(ms).toISOString(),
-    lateMs: 0,
-    catchUp: false,
-    payload: null,
-    outcome: "ok",
-    delivery: null,
-  };
+  const rec = { ...r, type: "scheduled" as const, payload: null, webhook: null };
+  return newLogEntry(rec, ms, { source: "schedule", lateMs: 0 });
 }
 
 const { values } = parseArgs({

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../core/clock.ts";
 import { keys } from "../db/keys.ts";
 import { addLogWrites } from "../db/log_writes.ts";
+import { newLogEntry } from "../core/log_entry.ts";
 import { ulid } from "../core/ulid.ts";
 import type { StoredLog } from "../core/schemas.ts";
 import { sweepLogs } from "../services/housekeeping.ts";
@@ -24,21 +25,14 @@ const startClock = () => new ManualClock(nextBase += 600_000);
 
 /** A firing's log entry of trigger `triggerId`, as stored. */
 function logOf(triggerId: string, triggerName: string, ms: number): StoredLog {
-  return {
-    id: ulid(ms),
-    triggerId,
-    triggerName,
-    triggerType: "api",
-    source: "api",
-    test: false,
-    scheduledFor: null,
-    firedAt: new Date(ms).toISOString(),
-    lateMs: null,
-    catchUp: false,
+  const rec = {
+    id: triggerId,
+    name: triggerName,
+    type: "api" as const,
     payload: null,
-    outcome: "ok",
-    delivery: null,
+    webhook: null,
   };
+  return newLogEntry(rec, ms, { source: "api" });
 }
 
 async function countKeys(kv: Deno.Kv, prefix: string): Promise<number> {

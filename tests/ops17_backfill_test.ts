@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { keys } from "../db/keys.ts";
 import { addLogWrites } from "../db/log_writes.ts";
-import { ulid } from "../core/ulid.ts";
+import { newLogEntry } from "../core/log_entry.ts";
 import type { StoredLog } from "../core/schemas.ts";
 import { BackfillRunner } from "../services/backfill_runner.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
@@ -199,21 +199,7 @@ Deno.test("occurrences the schedule already fired are found however many the log
     const op = t.kv.atomic();
     for (let j = i; j < i + 100; j++) {
       const at = start + j * 1000;
-      const log: StoredLog = {
-        id: ulid(at),
-        triggerId: rec.id,
-        triggerName: rec.name,
-        triggerType: "scheduled",
-        source: "schedule",
-        test: false,
-        scheduledFor: iso(at),
-        firedAt: iso(at),
-        lateMs: 0,
-        catchUp: false,
-        payload: null,
-        outcome: "ok",
-        delivery: null,
-      };
+      const log = newLogEntry(rec, at, { source: "schedule", scheduledFor: iso(at), lateMs: 0 });
       addLogWrites(op, log, t.deps.config);
     }
     assert.ok((await op.commit()).ok);
