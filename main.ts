@@ -197,6 +197,7 @@ async function shutdown(signal: string) {
   await alerts.stop();
   deps.schemas.close();
   await housekeeper?.stop();
+  await catalogOf(kv)?.stop();
   kv.close();
   Deno.exit(0);
 }

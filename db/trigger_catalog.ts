@@ -47,6 +47,7 @@ export class TriggerCatalog {
   #loadedAt = -Infinity;
   #loading: Promise<void> | null = null;
   #journal: Op[] | null = null;
+  #stopped = false;
 
   constructor(kv: Deno.Kv, bus: FiringBus, opts: CatalogOptions = {}) {
     this.#kv = kv;
@@ -60,7 +61,17 @@ export class TriggerCatalog {
 
   /** Starts loading in the background (at start-up: the first search is then fast too). */
   warm(): void {
-    void this.#reload().catch((err) => console.error("trigger catalog load failed:", err));
+    if (this.#stopped) return;
+    void this.#reload().catch((err) => {
+      // A load cut short by shutdown (KV closed under it) is no failure worth a line.
+      if (!this.#stopped) console.error("trigger catalog load failed:", err);
+    });
+  }
+
+  /** Starts no more background loads and waits for the one running (before KV closes). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#loading?.catch(() => {});
   }
 
   /** Every trigger (id -> entry), fresh as the class comment says; read-only for callers. */

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { feedInstance } from "./helpers/feed.ts";
 import { parseConfig } from "../core/config.ts";
 import { createDeps } from "../db/deps.ts";
+import { catalogOf } from "../db/trigger_catalog.ts";
 import type { ListQuery } from "../db/trigger_query.ts";
 import { fireNow } from "../services/firings.ts";
 import { triggerPage } from "../services/reads.ts";
@@ -82,6 +83,28 @@ Deno.test("changes made through a second instance on the same KV reach q once th
   } finally {
     await a.close();
     await b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("stop() waits for the load under way, so closing KV after it cuts nothing short", async () => {
+  const dir = await Deno.makeTempDir();
+  const kv = await Deno.openKv(`${dir}/t.kv`);
+  const deps = createDeps(kv, parseConfig(["--kv", `${dir}/t.kv`], {}));
+  const errors: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => void errors.push(args);
+  try {
+    for (let i = 0; i < 200; i++) await createTrigger(deps, { name: `stop-${i}`, type: "api" });
+    const catalog = catalogOf(kv)!;
+    catalog.warm();
+    await catalog.stop();
+    kv.close();
+    // The load finished before stop() resolved: its snapshot answers with KV already closed.
+    assert.equal((await catalog.entries()).size, 200);
+    assert.deepEqual(errors, []);
+  } finally {
+    console.error = original;
     await Deno.remove(dir, { recursive: true });
   }
 });
