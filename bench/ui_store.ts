@@ -50,12 +50,12 @@ export async function buildStore(
         type: api ? "api" : "scheduled",
         ...(api ? {} : { schedule: { everySeconds: 86_400 + (i % 3600) } }),
         payload: { n: i },
-        tags: [tags[i % tags.length]],
       } as Parameters<typeof buildDefinition>[0],
       now - (count - i),
       null,
     );
-    recs.push(newTriggerRecord(def, now - (count - i)));
+    // Tags live on the record (services/triggers.ts sets them there; a definition has none).
+    recs.push({ ...newTriggerRecord(def, now - (count - i)), tags: [tags[i % tags.length]] });
   }
   await insertTriggersBatch(kv, recs);
   // Log entries over the last 90 minutes (inside the active window), spread over 1,000
