@@ -34,10 +34,9 @@ if (!chromiumAvailable()) {
         page.on("request", (req) => origins.add(new URL(req.url()).origin));
         await page.goto(`${server.url}/docs`);
         const ops = page.locator("details[data-search]");
-        // A string expression: it runs in the page, where `document` exists.
-        await page.waitForFunction(
-          `document.querySelectorAll("details[data-search]").length === ${operations}`,
-        );
+        // A locator, not waitForFunction: its polling evaluates a string in the page, which
+        // the page's CSP (script-src 'self') refuses whenever the first check comes too early.
+        await ops.nth(operations - 1).waitFor({ state: "attached" });
         assert.equal(await ops.count(), operations);
 
         // The create operation shows the fields of TriggerCreate, required ones marked.
