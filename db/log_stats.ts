@@ -122,27 +122,14 @@ export async function readStatsSnapshot(
   if (only !== undefined) return await readOneCounter(kv, only);
   for (let attempt = 1;; attempt++) {
     const before = await kv.get<SweepCursor>(keys.logSweepCursor());
-    const snap: StatsSnapshot = {
-      cursor: INITIAL_CURSOR,
-      stamp: null,
-      count: new Map(),
-      archived: new Map(),
-      names: new Map(),
-      records: new Map(),
-    };
+    const snap = emptySnapshot(INITIAL_CURSOR, null);
     let seen = 0;
     for await (const e of kv.list({ prefix: keys.logStatsPrefix() }, { batchSize: 1000 })) {
       seen++;
-      const [, counter, field] = e.key as [string, string, string | undefined];
-      if (field === undefined) {
+      if (e.key[2] === undefined) {
         snap.cursor = e.value as SweepCursor;
         snap.stamp = e.versionstamp;
-      } else if (field === "count") snap.count.set(counter, signed(e.value as Deno.KvU64));
-      else if (field === "archived") snap.archived.set(counter, signed(e.value as Deno.KvU64));
-      else if (field === "name") snap.names.set(counter, e.value as string);
-      else if (isRecordOutcome(field)) {
-        snap.records.set(outcomeKey(counter, field), signed(e.value as Deno.KvU64));
-      }
+      } else addCounterKey(snap, e);
     }
     if (seen <= 1000 || snap.stamp === before.versionstamp || attempt >= 20) return snap;
     await delay(Math.random() * 5 * attempt);
@@ -153,26 +140,35 @@ export async function readStatsSnapshot(
 async function readOneCounter(kv: Deno.Kv, counter: CounterId): Promise<StatsSnapshot> {
   for (let attempt = 1;; attempt++) {
     const before = await kv.get<SweepCursor>(keys.logSweepCursor());
-    const snap: StatsSnapshot = {
-      cursor: before.value ?? INITIAL_CURSOR,
-      stamp: before.versionstamp,
-      count: new Map(),
-      archived: new Map(),
-      names: new Map(),
-      records: new Map(),
-    };
+    const snap = emptySnapshot(before.value ?? INITIAL_CURSOR, before.versionstamp);
     for await (const e of kv.list({ prefix: keys.logCounterPrefix(counter) })) {
-      const field = e.key[2] as string;
-      if (field === "count") snap.count.set(counter, signed(e.value as Deno.KvU64));
-      else if (field === "archived") snap.archived.set(counter, signed(e.value as Deno.KvU64));
-      else if (field === "name") snap.names.set(counter, e.value as string);
-      else if (isRecordOutcome(field)) {
-        snap.records.set(outcomeKey(counter, field), signed(e.value as Deno.KvU64));
-      }
+      addCounterKey(snap, e);
     }
     // Every sweep commit moves the cursor: equal before and after, no commit fell between.
     const after = await kv.get(keys.logSweepCursor());
     if (after.versionstamp === before.versionstamp || attempt >= 20) return snap;
+  }
+}
+
+function emptySnapshot(cursor: SweepCursor, stamp: string | null): StatsSnapshot {
+  return {
+    cursor,
+    stamp,
+    count: new Map(),
+    archived: new Map(),
+    names: new Map(),
+    records: new Map(),
+  };
+}
+
+/** Puts one `["log_stats", counter, field]` entry into `snap`. */
+function addCounterKey(snap: StatsSnapshot, e: Deno.KvEntry<unknown>): void {
+  const [, counter, field] = e.key as [string, string, string];
+  if (field === "count") snap.count.set(counter, signed(e.value as Deno.KvU64));
+  else if (field === "archived") snap.archived.set(counter, signed(e.value as Deno.KvU64));
+  else if (field === "name") snap.names.set(counter, e.value as string);
+  else if (isRecordOutcome(field)) {
+    snap.records.set(outcomeKey(counter, field), signed(e.value as Deno.KvU64));
   }
 }
 
@@ -233,7 +229,7 @@ export async function logStats(
     out.skipped += skipped;
     out.byTrigger.push({
       triggerId: id === "test" ? null : id,
-      triggerName: id,
+      triggerName: id, // named below (nameRows); "test" stays "test"
       active,
       archived,
       missed,
@@ -241,18 +237,19 @@ export async function logStats(
     });
   }
   if (top !== undefined) {
-    // The busiest first (ties by id); only they are named.
+    // The busiest first, ties by counter id; only the rows kept are named.
     out.triggers = out.byTrigger.length;
     const size = (r: LogStats["byTrigger"][number]) => r.active + r.archived;
-    out.byTrigger.sort((x, y) => size(y) - size(x) || (x.triggerName < y.triggerName ? -1 : 1));
+    const idOf = (r: LogStats["byTrigger"][number]) => r.triggerId ?? "test";
+    out.byTrigger.sort((x, y) => size(y) - size(x) || (idOf(x) < idOf(y) ? -1 : 1));
     out.byTrigger.length = Math.min(out.byTrigger.length, top);
-    await nameRows(kv, out.byTrigger, snap.names);
-    return out;
   }
   await nameRows(kv, out.byTrigger, snap.names);
-  out.byTrigger.sort((x, y) =>
-    x.triggerName < y.triggerName ? -1 : x.triggerName > y.triggerName ? 1 : 0
-  );
+  if (top === undefined) {
+    out.byTrigger.sort((x, y) =>
+      x.triggerName < y.triggerName ? -1 : x.triggerName > y.triggerName ? 1 : 0
+    );
+  }
   return out;
 }
 
