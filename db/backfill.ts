@@ -8,6 +8,7 @@ import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
 import { addManualFiringWrites } from "./firings.ts";
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
+import { isRecordOutcome } from "./log_counters.ts";
 import { backstopMs, type Windows } from "./log_writes.ts";
 import { ulidFloor } from "../core/ulid.ts";
 
@@ -102,7 +103,7 @@ export async function firedInLog(
     for (const { value: l } of logs) {
       if (!l || l.scheduledFor === null) continue;
       if (l.source !== "schedule" && l.source !== "backfill") continue;
-      if (l.outcome === "missed" || l.outcome === "skipped") continue;
+      if (isRecordOutcome(l.outcome)) continue;
       const t = Date.parse(l.scheduledFor);
       if (t >= fromMs && t < toMs) out.add(t);
     }

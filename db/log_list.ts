@@ -135,7 +135,8 @@ export type Replayed = { log: StoredLog } | { pausedAt: string };
 /**
  * Entries with ids after `afterId` still retained at `nowMs`, oldest first: the replay of an
  * event stream reconnecting with `Last-Event-ID`. Read lazily, so the caller sets the pace.
- * With `trigger` (an id or a name), only that trigger's entries, read through its log indexes.
+ * With `trigger` (an id or a name, at most a name's length: routes/events.ts checks), only that
+ * trigger's entries, read through its log indexes.
  * After `max` entries read (matching or not), yields `{ pausedAt }`, the last id read, and
  * ends: a replay never reads more than that, however far behind the client is.
  */
@@ -170,9 +171,7 @@ export async function* logsAfter(
   const byId = isUlid(trigger)
     ? kv.list<null>(range(keys.logsByTriggerPrefix(trigger)), { batchSize: 200 })
     : null;
-  const byName = keySize(keys.logsByNamePrefix(trigger)) > 2000
-    ? null
-    : kv.list<null>(range(keys.logsByNamePrefix(trigger)), { batchSize: 200 });
+  const byName = kv.list<null>(range(keys.logsByNamePrefix(trigger)), { batchSize: 200 });
   let ids: string[] = [];
   const flush = async function* () {
     const got = await getManyChunked<StoredLog>(kv, ids.map((id) => keys.log(id)));
@@ -194,20 +193,20 @@ export async function* logsAfter(
 /** The log ids (last key part) of two index listings, merged in order, each id once. */
 async function* mergeIds(
   a: Deno.KvListIterator<null> | null,
-  b: Deno.KvListIterator<null> | null,
+  b: Deno.KvListIterator<null>,
 ): AsyncGenerator<string> {
   const idOf = (r: IteratorResult<Deno.KvEntry<null>>) =>
     r.done ? null : r.value.key[r.value.key.length - 1] as string;
   let x = a ? idOf(await a.next()) : null;
-  let y = b ? idOf(await b.next()) : null;
+  let y = idOf(await b.next());
   while (x !== null || y !== null) {
     if (y === null || (x !== null && x <= y)) {
       yield x!;
-      if (x === y) y = idOf(await b!.next());
+      if (x === y) y = idOf(await b.next());
       x = idOf(await a!.next());
     } else {
       yield y;
-      y = idOf(await b!.next());
+      y = idOf(await b.next());
     }
   }
 }

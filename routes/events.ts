@@ -26,7 +26,7 @@ import type { TriggerChange } from "../core/firing_bus.ts";
 import { toLogView } from "../core/log_view.ts";
 import { logsSince, REPLAY_MAX, triggerViews } from "../services/reads.ts";
 import { isUlid, ulidTime } from "../core/ulid.ts";
-import type { StoredLog } from "../core/schemas.ts";
+import { MAX_NAME_LENGTH, type StoredLog } from "../core/schemas.ts";
 
 export interface EventStreamOptions {
   /** Interval of the `: heartbeat` comment lines; 15 s unless a test wants it shorter. */
@@ -94,6 +94,13 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
       }]);
     }
     const trigger = c.req.query("trigger") || null;
+    // An id or a name: longer than any name is no trigger (and no key the replay may read).
+    if (trigger !== null && trigger.length > MAX_NAME_LENGTH) {
+      throw new ValidationError("Invalid trigger", [{
+        path: "trigger",
+        message: `At most ${MAX_NAME_LENGTH} characters`,
+      }]);
+    }
     const body = eventStream(deps, { ...settings, lastEventId, trigger, triggerFrame });
     return new Response(body, {
       headers: {

@@ -203,6 +203,10 @@ Deno.test("a reconnect with Last-Event-ID gets exactly the missed entries, then 
     const bad = await fetch(`${s.base}/api/events`, { headers: { "Last-Event-ID": "x" } });
     assert.equal(bad.status, 400);
     await bad.body?.cancel();
+    // No trigger has a name this long: a 400, not a stream of nothing.
+    const long = await fetch(`${s.base}/api/events?trigger=${"x".repeat(129)}`);
+    assert.equal(long.status, 400);
+    await long.body?.cancel();
   } finally {
     again.close();
   }
