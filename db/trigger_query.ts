@@ -40,9 +40,6 @@ import {
  */
 export const MATERIALISE_MAX = 5_000;
 
-export { WALK_BUDGET };
-export type { Filter, ListQuery };
-
 /** The sort value of a record (null sorts last in either order). */
 function valueOf(rec: TriggerRecord, sort: Sort, last: (id: string) => number): Item["v"] {
   if (sort === "name") return rec.name;
@@ -143,12 +140,14 @@ async function plan(kv: Deno.Kv, q: ListQuery): Promise<Plan> {
   const needRecords = q.status !== undefined || q.type !== undefined || tagsOnRecord > 0 ||
     q.sort === "nextRunAt" || (q.sort === "name" && !q.q);
   const candidates = byTag ? rarest!.count : names ? names.size : cat!.size;
-  const only = (n: number | undefined) =>
-    q.status === undefined && q.type === undefined && n !== undefined;
-  const total = only(rarest?.count) && !q.q && new Set(q.tag).size === 1
-    ? rarest!.count
-    : only(names?.size) && !q.tag?.length
-    ? names!.size
+  // Exact without reading candidates: a lone tag (its counter) or a lone q (the names).
+  const facets = q.status !== undefined || q.type !== undefined;
+  const total = facets
+    ? null
+    : rarest && !names && new Set(q.tag).size === 1
+    ? rarest.count
+    : names && !rarest
+    ? names.size
     : null;
   return {
     cat,

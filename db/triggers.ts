@@ -4,7 +4,8 @@ import { MAX_NAME_LENGTH, type Trigger, type TriggerRecord } from "../core/schem
 import { keys } from "./keys.ts";
 import { getManyChunked, retryLocked } from "./kv.ts";
 import { addChangeWrite, type ChangeNote } from "./trigger_feed.ts";
-import { queryTriggers, WALK_BUDGET } from "./trigger_query.ts";
+import { queryTriggers } from "./trigger_query.ts";
+import { WALK_BUDGET } from "./trigger_walk.ts";
 import { addIndexWrites, tagsOf } from "./trigger_index.ts";
 import { isUlid } from "../core/ulid.ts";
 import type { Committer } from "../core/committer.ts";

@@ -9,7 +9,7 @@ import { feedInstance } from "./helpers/feed.ts";
 import { parseConfig } from "../core/config.ts";
 import { createDeps } from "../db/deps.ts";
 import { catalogOf } from "../db/trigger_catalog.ts";
-import type { ListQuery } from "../db/trigger_query.ts";
+import type { ListQuery } from "../db/trigger_filter.ts";
 import { fireNow } from "../services/firings.ts";
 import { triggerPage } from "../services/reads.ts";
 import { createTrigger, deleteTrigger, patchTrigger } from "../services/triggers.ts";
