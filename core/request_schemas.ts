@@ -6,6 +6,7 @@ import { z } from "zod";
 import { IsoInput, IsoOut } from "./schedule_schemas.ts";
 import {
   LogSource,
+  MAX_NAME_LENGTH,
   Outcome,
   Ref,
   Tag,
@@ -78,14 +79,14 @@ export const BulkResult = z.object({
  * answers only the busiest rows.
  */
 export const LogStatsQuery = z.strictObject({
-  trigger: z.string().max(128).optional(),
+  trigger: z.string().max(MAX_NAME_LENGTH).optional(),
   top: z.coerce.number().int().min(1).max(1_000).optional(),
 });
 export const HistogramQuery = z.strictObject({
   bucket: z.enum(["1m", "5m", "1h", "1d"]).default("1h"),
   since: IsoInput.optional(),
   until: IsoInput.optional(),
-  trigger: z.string().max(128).optional(),
+  trigger: z.string().max(MAX_NAME_LENGTH).optional(),
 });
 export type HistogramQuery = z.output<typeof HistogramQuery>;
 export const Histogram = z.object({
