@@ -35,6 +35,7 @@ import { attemptHeaders } from "./headers.ts";
 import { HostLimiter, laneKey } from "./host_limiter.ts";
 import { type AttemptResult, isRetryable, isSuccess, nextDelay } from "./policy.ts";
 import type { OutboxOptions } from "./outbox_options.ts";
+import { WakeTimers } from "./wake_timers.ts";
 
 type OutboxDeps = Pick<Deps, "kv" | "clock" | "config" | "committer" | "metrics" | "bus">;
 
@@ -52,8 +53,8 @@ export class WebhookOutbox {
   #local = new Set<string>();
   /** Bound on `#local` and `#timers`: a burst or a receiver down never holds more here. */
   readonly #maxLocal: number;
+  readonly #timers: WakeTimers;
   #tasks = new Set<Promise<void>>();
-  #timers = new Map<string, { atMs: number; timer: ReturnType<typeof setTimeout> }>();
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #polling: Promise<void> | null = null;
   #stop = new AbortController();
@@ -70,6 +71,7 @@ export class WebhookOutbox {
     this.#limiter = new HostLimiter(opts.perHost ?? 4, opts.perTrigger ?? 2);
     this.#denyPrivate = opts.denyPrivate ?? false;
     this.#maxLocal = opts.maxLocal ?? 2_000;
+    this.#timers = new WakeTimers(this.#maxLocal, (id) => this.wake(id));
   }
 
   /** Whether wake-up messages are enqueued (and `listenQueue` should route them here). */
@@ -107,7 +109,6 @@ export class WebhookOutbox {
     for (const off of this.#unsubscribe.splice(0)) off();
     clearInterval(this.#pollTimer);
     this.#stop.abort(new AttemptAborted("Delivery stopped by shutdown"));
-    for (const { timer } of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     await this.#polling;
     while (this.#tasks.size) await Promise.allSettled([...this.#tasks]);
@@ -157,18 +158,7 @@ export class WebhookOutbox {
 
   /** Wakes `logId` again in `delayMs` (a retry's backoff, an early wake, a lease to wait out). */
   #later(logId: string, delayMs: number): void {
-    if (this.#stop.signal.aborted) return;
-    const atMs = this.#now() + delayMs;
-    const held = this.#timers.get(logId);
-    if (held && held.atMs <= atMs) return;
-    // Full: the due poll wakes it instead, at most a poll interval late.
-    if (!held && this.#timers.size >= this.#maxLocal) return;
-    if (held) clearTimeout(held.timer);
-    const timer = setTimeout(() => {
-      this.#timers.delete(logId);
-      this.wake(logId);
-    }, Math.max(0, delayMs));
-    this.#timers.set(logId, { atMs, timer });
+    if (!this.#stop.signal.aborted) this.#timers.set(logId, this.#now(), delayMs);
   }
 
   async #run(logId: string, due?: DueDelivery): Promise<void> {
