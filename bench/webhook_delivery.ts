@@ -8,6 +8,8 @@
  *   baseline   api trigger without webhook: firings/s (202 answers), no delivery
  *   one host   webhook to one receiver: at most 4 in flight per destination (the limiter)
  *   four hosts webhooks to four receivers (one trigger each): 16 in flight
+ *   by name    one receiver as `localhost`: each new connection resolves the name and checks
+ *              the answers (webhook/pinned_request.ts), where an address URL resolves nothing
  * A delivery run ends when every firing reached its receiver and every log entry left
  * `pending` (the outcome is written back). Prints one JSON object.
  */
@@ -21,7 +23,7 @@ const { values } = parseArgs({
 const FIRINGS = Number(values.firings ?? 1000);
 const CONCURRENCY = Number(values.concurrency ?? 100);
 
-function receiver() {
+function receiver(host = "127.0.0.1") {
   const seen = new Set<string>();
   let hits = 0;
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
@@ -31,7 +33,7 @@ function receiver() {
     return new Response(null, { status: 204 });
   });
   return {
-    url: `http://127.0.0.1:${server.addr.port}/hook`,
+    url: `http://${host}:${server.addr.port}/hook`,
     seen,
     hits: () => hits,
     close: () => server.shutdown(),
@@ -87,8 +89,8 @@ async function pendingCount(ids: string[]): Promise<number> {
   return n;
 }
 
-async function deliveryRun(hosts: number) {
-  const rxs = Array.from({ length: hosts }, receiver);
+async function deliveryRun(hosts: number, host?: string) {
+  const rxs = Array.from({ length: hosts }, () => receiver(host));
   const ids = await Promise.all(rxs.map((r) => trigger(r.url)));
   const t0 = performance.now();
   const logIds = await fireAll(ids);
@@ -124,6 +126,7 @@ try {
   const baselineMs = performance.now() - t0;
   const oneHost = await deliveryRun(1);
   const fourHosts = await deliveryRun(4);
+  const byName = await deliveryRun(1, "localhost");
   console.log(JSON.stringify(
     {
       firings: FIRINGS,
@@ -131,6 +134,7 @@ try {
       baseline: { firingsPerSec: Math.round(FIRINGS / (baselineMs / 1000)) },
       oneHost,
       fourHosts,
+      byName,
     },
     null,
     2,

@@ -2,32 +2,39 @@
  * Where deliveries may go. Cloud metadata endpoints (169.254.169.254, fd00:ec2::254) are never
  * a destination: a trigger's creator could otherwise read instance credentials through Tock's
  * network position. With `--webhook-deny-private`, loopback, private, link-local and CGNAT
- * addresses are refused too. Checked after DNS resolution, before every attempt; `fetch`
- * resolves again, so a DNS answer that changes between the two (rebinding) is not covered.
+ * addresses are refused too. Checked before every attempt on the addresses the connection then
+ * uses (pinned_request.ts); only a process whose network Deno restricts (`--allow-net=<hosts>`)
+ * checks here first and lets `fetch` resolve again, its allow-list being the bound then.
  */
+import { lookup } from "node:dns/promises";
 
-/** Why `url` may not be delivered to, or null when it may. */
-export async function destinationProblem(
-  url: string,
-  denyPrivate: boolean,
-): Promise<string | null> {
-  let host: string;
-  try {
-    host = new URL(url).hostname;
-  } catch {
-    return `Invalid webhook URL`;
-  }
-  const literal = host.startsWith("[") ? host.slice(1, -1) : host;
-  let addrs: string[];
-  if (isIPv4(literal) || literal.includes(":")) addrs = [literal];
-  else if (/^localhost\.?$/i.test(host) || /\.localhost\.?$/i.test(host)) addrs = ["127.0.0.1"];
-  else {
-    addrs = await resolve(host);
-    // Unresolvable here: fetch may still find it (hosts file), so only a strict policy refuses.
-    if (addrs.length === 0 && denyPrivate) {
-      return `Blocked destination: "${host}" could not be resolved to check it`;
-    }
-  }
+/** An address a host name resolved to. */
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Resolves a host name to every address a connection to it may use. */
+export type Resolver = (host: string) => Promise<ResolvedAddress[]>;
+
+/** The system's resolver (hosts file, then DNS), as any connection of this process would use. */
+export const systemResolver: Resolver = async (host) =>
+  (await lookup(host, { all: true, order: "verbatim" })).map((a) => ({
+    address: a.address,
+    family: a.family === 6 ? 6 : 4,
+  }));
+
+/** A refused destination: the attempt fails at once and is not retried. */
+export class BlockedDestination extends Error {}
+
+/** The address a URL's host names literally (`10.0.0.1`, `[::1]`), or null for a name. */
+export function literalAddress(hostname: string): string | null {
+  const bare = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
+  return isIPv4(bare) || bare.includes(":") ? bare : null;
+}
+
+/** Why none of `addrs` may be connected to, or null when all may. */
+export function addressProblem(addrs: string[], denyPrivate: boolean): string | null {
   for (const a of addrs) {
     const kind = classify(a);
     if (kind === "metadata") {
@@ -38,6 +45,34 @@ export async function destinationProblem(
     }
   }
   return null;
+}
+
+/**
+ * Why `url` may not be delivered to, or null when it may: the check of a process that
+ * connects with `fetch`, which resolves the name again.
+ */
+export async function destinationProblem(
+  url: string,
+  denyPrivate: boolean,
+): Promise<string | null> {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return `Invalid webhook URL`;
+  }
+  let addrs: string[];
+  const literal = literalAddress(host);
+  if (literal !== null) addrs = [literal];
+  else if (/^localhost\.?$/i.test(host) || /\.localhost\.?$/i.test(host)) addrs = ["127.0.0.1"];
+  else {
+    addrs = await resolve(host);
+    // Unresolvable here: fetch may still find it (hosts file), so only a strict policy refuses.
+    if (addrs.length === 0 && denyPrivate) {
+      return `Blocked destination: "${host}" could not be resolved to check it`;
+    }
+  }
+  return addressProblem(addrs, denyPrivate);
 }
 
 async function resolve(host: string): Promise<string[]> {

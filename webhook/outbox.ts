@@ -30,12 +30,14 @@ import { kvHasQueues } from "../db/queues.ts";
 import type { Deps } from "../core/deps.ts";
 import type { StoredLog } from "../core/schemas.ts";
 import { AttemptAborted, sendAttempt } from "./deliver.ts";
+import { systemResolver } from "./address_policy.ts";
+import { PinnedTransport } from "./pinned_request.ts";
+import { WakeTimers } from "./wake_timers.ts";
 import { applyDeliveryHeaders } from "./delivery_headers.ts";
 import { attemptHeaders } from "./headers.ts";
 import { HostLimiter, laneKey } from "./host_limiter.ts";
 import { type AttemptResult, isRetryable, isSuccess, nextDelay } from "./policy.ts";
 import type { OutboxOptions } from "./outbox_options.ts";
-import { WakeTimers } from "./wake_timers.ts";
 
 type OutboxDeps = Pick<Deps, "kv" | "clock" | "config" | "committer" | "metrics" | "bus">;
 
@@ -48,7 +50,7 @@ export class WebhookOutbox {
   readonly #random: () => number;
   readonly #subscribe: boolean;
   readonly #limiter: HostLimiter;
-  readonly #denyPrivate: boolean;
+  readonly #transport: PinnedTransport;
   /** Deliveries this instance is working on (waiting for a slot, claiming, sending). */
   #local = new Set<string>();
   /** Bound on `#local` and `#timers`: a burst or a receiver down never holds more here. */
@@ -69,7 +71,10 @@ export class WebhookOutbox {
     this.#random = opts.random ?? Math.random;
     this.#subscribe = opts.subscribe ?? true;
     this.#limiter = new HostLimiter(opts.perHost ?? 4, opts.perTrigger ?? 2);
-    this.#denyPrivate = opts.denyPrivate ?? false;
+    this.#transport = new PinnedTransport({
+      denyPrivate: opts.denyPrivate ?? false,
+      resolve: opts.resolve ?? systemResolver,
+    });
     this.#maxLocal = opts.maxLocal ?? 2_000;
     this.#timers = new WakeTimers(this.#maxLocal, (id) => this.wake(id));
   }
@@ -112,6 +117,7 @@ export class WebhookOutbox {
     this.#timers.clear();
     await this.#polling;
     while (this.#tasks.size) await Promise.allSettled([...this.#tasks]);
+    this.#transport.close();
   }
 
   /** Deliveries in flight and waiting for a slot on this instance. */
@@ -237,7 +243,7 @@ export class WebhookOutbox {
         body,
         timeoutMs: rec.webhook.timeoutMs,
         signal: this.#stop.signal,
-        denyPrivate: this.#denyPrivate,
+        transport: this.#transport,
       });
     } catch (err) {
       if (!(err instanceof AttemptAborted)) throw err;

@@ -1,6 +1,7 @@
 /** What a webhook outbox (webhook/outbox.ts) is told when made; every field has a default. */
 import type { StoredLog } from "../core/schemas.ts";
 import type { QueueEnv } from "../db/queues.ts";
+import type { Resolver } from "./address_policy.ts";
 
 export interface OutboxOptions {
   /** Whether the KV backend has queues; default: `kvHasQueues(config.kv, env)`. */
@@ -15,6 +16,8 @@ export interface OutboxOptions {
   perTrigger?: number;
   /** Refuse loopback/private/link-local/CGNAT destinations (`--webhook-deny-private`). */
   denyPrivate?: boolean;
+  /** Resolves webhook host names for the check and the connection; default the system's. */
+  resolve?: Resolver;
   /** How long a lease outlives the attempt's timeout; default 5 s. */
   leaseMarginMs?: number;
   /** Called with the final log entry once a delivery series ends. */
