@@ -122,10 +122,11 @@ async function follow(ctx: Ctx, filters: Filters): Promise<number> {
       } catch (err) {
         if (stop.signal.aborted) break;
         // The first connection must work, and a refusal (bad key) will not fix itself; a
-        // server that went away after that may come back.
-        if (!connectedOnce || (err instanceof ApiError && err.status >= 400 && err.status < 500)) {
-          throw err;
-        }
+        // server that went away after that may come back, and one with every event stream
+        // taken (503) has one free as soon as another client leaves.
+        const status = err instanceof ApiError ? err.status : null;
+        const refused = status !== null && status >= 400 && status < 500;
+        if (refused || (!connectedOnce && status !== 503)) throw err;
         why = `Event stream interrupted (${errorMessage(err)})`;
       }
       if (stop.signal.aborted) break;

@@ -56,6 +56,8 @@ export interface Config {
   validationTimeoutMs: number;
   /** Refuse webhook destinations on loopback, private, link-local and CGNAT addresses. */
   webhookDenyPrivate: boolean;
+  /** Event streams (`GET /api/events`) open at once on this instance; more are 503. */
+  maxEventStreams: number;
   /** Origins besides the server's own that may send unsafe requests (and get CORS answers). */
   corsOrigins: string[];
   /** Host names besides localhost, 127.0.0.1 and [::1] a loopback-bound server answers to. */
@@ -200,6 +202,13 @@ export const FLAGS: Record<keyof Config, FlagSpec> = {
     def: "false",
     kind: "bool",
     help: "refuse webhook deliveries to loopback, private, link-local and CGNAT addresses",
+  },
+  maxEventStreams: {
+    flag: "max-event-streams",
+    env: "TOCK_MAX_EVENT_STREAMS",
+    def: "256",
+    kind: "count",
+    help: "event streams open at once; more are answered 503",
   },
   // Operator controls (issue 17)
   backfillRate: {

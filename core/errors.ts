@@ -94,10 +94,11 @@ export class RateLimitError extends TockError {
   }
 }
 
-/** 503: a dependency (KV) is unusable right now. */
+/** 503: a dependency (KV) is unusable right now, or a bounded resource is full. */
 export class UnavailableError extends TockError {
-  constructor(detail: string) {
+  constructor(detail: string, retryAfterSeconds?: number) {
     super(503, "Service unavailable", detail);
+    if (retryAfterSeconds !== undefined) this.headers["Retry-After"] = String(retryAfterSeconds);
   }
 }
 

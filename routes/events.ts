@@ -14,19 +14,22 @@
  * with the last id read and the stream ends; reconnecting with that id continues the replay.
  *
  * Memory: the body is a pull stream over an async generator with no buffer of its own, so
- * nothing is produced before the connection takes it. Live events wait in a per-client queue bounded in bytes; a client that
- * falls more than `maxBacklogBytes` behind is disconnected (the body stream errors, which
- * closes the connection) and resumes with `Last-Event-ID`. So any number of slow readers costs at most
- * that much each.
+ * nothing is produced before the connection takes it. Live events wait in a per-client queue
+ * bounded in bytes; a client that falls more than `maxBacklogBytes` behind is disconnected (the
+ * body stream errors, which closes the connection) and resumes with `Last-Event-ID`. At most
+ * `--max-event-streams` streams are open at once (more are 503 with `Retry-After`), so slow
+ * readers cost at most that many backlogs, and a firing's fan-out is that many queue pushes of
+ * one frame, serialised once for all of them.
  */
 import { Hono } from "hono";
 import type { Deps } from "../core/deps.ts";
-import { ValidationError } from "../core/errors.ts";
+import { UnavailableError, ValidationError } from "../core/errors.ts";
 import type { TriggerChange } from "../core/firing_bus.ts";
 import { toLogView } from "../core/log_view.ts";
 import { logsSince, REPLAY_MAX, triggerViews } from "../services/reads.ts";
 import { isUlid, ulidTime } from "../core/ulid.ts";
 import { MAX_NAME_LENGTH, type StoredLog } from "../core/schemas.ts";
+import { FrameQueue } from "./frame_queue.ts";
 
 export interface EventStreamOptions {
   /** Interval of the `: heartbeat` comment lines; 15 s unless a test wants it shorter. */
@@ -67,6 +70,17 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
     replayMax: opts.replayMax ?? REPLAY_MAX,
     shutdown: opts.shutdown,
   };
+  // One frame per firing for all streams: each log object is published once.
+  const fired = new WeakMap<StoredLog, Uint8Array | null>();
+  const logFrame = (log: StoredLog) => {
+    let frame = fired.get(log);
+    if (frame === undefined) {
+      const view = toLogView(log, deps.clock.now(), deps.config);
+      frame = view ? sseFrame({ event: "fired", id: log.id, data: JSON.stringify(view) }) : null;
+      fired.set(log, frame);
+    }
+    return frame;
+  };
   // One KV read per change for all streams: each change object is published once.
   const views = new WeakMap<TriggerChange, Promise<Uint8Array>>();
   const triggerFrame = (change: TriggerChange) => {
@@ -85,6 +99,8 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
     return frame;
   };
 
+  // Streams open now; each is counted off once when it ends, however it ends.
+  let open = 0;
   app.get("/", (c) => {
     const lastEventId = c.req.header("last-event-id") || c.req.query("lastEventId") || null;
     if (lastEventId !== null && !isUlid(lastEventId)) {
@@ -101,7 +117,22 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
         message: `At most ${MAX_NAME_LENGTH} characters`,
       }]);
     }
-    const body = eventStream(deps, { ...settings, lastEventId, trigger, triggerFrame });
+    if (open >= deps.config.maxEventStreams) {
+      throw new UnavailableError(
+        `Too many event streams: ${open} are open (--max-event-streams); try again shortly`,
+        RETRY_MS / 1000,
+      );
+    }
+    open++;
+    const onClose = () => open--;
+    const body = eventStream(deps, {
+      ...settings,
+      lastEventId,
+      trigger,
+      triggerFrame,
+      logFrame,
+      onClose,
+    });
     return new Response(body, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
@@ -114,61 +145,6 @@ export function eventRoutes(deps: Deps, opts: EventStreamOptions = {}): Hono {
   return app;
 }
 
-/**
- * Live frames waiting for one client, bounded in bytes. Producers push without waiting; the
- * stream takes them when the connection is ready. Over the bound it stops with `overflow`.
- */
-class FrameQueue {
-  #items: { logId: string | null; frame: Uint8Array }[] = [];
-  #bytes = 0;
-  #wake: (() => void) | null = null;
-  closed = false;
-  overflow = false;
-  /** Called once when the bound is passed. */
-  onOverflow: () => void = () => {};
-
-  constructor(readonly maxBytes: number) {}
-
-  push(frame: Uint8Array, logId: string | null = null): void {
-    if (this.closed) return;
-    this.#bytes += frame.byteLength;
-    if (this.#bytes > this.maxBytes) {
-      this.overflow = true;
-      this.#items = [];
-      this.close();
-      return this.onOverflow();
-    }
-    this.#items.push({ logId, frame });
-    this.#wake?.();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.#wake?.();
-  }
-
-  /** Drops queued firings whose log ids are in `ids` (sent by the replay already). */
-  dropLogs(ids: Set<string>): void {
-    this.#items = this.#items.filter((it) => {
-      if (it.logId === null || !ids.has(it.logId)) return true;
-      this.#bytes -= it.frame.byteLength;
-      return false;
-    });
-  }
-
-  /** The next frame, waiting for one; null once closed. */
-  async take(): Promise<Uint8Array | null> {
-    while (this.#items.length === 0 && !this.closed) {
-      await new Promise<void>((r) => (this.#wake = r));
-      this.#wake = null;
-    }
-    if (this.closed) return null;
-    const it = this.#items.shift()!;
-    this.#bytes -= it.frame.byteLength;
-    return it.frame;
-  }
-}
-
 interface StreamParams {
   lastEventId: string | null;
   trigger: string | null;
@@ -177,16 +153,17 @@ interface StreamParams {
   replayMax: number;
   shutdown?: AbortSignal;
   triggerFrame: (change: TriggerChange) => Promise<Uint8Array>;
+  /** The `fired` frame of a log entry (null when it is past retention). */
+  logFrame: (log: StoredLog) => Uint8Array | null;
+  /** Called once when the stream ends. */
+  onClose: () => void;
 }
 
 function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
   const queue = new FrameQueue(p.maxBacklogBytes);
   const matches = (id: string | null, name: string) =>
     p.trigger === null || id === p.trigger || name === p.trigger;
-  const logFrame = (log: StoredLog) => {
-    const view = toLogView(log, deps.clock.now(), deps.config);
-    return view ? sseFrame({ event: "fired", id: log.id, data: JSON.stringify(view) }) : null;
-  };
+  const logFrame = p.logFrame;
 
   // Subscribe before anything else, so no firing committed from here on can be missed.
   const unsubscribeFirings = deps.bus.subscribe((logs) => {
@@ -214,6 +191,17 @@ function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
   const stop = () => queue.close();
   p.shutdown?.addEventListener("abort", stop);
   if (p.shutdown?.aborted) stop();
+  let ended = false;
+  // However the stream ends (the generator's end, a cancel before it ran, an overflow).
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    unsubscribeFirings();
+    unsubscribeTriggers();
+    clearInterval(heartbeat);
+    p.shutdown?.removeEventListener("abort", stop);
+    p.onClose();
+  };
 
   async function* frames(): AsyncGenerator<Uint8Array> {
     try {
@@ -246,10 +234,7 @@ function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
         yield frame;
       }
     } finally {
-      unsubscribeFirings();
-      unsubscribeTriggers();
-      clearInterval(heartbeat);
-      p.shutdown?.removeEventListener("abort", stop);
+      end();
     }
   }
 
@@ -261,6 +246,7 @@ function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
     // is not reading.
     controller.error(new Error("The event stream client fell more than its backlog behind"));
     void gen.return(undefined);
+    end();
   };
   // A pull stream with no buffer of its own: a frame is produced only when the connection asks.
   return new ReadableStream<Uint8Array>({
@@ -277,6 +263,7 @@ function eventStream(deps: Deps, p: StreamParams): ReadableStream<Uint8Array> {
       // Waking the queue first lets a generator waiting in take() end at once.
       queue.close();
       await gen.return(undefined);
+      end();
     },
   }, { highWaterMark: 0 });
 }

@@ -59,3 +59,35 @@ Deno.test("tock logs --follow prints a paused replay whole after a reconnect", a
     await server.shutdown();
   }
 });
+
+Deno.test("tock logs --follow waits for a place when every event stream is taken (503)", async () => {
+  await using t = await testApp({ config: { maxEventStreams: 1 } });
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, t.app.fetch);
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  // The one place, taken by another client until it leaves.
+  const other = new AbortController();
+  const held = await fetch(`${url}/api/events`, { signal: other.signal });
+  assert.equal(held.status, 200);
+  const stop = new AbortController();
+  let out = "";
+  let err = "";
+  const done = tock(["logs", "--follow", "--json", "--url", url], {
+    signal: stop.signal,
+    onStdout: (s) => out += s,
+    onStderr: (s) => err += s,
+  });
+  try {
+    await waitFor(() => /Too many event streams.*reconnecting/.test(err), 15_000, "a 503");
+    await held.body?.cancel();
+    other.abort();
+    await waitFor(() => err.includes("Following firings"), 15_000, "the place to free up");
+    const trig = await t.call("POST", "/api/triggers", { name: uniqueName("busy"), type: "api" });
+    const fired = await t.call("POST", `/api/triggers/${trig.body.id}/fire`, { n: 1 });
+    await waitFor(() => out.includes(fired.body.id), 15_000, "the firing");
+  } finally {
+    stop.abort();
+    other.abort();
+    assert.equal((await done).code, 0, err);
+    await server.shutdown();
+  }
+});

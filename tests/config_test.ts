@@ -20,6 +20,9 @@ Deno.test("parseConfig() applies the defaults of API.md", () => {
   assert.equal(c.maxPayloadBytes, 32 * 1024);
   assert.equal(c.signingSecret, null);
   assert.equal(c.rateLimit, 0, "rate limit is off on loopback by default");
+  assert.equal(c.maxEventStreams, 256);
+  assert.equal(parseConfig([], { TOCK_MAX_EVENT_STREAMS: "3" }).maxEventStreams, 3);
+  assert.throws(() => parseConfig(["--max-event-streams", "0"], {}), ConfigError);
 });
 
 Deno.test("parseConfig() prefers flags over environment over defaults", () => {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createApp } from "../http/app.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
+import type { Config } from "../core/config.ts";
 
 interface Frame {
   comment?: string;
@@ -103,8 +104,8 @@ class SseReader {
   }
 }
 
-async function serveApp(heartbeatMs = 300, replayMax?: number) {
-  const t = await testApp();
+async function serveApp(heartbeatMs = 300, replayMax?: number, config?: Partial<Config>) {
+  const t = await testApp({ config });
   // Count the stream's live bus subscriptions, to see that a disconnect releases them.
   const bus = t.deps.bus;
   const subscribe = bus.subscribe.bind(bus);
@@ -177,6 +178,45 @@ Deno.test("GET /api/events streams each firing as a fired event, live, with hear
     sse.close();
   }
   await waitFor(() => s.subscribers() === 0, 10_000, "the disconnect to unsubscribe");
+});
+
+Deno.test("at most --max-event-streams are open at once: one more is a 503 until one ends", async () => {
+  await using s = await serveApp(300, undefined, { maxEventStreams: 2 });
+  const trig = await s.t.call("POST", "/api/triggers", { name: uniqueName("cap"), type: "api" });
+  const open = [await SseReader.open(`${s.base}/api/events`)];
+  open.push(await SseReader.open(`${s.base}/api/events`));
+  try {
+    for (const r of open) {
+      assert.equal(r.status, 200);
+      await r.until(() => r.frames.some((f) => f.comment === "connected"), "connected");
+    }
+    const res = await fetch(`${s.base}/api/events`);
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get("retry-after"), "2");
+    assert.match(res.headers.get("content-type") ?? "", /^application\/problem\+json/);
+    assert.match((await res.json()).detail, /^Too many event streams: 2 are open/);
+    // Both open streams get each firing, as the one frame.
+    const log = await s.fire(trig.body.id, { n: 1 });
+    for (const r of open) await r.until(() => r.fired().some((e) => e.id === log.id), "the firing");
+    assert.deepEqual(open[0].fired()[0].data, open[1].fired()[0].data);
+    // A stream that ends gives its place back, once the server has seen the disconnect.
+    open.shift()!.close();
+    const next = await waitFor(
+      async () => {
+        const r = await SseReader.open(`${s.base}/api/events`);
+        if (r.status === 200) return r;
+        r.close();
+        return null;
+      },
+      10_000,
+      "a place after a disconnect",
+    );
+    open.push(next);
+    assert.equal((await fetch(`${s.base}/api/events`)).status, 503);
+  } finally {
+    for (const r of open) r.close();
+  }
+  await waitFor(() => s.subscribers() === 0, 10_000, "every stream to unsubscribe");
 });
 
 Deno.test("a reconnect with Last-Event-ID gets exactly the missed entries, then live ones", async () => {

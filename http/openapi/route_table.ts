@@ -95,6 +95,7 @@ const TABLE: TockRoute[] = [
     responses: {
       "200": { description: "An event stream", contentType: "text/event-stream" },
       "400": problem("Invalid Last-Event-ID or query"),
+      "503": problem("Every event stream of this instance is taken (--max-event-streams)"),
     },
   },
   {
