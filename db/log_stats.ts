@@ -2,8 +2,9 @@
  * Log statistics: per-counter totals kept in the same commits as the entries, read exactly at
  * an instant. Also the counter helpers the retention sweep (log_sweep.ts) shares.
  */
-import type { StoredLog, TriggerRecord } from "../core/schemas.ts";
-import { getManyChunked, signed } from "./kv.ts";
+import type { StoredLog } from "../core/schemas.ts";
+import { signed } from "./kv.ts";
+import { nameRows } from "./log_names.ts";
 import { type CounterId, keys } from "./keys.ts";
 import { listedBefore, retentionBounds } from "../core/log_view.ts";
 import { counterOf, isRecordOutcome } from "./log_counters.ts";
@@ -172,6 +173,17 @@ function addCounterKey(snap: StatsSnapshot, e: Deno.KvEntry<unknown>): void {
   }
 }
 
+/** One row of `LogStats.byTrigger`. */
+type StatsRow = LogStats["byTrigger"][number];
+
+/** What `countStats` read: the totals and unnamed rows, and names older stores kept. */
+export interface CountedStats {
+  totals: Pick<LogStats, "active" | "archived" | "missed" | "skipped">;
+  /** One per counter with retained entries, unnamed (`triggerName` is the counter id). */
+  rows: readonly Readonly<StatsRow>[];
+  names: ReadonlyMap<CounterId, string>;
+}
+
 /**
  * Active and archived counts at `nowMs`, in total and per counter, exact at that instant (see
  * the section comment above). Reads counters, not entries, plus the entries between the sweep
@@ -183,6 +195,20 @@ export async function logStats(
   w: Windows,
   { only, top }: StatsScope = {},
 ): Promise<LogStats> {
+  return await shapeStats(kv, await countStats(kv, nowMs, w, only), top);
+}
+
+/**
+ * The part of `logStats` that reads every counter (or `only`'s): totals and a row per counter
+ * with retained entries. The answer is never changed afterwards, so several requests may share
+ * it (services/reads.ts).
+ */
+export async function countStats(
+  kv: Deno.Kv,
+  nowMs: number,
+  w: Windows,
+  only?: CounterId,
+): Promise<CountedStats> {
   const { retainedFrom, activeFrom } = retentionBounds(nowMs, w);
   const future = listedBefore(nowMs);
   let snap: StatsSnapshot;
@@ -209,7 +235,8 @@ export async function logStats(
       !k.includes(" ") && (only === undefined || k === only)
     ),
   );
-  const out: LogStats = { active: 0, archived: 0, missed: 0, skipped: 0, byTrigger: [] };
+  const totals = { active: 0, archived: 0, missed: 0, skipped: 0 };
+  const rows: StatsRow[] = [];
   // Retained = not yet deleted, less those past retention and those beyond the listings.
   const retained = (id: CounterId, o: string) => {
     const k = outcomeKey(id, o);
@@ -223,73 +250,47 @@ export async function logStats(
     if (active === 0 && archived === 0) continue;
     const missed = retained(id, "missed");
     const skipped = retained(id, "skipped");
-    out.active += active;
-    out.archived += archived;
-    out.missed += missed;
-    out.skipped += skipped;
-    out.byTrigger.push({
+    totals.active += active;
+    totals.archived += archived;
+    totals.missed += missed;
+    totals.skipped += skipped;
+    rows.push({
       triggerId: id === "test" ? null : id,
-      triggerName: id, // named below (nameRows); "test" stays "test"
+      triggerName: id, // named by shapeStats (nameRows); "test" stays "test"
       active,
       archived,
       missed,
       skipped,
     });
   }
+  return { totals, rows, names: snap.names };
+}
+
+/**
+ * The answer from `counted`, which it leaves as it is: every row sorted by name, or with `top`
+ * the `top` busiest and `triggers`, the number of rows in all. Only the rows answered are named.
+ */
+export async function shapeStats(
+  kv: Deno.Kv,
+  counted: CountedStats,
+  top?: number,
+): Promise<LogStats> {
+  const out: LogStats = { ...counted.totals, byTrigger: [] };
+  let rows = counted.rows;
   if (top !== undefined) {
-    // The busiest first, ties by counter id; only the rows kept are named.
-    out.triggers = out.byTrigger.length;
-    const size = (r: LogStats["byTrigger"][number]) => r.active + r.archived;
-    const idOf = (r: LogStats["byTrigger"][number]) => r.triggerId ?? "test";
-    out.byTrigger.sort((x, y) => size(y) - size(x) || (idOf(x) < idOf(y) ? -1 : 1));
-    out.byTrigger.length = Math.min(out.byTrigger.length, top);
+    // The busiest first, ties by counter id.
+    out.triggers = rows.length;
+    const size = (r: StatsRow) => r.active + r.archived;
+    const idOf = (r: StatsRow) => r.triggerId ?? "test";
+    rows = [...rows].sort((x, y) => size(y) - size(x) || (idOf(x) < idOf(y) ? -1 : 1))
+      .slice(0, top);
   }
-  await nameRows(kv, out.byTrigger, snap.names);
+  out.byTrigger = rows.map((r) => ({ ...r }));
+  await nameRows(kv, out.byTrigger, counted.names);
   if (top === undefined) {
     out.byTrigger.sort((x, y) =>
       x.triggerName < y.triggerName ? -1 : x.triggerName > y.triggerName ? 1 : 0
     );
-  }
-  return out;
-}
-
-/**
- * Names the rows shown (so the reads grow with them, not with the triggers stored): the name
- * written at create and rename, else one an older store kept among the counters (`legacy`),
- * else the live record's (test firings' row is already "test").
- */
-async function nameRows(
-  kv: Deno.Kv,
-  rows: LogStats["byTrigger"],
-  legacy: Map<CounterId, string>,
-): Promise<void> {
-  const named = rows.filter((r) => r.triggerId !== null);
-  const ids = named.map((r) => r.triggerId!);
-  const names = await readNames(kv, ids);
-  const missing = ids.filter((id) => !names.has(id) && !legacy.has(id));
-  const recs = await getManyChunked<TriggerRecord>(kv, missing.map((id) => keys.trigger(id)));
-  const fromRecord = new Map(missing.map((id, i) => [id, recs[i].value?.name]));
-  for (const r of named) {
-    const id = r.triggerId!;
-    r.triggerName = names.get(id) ?? legacy.get(id) ?? fromRecord.get(id) ?? id;
-  }
-}
-
-/** Rows up to which names are read one by one; beyond, one scan of every name costs less. */
-const NAME_GETS_MAX = 1_000;
-
-async function readNames(kv: Deno.Kv, ids: string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (ids.length <= NAME_GETS_MAX) {
-    const got = await getManyChunked<string>(kv, ids.map((id) => keys.logCounterName(id)));
-    got.forEach((e, i) => e.value !== null && out.set(ids[i], e.value));
-    return out;
-  }
-  const wanted = new Set(ids);
-  const prefix = keys.logCounterNamesPrefix();
-  for await (const e of kv.list<string>({ prefix }, { batchSize: 1000 })) {
-    const id = e.key[1] as string;
-    if (wanted.has(id)) out.set(id, e.value);
   }
   return out;
 }
