@@ -8,7 +8,10 @@
  * entry, and stats are timed whole, `?top=10` (the UI's logs view) and `?trigger=` (a
  * trigger's page), with the answer's size.
  *
- *   deno run -A bench/stats_scale.ts [--triggers 100000] [--requests 50]
+ * Last, `--callers` whole-store requests at once (all rows, and `?top=10`), which share their
+ * reads: the time until every one is answered.
+ *
+ *   deno run -A bench/stats_scale.ts [--triggers 100000] [--requests 50] [--callers 20]
  *
  * Prints a table and writes bench/results/stats_scale.json.
  */
@@ -35,8 +38,10 @@ const { values } = parseArgs({
   options: {
     triggers: { type: "string", default: "100000" },
     requests: { type: "string", default: "50" },
+    callers: { type: "string", default: "20" },
   },
 });
+const CALLERS = Number(values.callers);
 const N = Number(values.triggers);
 const REQUESTS = Number(values.requests);
 
@@ -115,7 +120,19 @@ try {
       bytes: await sized(query),
     };
   }
+  // Many callers at once: each whole-store answer reads every counter, so concurrent calls
+  // share the reads (services/reads.ts); the wall time for all of them to be answered.
+  const concurrent: Record<string, { callers: number; allAnsweredMs: number }> = {};
+  for (const query of ["", "?top=10"]) {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: CALLERS }, () => sized(query)));
+    concurrent[query || "(all)"] = {
+      callers: CALLERS,
+      allAnsweredMs: Math.round(performance.now() - t0),
+    };
+  }
   const result = {
+    concurrent,
     triggers: N,
     fillSeconds,
     fewTriggers: before,
@@ -134,6 +151,11 @@ try {
     console.log(
       `  ${recs.length} triggers with entries, stats ${query}: ${f(d)}, ` +
         `${(d.bytes / 1024).toFixed(1)} KiB`,
+    );
+  }
+  for (const [query, d] of Object.entries(concurrent)) {
+    console.log(
+      `  ${d.callers} callers at once, stats ${query}: all answered in ${d.allAnsweredMs} ms`,
     );
   }
   await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });

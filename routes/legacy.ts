@@ -178,15 +178,15 @@ export function legacyRoutes(deps: Deps): Hono {
     return c.json({ message, log: legacyLog(entry, entry.state) }, 200, headers);
   });
 
-  // X-Total-Count: how many entries exist (the exact counters, at the same instant), so a
-  // client sees when `limit` cut the answer short.
+  // X-Total-Count: how many entries exist (the exact counters, at an instant no earlier than
+  // the listing's), so a client sees when `limit` cut the answer short.
   app.get("/list_logs", async (c) => {
     const { limit } = parseWith(LegacyListLogsQuery, queryOf(c), "query");
     const now = deps.clock.now();
     const [items, stats] = await Promise.all([
       newestLogs(deps, limit, now),
       // Totals only: no row is named.
-      logStats(deps, now, { top: 0 }),
+      logStats(deps, { top: 0 }),
     ]);
     c.header("X-Total-Count", String(stats.active + stats.archived));
     return c.json(items.map((l) => legacyLog(l, l.state)));

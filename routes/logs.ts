@@ -21,7 +21,7 @@ export function logRoutes(deps: Deps): Hono {
 
   app.get("/stats", async (c) => {
     const q = parseWith(LogStatsQuery, queryOf(c), "query");
-    return c.json(await stats(deps, undefined, q));
+    return c.json(await stats(deps, q));
   });
 
   app.get(
