@@ -18,9 +18,15 @@ const EXCLUDED = ["tests/", "bench/", "node_modules/", "static/vendor/", ".git/"
 /**
  * routes/ modules other routers may import: not routers themselves. `body.ts` reads and
  * validates request bodies and queries for every router; `docs_page.ts` holds the assets of
- * the docs router; `fired_mark.ts` marks a request with the firing it made (for its log line).
+ * the docs router; `fired_mark.ts` marks a request with the firing it made (for its log line);
+ * `frame_queue.ts` is the event router's per-client queue of frames.
  */
-const ROUTE_HELPERS = new Set(["routes/body.ts", "routes/docs_page.ts", "routes/fired_mark.ts"]);
+const ROUTE_HELPERS = new Set([
+  "routes/body.ts",
+  "routes/docs_page.ts",
+  "routes/fired_mark.ts",
+  "routes/frame_queue.ts",
+]);
 
 /**
  * The folders each folder may import (besides its own), as the README's layout table says.
