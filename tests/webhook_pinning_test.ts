@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { receiver, webhookApp } from "./webhook_helpers.ts";
+import { waitFor } from "./helpers/server.ts";
 import type { ResolvedAddress } from "../webhook/address_policy.ts";
 import { PinnedTransport } from "../webhook/pinned_request.ts";
 
@@ -146,5 +147,61 @@ Deno.test("over TLS the pinned connection verifies the certificate against the U
   } finally {
     for (const t of [trusting, bundled, fromEnv]) t.close();
     await server.shutdown();
+  }
+});
+
+Deno.test("idle kept-alive connections are at most 4 per destination and close once idle", async () => {
+  // A plain TCP server that answers every request on a connection and counts open connections.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let open = 0;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      open++;
+      (async () => {
+        const buf = new Uint8Array(64 * 1024);
+        try {
+          let text = "";
+          for (;;) {
+            const n = await conn.read(buf);
+            if (n === null) break;
+            text += new TextDecoder().decode(buf.subarray(0, n));
+            // Each request here is headers plus a 2-byte body ("{}").
+            while (text.includes("\r\n\r\n{}")) {
+              text = text.slice(text.indexOf("\r\n\r\n{}") + 6);
+              await conn.write(
+                new TextEncoder().encode("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+              );
+            }
+          }
+        } catch { /* reset */ }
+        conn.close();
+        open--;
+      })();
+    }
+  })();
+  const { port } = listener.addr as Deno.NetAddr;
+  const transport = new PinnedTransport({
+    denyPrivate: false,
+    resolve: fixedResolver([LOOPBACK]).resolve,
+    idleMs: 300,
+  });
+  try {
+    const send = () =>
+      transport.send(
+        { url: `http://pool.invalid:${port}/`, method: "POST", headers: {}, body: "{}" },
+        new AbortController().signal,
+        1024,
+      );
+    const answers = await Promise.all(Array.from({ length: 8 }, send));
+    assert.deepEqual(answers.map((a) => a.text), Array(8).fill("ok"));
+    // Eight connections were opened at once; at most four stay for reuse.
+    await waitFor(() => open <= 4, 10_000, "idle connections beyond 4 to close");
+    assert.equal((await send()).text, "ok");
+    // And those go once idle for longer than idleMs.
+    await waitFor(() => open === 0, 10_000, "idle connections to close");
+  } finally {
+    transport.close();
+    listener.close();
+    await serving.catch(() => {});
   }
 });

@@ -7,7 +7,8 @@
  * URL's host name, and the request carries that name as its `Host`.
  *
  * Kept-alive connections are reused only to the same host and port, and each was checked when
- * it opened. `close()` ends them (the outbox calls it when it stops).
+ * it opened; at most 4 per destination stay open idle, for at most 15 s. `close()` ends them
+ * (the outbox calls it when it stops).
  */
 import http from "node:http";
 import https from "node:https";
@@ -61,7 +62,12 @@ export interface PinnedOptions {
    * `DENO_CERT`, which `fetch` honours and `node:https` does not read by itself.
    */
   extraCa?: string[];
+  /** How long a kept-alive connection may sit idle before it is closed; default 15 s. */
+  idleMs?: number;
 }
+
+/** Idle connections kept per host and port: the deliveries one destination may have at once. */
+const IDLE_PER_HOST = 4;
 
 export class PinnedTransport {
   /** `--webhook-deny-private`: loopback, private, link-local and CGNAT addresses are refused. */
@@ -81,10 +87,13 @@ export class PinnedTransport {
     this.usable = netUnrestricted() && !onDenoDeploy(processQueueEnv());
     this.#resolve = opts.resolve;
     const extra = opts.extraCa ?? denoCert();
+    // Idle connections are bounded in number and time: kept forever, every webhook host ever
+    // delivered to would hold its sockets open.
+    const pool = { keepAlive: true, maxFreeSockets: IDLE_PER_HOST, timeout: opts.idleMs ?? 15_000 };
     this.#agents = {
-      "http:": new http.Agent({ keepAlive: true }),
+      "http:": new http.Agent(pool),
       "https:": new https.Agent({
-        keepAlive: true,
+        ...pool,
         // Naming `ca` replaces the default roots (bundled, the system's, NODE_EXTRA_CA_CERTS),
         // so it names them too, and only when there is something to add.
         ...(extra.length ? { ca: [...tls.getCACertificates("default"), ...extra] } : {}),
