@@ -79,8 +79,9 @@ function convert(key: keyof Config, spec: FlagSpec, raw: string, exposed: boolea
       if (!/^https?:\/\//.test(raw) || !URL.canParse(raw)) throw bad("expected an http(s) URL");
       return raw;
     case "count": {
-      if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 100_000) {
-        throw bad("expected a whole number 1-100000");
+      const max = spec.max ?? 100_000;
+      if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+        throw bad(`expected a whole number 1-${max}`);
       }
       return Number(raw);
     }

@@ -28,6 +28,8 @@ export interface FlagSpec {
   help: string;
   /** The flag may be given more than once (values add up, like a comma list). */
   multiple?: boolean;
+  /** A `count`'s largest value (100,000 unless given). */
+  max?: number;
 }
 
 /** The configuration, validated and typed: what the flags below fill. */
@@ -58,6 +60,8 @@ export interface Config {
   webhookDenyPrivate: boolean;
   /** Event streams (`GET /api/events`) open at once on this instance; more are 503. */
   maxEventStreams: number;
+  /** Triggers the store may hold; a create beyond is 409 (a soft bound across instances). */
+  maxTriggers: number;
   /** Origins besides the server's own that may send unsafe requests (and get CORS answers). */
   corsOrigins: string[];
   /** Host names besides localhost, 127.0.0.1 and [::1] a loopback-bound server answers to. */
@@ -209,6 +213,14 @@ export const FLAGS: Record<keyof Config, FlagSpec> = {
     def: "256",
     kind: "count",
     help: "event streams open at once; more are answered 503",
+  },
+  maxTriggers: {
+    flag: "max-triggers",
+    env: "TOCK_MAX_TRIGGERS",
+    def: "1000000",
+    kind: "count",
+    max: 100_000_000,
+    help: "triggers the store may hold; creating one more is answered 409",
   },
   // Operator controls (issue 17)
   backfillRate: {

@@ -102,6 +102,11 @@ export async function matchingIds(kv: Deno.Kv, f: Filter, max: number): Promise<
   return out;
 }
 
+/** How many triggers the store holds, from the status-and-type counters. */
+export function countStoredTriggers(kv: Deno.Kv): Promise<number> {
+  return countByFacets(kv, {});
+}
+
 /** Exact total from the status-and-type counters (no q, no tag). */
 async function countByFacets(kv: Deno.Kv, f: Filter): Promise<number> {
   let n = 0;

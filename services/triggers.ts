@@ -25,6 +25,7 @@ import type { TriggerChange } from "../core/firing_bus.ts";
 import type { ChangeAction, ChangeNote } from "../db/trigger_feed.ts";
 import { tagsOf } from "../db/trigger_index.ts";
 import { originOf } from "./trigger_feed.ts";
+import { takeTriggerRoom } from "./trigger_quota.ts";
 import { withNotes } from "./feed_stamps.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -85,7 +86,13 @@ export async function createTrigger(deps: Deps, body: TriggerCreate): Promise<Tr
     ...newTriggerRecord(def, now, { status: body.status === "paused" ? "paused" : "active" }),
     tags: body.tags ?? [],
   };
-  await noting(deps, "created", (note) => insertTrigger(deps.kv, rec, note(rec), deps.committer));
+  const release = await takeTriggerRoom(deps);
+  try {
+    await noting(deps, "created", (note) => insertTrigger(deps.kv, rec, note(rec), deps.committer));
+  } catch (err) {
+    release();
+    throw err;
+  }
   changed(deps, "created", rec);
   return rec;
 }

@@ -23,6 +23,9 @@ Deno.test("parseConfig() applies the defaults of API.md", () => {
   assert.equal(c.maxEventStreams, 256);
   assert.equal(parseConfig([], { TOCK_MAX_EVENT_STREAMS: "3" }).maxEventStreams, 3);
   assert.throws(() => parseConfig(["--max-event-streams", "0"], {}), ConfigError);
+  assert.equal(c.maxTriggers, 1_000_000);
+  assert.equal(parseConfig(["--max-triggers", "100000000"], {}).maxTriggers, 100_000_000);
+  assert.throws(() => parseConfig(["--max-triggers", "100000001"], {}), /1-100000000/);
 });
 
 Deno.test("parseConfig() prefers flags over environment over defaults", () => {

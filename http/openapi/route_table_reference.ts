@@ -24,7 +24,7 @@ export const REFERENCE_ROUTES: TockRoute[] = [
         schema: z.object({ message: z.string(), trigger: LegacyTrigger }),
       },
       "400": legacyError("Invalid"),
-      "409": legacyError("Name taken"),
+      "409": legacyError("Name taken, or the store holds --max-triggers triggers"),
     },
   },
   {

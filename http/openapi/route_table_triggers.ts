@@ -17,7 +17,7 @@ export const TRIGGER_ROUTES: TockRoute[] = [
     responses: {
       "201": triggerReply("The trigger as stored"),
       "400": bad,
-      "409": problem("The name is taken"),
+      "409": problem("The name is taken, or the store holds --max-triggers triggers"),
     },
   },
   {
