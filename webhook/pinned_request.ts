@@ -108,6 +108,10 @@ export class PinnedTransport {
    */
   send(req: ExchangeRequest, signal: AbortSignal, maxBytes: number): Promise<Exchange> {
     const url = new URL(req.url);
+    // Refused at create; a URL stored before then fails as `fetch` failed on it.
+    if (url.username || url.password) {
+      return Promise.reject(new TypeError("A webhook URL with a user or password is not sent"));
+    }
     const literal = literalAddress(url.hostname);
     if (literal !== null) {
       const problem = addressProblem([literal], this.denyPrivate);
