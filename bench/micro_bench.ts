@@ -8,7 +8,7 @@
  */
 import { keys } from "../db/keys.ts";
 import { ulid } from "../core/ulid.ts";
-import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
+import { record as storedRecord } from "./stored_records.ts";
 import { planClaim } from "../scheduler/claim.ts";
 import { GroupCommitter, keySize } from "../db/group_commit.ts";
 import type { ScheduleInput } from "../core/schedule_schemas.ts";
@@ -16,12 +16,7 @@ import type { TriggerRecord } from "../core/schemas.ts";
 
 const NOW = Date.parse("2026-11-29T12:00:00.000Z");
 
-function record(schedule: ScheduleInput): TriggerRecord {
-  return newTriggerRecord(
-    buildDefinition({ name: "bench", schedule, payload: { n: 1 } }, NOW, null),
-    NOW,
-  );
-}
+const record = (schedule: ScheduleInput): TriggerRecord => storedRecord("bench", schedule, NOW);
 
 const every = record({ everySeconds: 10 });
 const cronUtc = record({ cron: "*/5 * * * *", timezone: "UTC" });

@@ -10,10 +10,9 @@ import { keys } from "../db/keys.ts";
 import { addTriggerWrites } from "../db/triggers.ts";
 import { claimBatch, type DueItem, MAX_BATCH, planClaim } from "../scheduler/claim.ts";
 import type { RecordCache } from "../scheduler/records.ts";
-import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
+import { record } from "./stored_records.ts";
 import { lastMissed, nextOccurrence } from "../scheduler/next_occurrence.ts";
-import type { Schedule, ScheduleInput } from "../core/schedule_schemas.ts";
-import type { TriggerRecord } from "../core/schemas.ts";
+import type { Schedule } from "../core/schedule_schemas.ts";
 
 const NOW = Date.parse("2026-06-01T12:00:00.000Z");
 const every: Schedule = { everySeconds: 30, startAt: "2026-01-01T00:00:00.000Z" };
@@ -40,13 +39,6 @@ Deno.bench("nextOccurrence: cron, same instant again (burst memo)", { group: "ne
 Deno.bench("lastMissed: per-10s cron missed for a day", { group: "next" }, () => {
   lastMissed(cron6, NOW - 86_400_000, NOW);
 });
-
-function record(name: string, schedule: ScheduleInput, nowMs: number): TriggerRecord {
-  return newTriggerRecord(
-    buildDefinition({ name, schedule, payload: { name } }, nowMs, null),
-    nowMs,
-  );
-}
 
 const rec = record("plan", { everySeconds: 1, startAt: new Date(NOW).toISOString() }, NOW);
 Deno.bench("planClaim: everySeconds on time", { group: "claim" }, () => {
