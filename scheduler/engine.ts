@@ -16,9 +16,7 @@ import type { Deps } from "../core/deps.ts";
 import { listDue } from "../db/due.ts";
 import { retryLocked } from "../db/kv.ts";
 import { claimBatch, type DueItem, MAX_BATCH } from "./claim.ts";
-import { isStale, loadRecords, type RecordCache } from "./records.ts";
-import { dueAtOf } from "../db/triggers.ts";
-import type { TriggerChange } from "../core/firing_bus.ts";
+import { createdWithNothingDue, isStale, loadRecords, type RecordCache } from "./records.ts";
 import { setTimeout as delay } from "node:timers/promises";
 
 export interface SchedulerOptions {
@@ -289,16 +287,4 @@ export class Scheduler {
 
 function itemKey(it: DueItem): string {
   return `${it.id}@${it.atMs}`;
-}
-
-/**
- * True when `changes` only created triggers with nothing due (api triggers, paused ones): they
- * add no occurrence and remove none, so the view has nothing to re-read. (Publishers pass
- * `null`, "re-read", for any change without a due time.)
- */
-export function createdWithNothingDue(changes: TriggerChange[]): boolean {
-  return changes.length > 0 &&
-    changes.every((c) =>
-      c.action === "created" && c.trigger !== null && dueAtOf(c.trigger) === null
-    );
 }

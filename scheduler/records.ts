@@ -1,11 +1,14 @@
 /**
  * The scheduler's cache of trigger records: read from KV with their versionstamps, kept between
  * claims by the engine, and compared with due entries (which are rewritten with every change
- * of their record) to tell a stale due entry without a read.
+ * of their record) to tell a stale due entry without a read. Also which published changes
+ * leave the engine's view of due entries as it is.
  */
 import type { Deps } from "../core/deps.ts";
 import { type DueItem, readTriggers } from "../db/due.ts";
 import type { TriggerRecord } from "../core/schemas.ts";
+import type { TriggerChange } from "../core/firing_bus.ts";
+import { dueAtOf } from "../db/triggers.ts";
 
 /** Records read from KV with their versionstamps, kept between claims by the engine. */
 export type RecordCache = Map<string, Deno.KvEntry<TriggerRecord>>;
@@ -39,4 +42,16 @@ export async function loadRecords(
       }
     } else cache.delete(missing[i].id);
   }
+}
+
+/**
+ * True when `changes` only created triggers with nothing due (api triggers, paused ones): they
+ * add no occurrence and remove none, so the view has nothing to re-read. (Publishers pass
+ * `null`, "re-read", for any change without a due time.)
+ */
+export function createdWithNothingDue(changes: TriggerChange[]): boolean {
+  return changes.length > 0 &&
+    changes.every((c) =>
+      c.action === "created" && c.trigger !== null && dueAtOf(c.trigger) === null
+    );
 }

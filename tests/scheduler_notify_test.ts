@@ -4,7 +4,7 @@
  * stream of such creates no longer keeps the scheduler re-listing the due index.
  */
 import assert from "node:assert/strict";
-import { createdWithNothingDue } from "../scheduler/engine.ts";
+import { createdWithNothingDue } from "../scheduler/records.ts";
 import { buildDefinition, newTriggerRecord } from "../scheduler/definition.ts";
 import { changeOf as change } from "../services/triggers.ts";
 import type { TriggerCreate, TriggerRecord } from "../core/schemas.ts";
