@@ -68,14 +68,17 @@ export async function stats(deps: Deps, q: { trigger?: string; top?: number } = 
 }
 
 type StatsRuns = { counts: SharedRun<CountedStats>; whole: SharedRun<LogStats> };
-const statsRuns = new WeakMap<Deno.Kv, StatsRuns>();
+const statsRuns = new WeakMap<Deps, StatsRuns>();
 
-/** The shared stats reads of one store (one per KV handle, like its committer). */
+/**
+ * The shared stats reads of one app's `deps` (its store, windows and clock: what an answer
+ * depends on; two apps on one store share nothing).
+ */
 function sharedStats(deps: Deps): StatsRuns {
-  let runs = statsRuns.get(deps.kv);
+  let runs = statsRuns.get(deps);
   if (!runs) {
     runs = { counts: new SharedRun(), whole: new SharedRun() };
-    statsRuns.set(deps.kv, runs);
+    statsRuns.set(deps, runs);
   }
   return runs;
 }

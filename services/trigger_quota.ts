@@ -20,17 +20,18 @@ interface Quota {
   read: SharedRun<{ atMs: number; counted: number }>;
 }
 
-const quotas = new WeakMap<Deno.Kv, Quota>();
+/** Per app (`deps`): its creates since the last count are its own. */
+const quotas = new WeakMap<Deps, Quota>();
 
 /**
  * Takes room for one more trigger, or throws a 409 when the store is full. Call the returned
  * function when the create failed, to give the room back.
  */
 export async function takeTriggerRoom(deps: Deps): Promise<() => void> {
-  let q = quotas.get(deps.kv);
+  let q = quotas.get(deps);
   if (!q) {
     q = { counted: 0, atMs: -Infinity, since: 0, read: new SharedRun() };
-    quotas.set(deps.kv, q);
+    quotas.set(deps, q);
   }
   if (deps.clock.now() - q.atMs >= FRESH_MS) {
     const read = await q.read.run(async () => {

@@ -3,8 +3,9 @@
  * a destination: a trigger's creator could otherwise read instance credentials through Tock's
  * network position. With `--webhook-deny-private`, loopback, private, link-local and CGNAT
  * addresses are refused too. Checked before every attempt on the addresses the connection then
- * uses (pinned_request.ts); only a process whose network Deno restricts (`--allow-net=<hosts>`)
- * checks here first and lets `fetch` resolve again, its allow-list being the bound then.
+ * uses (pinned_request.ts). Only where that transport is not used (a network Deno restricts with
+ * `--allow-net=<hosts>`, whose allow-list is then the bound; Deno Deploy) is the check made here
+ * first, and `fetch` resolves the name again.
  */
 import { lookup } from "node:dns/promises";
 
