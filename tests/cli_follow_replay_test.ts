@@ -10,6 +10,19 @@ import { tock } from "./helpers/cli.ts";
 import { testApp, uniqueName } from "./helpers/app.ts";
 import { waitFor } from "./helpers/server.ts";
 
+/** `tock logs --follow --json` against `url`, what it prints gathered as it comes. */
+function follow(url: string) {
+  const stop = new AbortController();
+  let out = "";
+  let err = "";
+  const done = tock(["logs", "--follow", "--json", "--url", url], {
+    signal: stop.signal,
+    onStdout: (s) => out += s,
+    onStderr: (s) => err += s,
+  });
+  return { stop, done, out: () => out, err: () => err };
+}
+
 Deno.test("tock logs --follow prints a paused replay whole after a reconnect", async () => {
   await using t = await testApp();
   // The streams of `app` end when `cut` aborts; requests then go to a fresh app.
@@ -23,17 +36,10 @@ Deno.test("tock logs --follow prints a paused replay whole after a reconnect", a
     return app.fetch(req);
   });
   const url = `http://127.0.0.1:${server.addr.port}`;
-  const stop = new AbortController();
-  let out = "";
-  let err = "";
-  const done = tock(["logs", "--follow", "--json", "--url", url], {
-    signal: stop.signal,
-    onStdout: (s) => out += s,
-    onStderr: (s) => err += s,
-  });
-  const lines = () => out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as LogEntry);
+  const cli = follow(url);
+  const lines = () => cli.out().split("\n").filter(Boolean).map((l) => JSON.parse(l) as LogEntry);
   try {
-    await waitFor(() => err.includes("Following firings"), 15_000, "the stream");
+    await waitFor(() => cli.err().includes("Following firings"), 15_000, "the stream");
     const trig = await t.call("POST", "/api/triggers", { name: uniqueName("f"), type: "api" });
     const fire = async (i: number) =>
       (await t.call("POST", `/api/triggers/${trig.body.id}/fire`, { i })).body.id as string;
@@ -51,11 +57,15 @@ Deno.test("tock logs --follow prints a paused replay whole after a reconnect", a
     await waitFor(() => lines().length === 13, 15_000, "the replayed firings");
     assert.deepEqual(lines().map((l) => l.id), [first, ...missed]);
     // The cut is reported once; the two pauses are not interruptions.
-    assert.equal(err.match(/Event stream ended|Event stream interrupted/g)?.length, 1, err);
+    assert.equal(
+      cli.err().match(/Event stream ended|Event stream interrupted/g)?.length,
+      1,
+      cli.err(),
+    );
   } finally {
-    stop.abort();
+    cli.stop.abort();
     cut.abort();
-    assert.equal((await done).code, 0);
+    assert.equal((await cli.done).code, 0);
     await server.shutdown();
   }
 });
@@ -68,26 +78,19 @@ Deno.test("tock logs --follow waits for a place when every event stream is taken
   const other = new AbortController();
   const held = await fetch(`${url}/api/events`, { signal: other.signal });
   assert.equal(held.status, 200);
-  const stop = new AbortController();
-  let out = "";
-  let err = "";
-  const done = tock(["logs", "--follow", "--json", "--url", url], {
-    signal: stop.signal,
-    onStdout: (s) => out += s,
-    onStderr: (s) => err += s,
-  });
+  const cli = follow(url);
   try {
-    await waitFor(() => /Too many event streams.*reconnecting/.test(err), 15_000, "a 503");
+    await waitFor(() => /Too many event streams.*reconnecting/.test(cli.err()), 15_000, "a 503");
     await held.body?.cancel();
     other.abort();
-    await waitFor(() => err.includes("Following firings"), 15_000, "the place to free up");
+    await waitFor(() => cli.err().includes("Following firings"), 15_000, "the place to free up");
     const trig = await t.call("POST", "/api/triggers", { name: uniqueName("busy"), type: "api" });
     const fired = await t.call("POST", `/api/triggers/${trig.body.id}/fire`, { n: 1 });
-    await waitFor(() => out.includes(fired.body.id), 15_000, "the firing");
+    await waitFor(() => cli.out().includes(fired.body.id), 15_000, "the firing");
   } finally {
-    stop.abort();
+    cli.stop.abort();
     other.abort();
-    assert.equal((await done).code, 0, err);
+    assert.equal((await cli.done).code, 0, cli.err());
     await server.shutdown();
   }
 });

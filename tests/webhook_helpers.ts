@@ -2,6 +2,7 @@
  * Shared by the webhook tests: a real receiver on 127.0.0.1 that records what it gets, and an
  * app on `:memory:` KV with a running outbox.
  */
+import assert from "node:assert/strict";
 import { WebhookOutbox } from "../webhook/outbox.ts";
 import type { OutboxOptions } from "../webhook/outbox_options.ts";
 import { type TestApp, testApp, uniqueName } from "./helpers/app.ts";
@@ -122,4 +123,17 @@ export async function webhookApp(
     },
   };
   return t;
+}
+
+/**
+ * Asserts a delivery refused at once: failed after its one attempt, no HTTP status, and
+ * `error` (the text, or a pattern it matches).
+ */
+// deno-lint-ignore no-explicit-any
+export function assertRefused(log: any, error: string | RegExp): void {
+  assert.equal(log.outcome, "failed");
+  assert.equal(log.delivery.attempts, 1);
+  assert.equal(log.delivery.status, null);
+  if (typeof error === "string") assert.equal(log.delivery.error, error);
+  else assert.match(log.delivery.error, error);
 }
