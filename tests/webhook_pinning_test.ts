@@ -197,3 +197,30 @@ Deno.test("idle kept-alive connections are at most 4 per destination and close o
     await serving.catch(() => {});
   }
 });
+
+Deno.test("a URL's user and password go out as Basic authorization, as fetch sends them", async () => {
+  const rx = receiver();
+  try {
+    await using t = await webhookApp();
+    const port = new URL(rx.url).port;
+    const url = `http://us%40er:p%3Ass%20%C3%A9@127.0.0.1:${port}/hook`;
+    const id = await t.apiTrigger({ url, retries: 0 });
+    assert.equal((await t.settled((await t.fire(id, {})).id)).outcome, "ok");
+    // What Deno's own fetch sends for the same URL, to the same receiver.
+    await (await fetch(url, { method: "POST", body: "{}" })).text();
+    const [delivered, fetched] = rx.hits.map((h) => h.headers.get("authorization"));
+    assert.equal(
+      delivered,
+      "Basic " + btoa(String.fromCharCode(
+        ...new TextEncoder().encode("us@er:p:ss é"),
+      )),
+    );
+    assert.equal(delivered, fetched);
+    // An Authorization header of the webhook's own is sent instead.
+    const own = await t.apiTrigger({ url, headers: { Authorization: "Bearer t0k" }, retries: 0 });
+    assert.equal((await t.settled((await t.fire(own, {})).id)).outcome, "ok");
+    assert.equal(rx.hits[2].headers.get("authorization"), "Bearer t0k");
+  } finally {
+    await rx.close();
+  }
+});

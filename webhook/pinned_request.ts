@@ -108,10 +108,6 @@ export class PinnedTransport {
    */
   send(req: ExchangeRequest, signal: AbortSignal, maxBytes: number): Promise<Exchange> {
     const url = new URL(req.url);
-    // Refused at create; a URL stored before then fails as `fetch` failed on it.
-    if (url.username || url.password) {
-      return Promise.reject(new TypeError("A webhook URL with a user or password is not sent"));
-    }
     const literal = literalAddress(url.hostname);
     if (literal !== null) {
       const problem = addressProblem([literal], this.denyPrivate);
@@ -124,6 +120,10 @@ export class PinnedTransport {
     }
     const body = new TextEncoder().encode(req.body);
     headers["Content-Length"] = String(body.byteLength);
+    const basic = basicAuth(url);
+    if (basic && !Object.keys(headers).some((h) => h.toLowerCase() === "authorization")) {
+      headers["Authorization"] = basic;
+    }
     return new Promise<Exchange>((resolve, reject) => {
       signal.throwIfAborted();
       const out = (secure ? https : http).request({
@@ -205,6 +205,17 @@ function netUnrestricted(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A URL's user and password as Basic authorization, as `fetch` sends them (decoded, UTF-8,
+ * base64), or null when it has neither.
+ */
+function basicAuth(url: URL): string | null {
+  if (url.username === "" && url.password === "") return null;
+  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  const bytes = new TextEncoder().encode(pair);
+  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
 }
 
 /** The certificates in the file `DENO_CERT` names, if any. */
