@@ -1,5 +1,6 @@
 /** Webhook delivery against real receivers on 127.0.0.1: headers, retries, timeouts, limits. */
 import assert from "node:assert/strict";
+import { VERSION } from "../core/version.ts";
 import { createHmac } from "node:crypto";
 import { waitFor } from "./helpers/server.ts";
 import { receiver, webhookApp } from "./webhook_helpers.ts";
@@ -36,6 +37,8 @@ Deno.test("a webhook firing delivers the payload with Tock's headers and the log
     assert.equal(hit.headers.get("idempotency-key"), `${id}:${fired.id}`);
     assert.equal(hit.headers.get("tock-attempt"), "1");
     assert.equal(hit.headers.get("tock-signature"), null);
+    assert.equal(hit.headers.get("user-agent"), `Tock/${VERSION}`);
+    assert.equal(hit.headers.get("accept"), "*/*");
 
     const metrics = await (await t.app.request("/metrics")).text();
     assert.match(metrics, /^tock_webhook_deliveries_total\{outcome="ok"\} 1$/m);

@@ -74,7 +74,7 @@ Deno.test("with denyPrivate, one private address among a name's answers refuses 
   }
 });
 
-Deno.test("a webhook's own Host and framing headers do not reach the wire", async () => {
+Deno.test("a webhook's own Host and framing headers do not reach the wire; its User-Agent does", async () => {
   const rx = receiver();
   try {
     await using t = await webhookApp();
@@ -84,6 +84,7 @@ Deno.test("a webhook's own Host and framing headers do not reach the wire", asyn
       "Transfer-Encoding": "chunked",
       "Connection": "close",
       "X-Kept": "yes",
+      "User-Agent": "hooks-client/2",
     };
     const id = await t.apiTrigger({ url: rx.url, headers, retries: 0 });
     const log = await t.settled((await t.fire(id, { whole: "body" })).id);
@@ -91,6 +92,7 @@ Deno.test("a webhook's own Host and framing headers do not reach the wire", asyn
     const hit = rx.hits[0];
     assert.equal(hit.headers.get("host"), new URL(rx.url).host);
     assert.equal(hit.headers.get("x-kept"), "yes");
+    assert.equal(hit.headers.get("user-agent"), "hooks-client/2");
     assert.equal(hit.headers.get("transfer-encoding"), null);
     assert.equal(hit.body, '{"whole":"body"}');
   } finally {

@@ -1,5 +1,6 @@
 /** The headers of one delivery attempt: the webhook's own, then Tock's (which win). */
 import type { DeliveryRecord } from "../db/delivery_record.ts";
+import { VERSION } from "../core/version.ts";
 
 /** Headers the outbox sets; a webhook's own headers of the same names are replaced. */
 const RESERVED = new Set([
@@ -20,6 +21,11 @@ export function attemptHeaders(rec: DeliveryRecord): Record<string, string> {
   for (const [name, value] of Object.entries(rec.webhook.headers)) {
     if (!RESERVED.has(name.toLowerCase())) headers[name] = value;
   }
+  // Defaults a webhook may set otherwise: who is calling (some receivers and firewalls refuse
+  // a request without one), and that any answer will do.
+  const own = new Set(Object.keys(headers).map((h) => h.toLowerCase()));
+  if (!own.has("user-agent")) headers["User-Agent"] = `Tock/${VERSION}`;
+  if (!own.has("accept")) headers["Accept"] = "*/*";
   headers["Content-Type"] = "application/json";
   headers["Tock-Trigger"] = rec.triggerId ?? "test";
   headers["Tock-Log-Id"] = rec.logId;
