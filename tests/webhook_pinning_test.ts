@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { assertRefused, receiver, webhookApp } from "./webhook_helpers.ts";
-import { waitFor } from "./helpers/server.ts";
+import { startServer, waitFor } from "./helpers/server.ts";
 import type { ResolvedAddress } from "../webhook/address_policy.ts";
 import { PinnedTransport } from "../webhook/pinned_request.ts";
 
@@ -224,5 +224,44 @@ Deno.test("a URL's user and password go out as Basic authorization, as fetch sen
     assert.equal(rx.hits[2].headers.get("authorization"), "Bearer t0k");
   } finally {
     await rx.close();
+  }
+});
+
+Deno.test("with HTTP_PROXY set, the server delivers through the proxy, as fetch does", async () => {
+  // A proxy that answers every request itself and records its absolute-form target.
+  const targets: string[] = [];
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    targets.push(req.url);
+    await req.text();
+    return new Response("proxied");
+  });
+  const server = await startServer({
+    env: { HTTP_PROXY: `http://127.0.0.1:${proxy.addr.port}` },
+  });
+  try {
+    const post = (path: string, body: unknown) =>
+      fetch(server.url + path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then(async (res) => ({ status: res.status, body: await res.json() }));
+    // No resolver knows this name: only the proxy can take the request.
+    const webhook = { url: "http://hooks.proxied.invalid/hook", retries: 0 };
+    const created = await post("/api/triggers", { name: "via-proxy", type: "api", webhook });
+    assert.equal(created.status, 201);
+    const fired = await post(`/api/triggers/${created.body.id}/fire`, { n: 1 });
+    const log = await waitFor(
+      async () => {
+        const entry = await (await fetch(`${server.url}/api/logs/${fired.body.id}`)).json();
+        return entry.outcome === "pending" ? null : entry;
+      },
+      15_000,
+      "the delivery to settle",
+    );
+    assert.equal(log.outcome, "ok", JSON.stringify(log.delivery));
+    assert.deepEqual(targets, ["http://hooks.proxied.invalid/hook"]);
+  } finally {
+    await server.stop();
+    await proxy.shutdown();
   }
 });

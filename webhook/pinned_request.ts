@@ -76,7 +76,9 @@ export class PinnedTransport {
    * Whether `send` may be used. Not when Deno restricts the network (`--allow-net=<hosts>`):
    * Deno judges a connection by the address it goes to, so a pinned connection would be
    * refused for the host name the operator allowed. Not on Deno Deploy either, which has no
-   * private network of yours to reach and where `fetch` is the platform's own client.
+   * private network of yours to reach and where `fetch` is the platform's own client. Not with
+   * an outbound proxy in the environment (`HTTP_PROXY`, `HTTPS_PROXY`), which `fetch` uses and
+   * this transport does not: the proxy makes the connections there.
    */
   readonly usable: boolean;
   readonly #resolve: Resolver;
@@ -84,7 +86,7 @@ export class PinnedTransport {
 
   constructor(opts: PinnedOptions) {
     this.denyPrivate = opts.denyPrivate;
-    this.usable = netUnrestricted() && !onDenoDeploy(processQueueEnv());
+    this.usable = netUnrestricted() && !onDenoDeploy(processQueueEnv()) && !proxyFromEnv();
     this.#resolve = opts.resolve;
     const extra = opts.extraCa ?? denoCert();
     // Idle connections are bounded in number and time: kept forever, every webhook host ever
@@ -197,6 +199,17 @@ export class PinnedTransport {
       else callback(null, usable[0].address, usable[0].family);
     }).catch((err) => callback(err, "", 0));
   };
+}
+
+/** Whether the environment names an outbound proxy, which `fetch` would go through. */
+function proxyFromEnv(): boolean {
+  try {
+    return ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"].some((v) =>
+      (Deno.env.get(v) ?? "") !== ""
+    );
+  } catch {
+    return false;
+  }
 }
 
 function netUnrestricted(): boolean {
