@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { assertRefused, receiver, webhookApp } from "./webhook_helpers.ts";
-import { startServer, waitFor } from "./helpers/server.ts";
+import { api, startServer, waitFor } from "./helpers/server.ts";
 import type { ResolvedAddress } from "../webhook/address_policy.ts";
 import { PinnedTransport } from "../webhook/pinned_request.ts";
 
@@ -239,20 +239,15 @@ Deno.test("with HTTP_PROXY set, the server delivers through the proxy, as fetch 
     env: { HTTP_PROXY: `http://127.0.0.1:${proxy.addr.port}` },
   });
   try {
-    const post = (path: string, body: unknown) =>
-      fetch(server.url + path, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      }).then(async (res) => ({ status: res.status, body: await res.json() }));
     // No resolver knows this name: only the proxy can take the request.
     const webhook = { url: "http://hooks.proxied.invalid/hook", retries: 0 };
-    const created = await post("/api/triggers", { name: "via-proxy", type: "api", webhook });
+    const body = { name: "via-proxy", type: "api", webhook };
+    const created = await api(server, "POST", "/api/triggers", body);
     assert.equal(created.status, 201);
-    const fired = await post(`/api/triggers/${created.body.id}/fire`, { n: 1 });
+    const fired = await api(server, "POST", `/api/triggers/${created.body.id}/fire`, { n: 1 });
     const log = await waitFor(
       async () => {
-        const entry = await (await fetch(`${server.url}/api/logs/${fired.body.id}`)).json();
+        const entry = (await api(server, "GET", `/api/logs/${fired.body.id}`)).body;
         return entry.outcome === "pending" ? null : entry;
       },
       15_000,
