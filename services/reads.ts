@@ -51,8 +51,10 @@ export function logsSince(
  * `GET /api/logs/stats`: exact counts at one instant, no earlier than the call. One trigger's
  * (`trigger`) are read for the call. The whole store's read every counter (~0.5 s at 100,000
  * triggers with entries, and as long again to name every row), so concurrent calls share the
- * reads: while one runs, the calls that come meanwhile share the next (SharedRun), and any
- * number of callers cost at most one counting and one whole answer under way at a time.
+ * reads: while one runs, the calls that come meanwhile share the next (SharedRun). Every
+ * whole-store answer, `?top=` or all rows, shapes one shared counting, and all rows are also
+ * named once for the callers that wait together: any number of callers cost at most one
+ * counting and one naming under way at a time.
  */
 export async function stats(deps: Deps, q: { trigger?: string; top?: number } = {}) {
   if (q.trigger !== undefined) {
@@ -60,11 +62,10 @@ export async function stats(deps: Deps, q: { trigger?: string; top?: number } = 
     return logStats(deps.kv, deps.clock.now(), deps.config, { only, top: q.top });
   }
   const runs = sharedStats(deps);
-  if (q.top !== undefined) {
-    const counted = await runs.counts.run(() => countStats(deps.kv, deps.clock.now(), deps.config));
-    return shapeStats(deps.kv, counted, q.top);
-  }
-  return runs.whole.run(() => logStats(deps.kv, deps.clock.now(), deps.config));
+  // Called when the answer is begun, so its counting starts no earlier than that.
+  const counted = () => runs.counts.run(() => countStats(deps.kv, deps.clock.now(), deps.config));
+  if (q.top !== undefined) return shapeStats(deps.kv, await counted(), q.top);
+  return runs.whole.run(async () => shapeStats(deps.kv, await counted()));
 }
 
 type StatsRuns = { counts: SharedRun<CountedStats>; whole: SharedRun<LogStats> };
