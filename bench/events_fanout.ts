@@ -29,6 +29,8 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+const MARKER = "event: fired\n";
+
 /** A reader that counts `fired` events and resolves when it has seen `want` of them. */
 async function openStream(url: string, want: number, stop: AbortSignal) {
   const res = await fetch(url, { signal: stop });
@@ -43,10 +45,10 @@ async function openStream(url: string, want: number, stop: AbortSignal) {
         const { value, done } = await reader.read();
         if (done) throw new Error("stream ended early");
         const text = tail + dec.decode(value, { stream: true });
-        seen += text.split("event: fired\n").length - 1;
-        tail = text.slice(-16);
-        // A marker cut across chunks is counted once: keep only what could start one.
-        if (tail.includes("event: fired\n")) tail = "";
+        seen += text.split(MARKER).length - 1;
+        // A marker cut across chunks is completed by the next one; what is kept is too short
+        // to hold a whole marker, so none is counted twice.
+        tail = text.slice(-(MARKER.length - 1));
       }
       return performance.now();
     } finally {
