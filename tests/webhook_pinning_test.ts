@@ -218,10 +218,14 @@ Deno.test("a URL's user and password go out as Basic authorization, as fetch sen
       )),
     );
     assert.equal(delivered, fetched);
+    // A part that does not decode goes as written, not as a failed delivery.
+    const odd = await t.apiTrigger({ url: `http://a%zz:pw@127.0.0.1:${port}/hook`, retries: 0 });
+    assert.equal((await t.settled((await t.fire(odd, {})).id)).outcome, "ok");
+    assert.equal(rx.hits[2].headers.get("authorization"), "Basic " + btoa("a%zz:pw"));
     // An Authorization header of the webhook's own is sent instead.
     const own = await t.apiTrigger({ url, headers: { Authorization: "Bearer t0k" }, retries: 0 });
     assert.equal((await t.settled((await t.fire(own, {})).id)).outcome, "ok");
-    assert.equal(rx.hits[2].headers.get("authorization"), "Bearer t0k");
+    assert.equal(rx.hits[3].headers.get("authorization"), "Bearer t0k");
   } finally {
     await rx.close();
   }

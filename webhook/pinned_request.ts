@@ -226,7 +226,15 @@ function netUnrestricted(): boolean {
  */
 function basicAuth(url: URL): string | null {
   if (url.username === "" && url.password === "") return null;
-  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  // A part that does not decode ("%zz") goes as written rather than failing every attempt.
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
+  const pair = `${decode(url.username)}:${decode(url.password)}`;
   const bytes = new TextEncoder().encode(pair);
   return `Basic ${btoa(String.fromCharCode(...bytes))}`;
 }
