@@ -40,8 +40,17 @@ Deno.test("a webhook firing delivers the payload with Tock's headers and the log
     assert.equal(hit.headers.get("user-agent"), `Tock/${VERSION}`);
     assert.equal(hit.headers.get("accept"), "*/*");
 
-    const metrics = await (await t.app.request("/metrics")).text();
-    assert.match(metrics, /^tock_webhook_deliveries_total\{outcome="ok"\} 1$/m);
+    // The outbox counts a series once its outcome is committed, just after the log shows it.
+    const counted = /^tock_webhook_deliveries_total\{outcome="ok"\} 1$/m;
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await t.app.request("/metrics")).text();
+        return counted.test(text) ? text : null;
+      },
+      10_000,
+      "the delivery to be counted in /metrics",
+    );
+    assert.match(metrics, counted);
     assert.match(metrics, /^tock_webhook_deliveries_pending 0$/m);
   } finally {
     await rx.close();
